@@ -1,0 +1,205 @@
+/* driver.h: THE backend interface; the only way handlers reach a hypervisor.
+ *
+ * It speaks hypervisor terms (domid, bytes, vcpus, shutdown reasons), never
+ * XAPI terms: handlers own refs, power-state rules, records and which XAPI
+ * error to raise. Two implementations pass the same conformance tests:
+ * sim (handlers/driver/sim/, an in-process simulated Xen host, the default
+ * off Xen) and libxl (handlers/driver/libxl/, real Xen; libxl types never
+ * leave that directory).
+ *
+ * Threading: ops are called with the world lock held and must not block for
+ * long (no domain build, no suspend on the caller's thread). Long operations
+ * take an xg_done and complete later from a driver thread, WITHOUT the world
+ * lock held (the callback takes it). A driver must never call back into the
+ * handlers while holding its own internal lock.
+ * Errors: drivers raise xg_err with XAPI wire codes where one fits
+ * (HOST_NOT_ENOUGH_FREE_MEMORY, BOOTLOADER_FAILED, …) and INTERNAL_ERROR
+ * otherwise, logging the details (libxl rc, errno). */
+#ifndef XG_DRIVER_H
+#define XG_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../server/arena.h"
+#include "../../server/xg_err.h"
+
+#define XG_UUID_STR 37
+
+struct xg_drv;                       /* a driver instance (opaque) */
+
+enum xg_dom_type { XG_DOM_PV, XG_DOM_PVH, XG_DOM_HVM };
+
+/* Xen's domain states as libxl reports them, folded. */
+enum xg_dom_state {
+    XG_DOM_RUNNING,     /* running or blocked */
+    XG_DOM_PAUSED,
+    XG_DOM_SHUTDOWN,    /* shut down, see reason; still exists until destroyed */
+    XG_DOM_DYING,
+};
+
+/* SHUTDOWN_* of xen/sched.h */
+enum xg_shutdown_reason {
+    XG_SHUTDOWN_POWEROFF, XG_SHUTDOWN_REBOOT, XG_SHUTDOWN_SUSPEND,
+    XG_SHUTDOWN_CRASH, XG_SHUTDOWN_WATCHDOG, XG_SHUTDOWN_SOFT_RESET,
+    XG_SHUTDOWN_NONE,
+};
+
+enum xg_stop_how { XG_STOP_CLEAN, XG_STOP_HARD };
+
+struct xg_host_info {
+    char hostname[256];
+    char address[64];               /* management IPv4/IPv6 address */
+    char uuid[XG_UUID_STR];         /* stable host identity if the platform has one, else "" */
+    char xen_version[64];           /* "4.17.5" */
+    char xen_caps[256];             /* "xen-3.0-x86_64 hvm-3.0-x86_32 …" */
+    char xen_commandline[512];
+    char linux_release[128];        /* dom0 kernel, uname -r */
+    char cpu_vendor[64], cpu_model_name[128], cpu_flags[1024];
+    uint32_t cpu_family, cpu_model, cpu_stepping, cpu_mhz;
+    uint32_t nr_cpus, nr_cores, nr_sockets, threads_per_core, nr_nodes;
+    uint64_t total_bytes, free_bytes;
+    uint64_t scrub_bytes;
+    char bios_vendor[64], bios_version[64], system_manufacturer[64], system_product[64];
+    char chipset_iommu[8];          /* "true"/"false" */
+    bool hvm_capable, pvh_capable;
+};
+
+struct xg_pcpu_info {
+    uint32_t cpu, core, socket, node;
+    uint64_t idle_ns;               /* cumulative idle time */
+};
+
+struct xg_dom_info {
+    uint32_t domid;
+    char uuid[XG_UUID_STR];
+    char name[128];
+    enum xg_dom_type type;
+    enum xg_dom_state state;
+    enum xg_shutdown_reason reason; /* when state == SHUTDOWN */
+    uint64_t mem_current_bytes, mem_max_bytes, mem_target_bytes;
+    uint32_t vcpus_max, vcpus_online;
+    uint64_t cpu_time_ns;           /* all vcpus */
+    int64_t start_time;             /* wall seconds, 0 if unknown */
+    uint32_t ssidref;
+};
+
+struct xg_vcpu_info { uint32_t id; bool online, running; uint32_t pcpu; uint64_t cpu_time_ns; };
+
+struct xg_dev_counters {            /* cumulative since device creation */
+    uint32_t devid;                 /* vif N / vbd device number */
+    char name[16];                  /* "xvda", "0" */
+    uint64_t rx_bytes, tx_bytes;    /* vif; for vbd: read/write bytes */
+    uint64_t rd_reqs, wr_reqs;      /* vbd */
+};
+
+struct xg_dom_stats {
+    uint32_t nvifs, nvbds;
+    struct xg_dev_counters *vifs, *vbds;   /* arena-allocated */
+};
+
+struct xg_host_stats {
+    uint64_t total_bytes, free_bytes;
+    double loadavg;
+    uint32_t ncpus;
+    struct xg_pcpu_info *pcpus;            /* arena-allocated */
+    uint32_t npifs;
+    struct xg_dev_counters *pifs;          /* name = "eth0" */
+};
+
+struct xg_kv { const char *key, *val; };
+
+/* What to build: translated by handlers from the VM record. */
+struct xg_dom_spec {
+    char uuid[XG_UUID_STR];
+    const char *name;
+    enum xg_dom_type type;
+    uint64_t mem_static_max, mem_dynamic_max, mem_dynamic_min, mem_target;
+    uint32_t vcpus_max, vcpus_at_startup;
+    const char *kernel, *ramdisk, *cmdline;        /* PV/PVH direct boot */
+    const char *bootloader, *bootloader_args;      /* PV_bootloader, e.g. pygrub */
+    const char *boot_order;                        /* HVM_boot_params "order" */
+    const struct xg_kv *platform; uint32_t nplatform;
+    const struct xg_kv *xenstore; uint32_t nxenstore;   /* VM.xenstore_data */
+    bool start_paused;
+    const char *restore_path;                      /* resume from this file */
+};
+
+/* Completion of a long operation; runs on a driver thread without the world
+ * lock. err is NULL on success. */
+typedef struct xg_done {
+    void (*fn)(void *arg, bool ok, const xg_err *err, uint32_t domid);
+    void *arg;
+} xg_done;
+
+/* Upward notifications; run on a driver thread without the world lock. */
+struct xg_drv_events {
+    /* Something happened to domid (shutdown with a reason, death, creation
+     * behind our back): the receiver re-reads dom_info and reconciles. */
+    void (*dom_changed)(void *arg, uint32_t domid);
+    void *arg;
+};
+
+struct xg_drv_config {
+    const char *state_dir;          /* suspend images live under it */
+    uint32_t sim_vms;               /* sim: guests created at open */
+    uint32_t sim_delay_ms;          /* sim: duration of long operations */
+    uint64_t sim_seed;
+};
+
+struct xg_driver {
+    const char *name;               /* "sim" | "libxl" */
+    bool (*open)(struct xg_drv **out, const struct xg_drv_config *cfg,
+                 const struct xg_drv_events *ev, xg_err *err);
+    void (*close)(struct xg_drv *d);
+
+    bool (*host_info)(struct xg_drv *d, struct xg_host_info *out, xg_err *err);
+    bool (*host_stats)(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_err *err);
+    bool (*pcpu_list)(struct xg_drv *d, xg_arena *a, struct xg_pcpu_info **out,
+                      uint32_t *n_out, xg_err *err);
+
+    /* All existing domains, dom0 included. */
+    bool (*dom_list)(struct xg_drv *d, xg_arena *a, struct xg_dom_info **out,
+                     uint32_t *n_out, xg_err *err);
+    bool (*dom_info)(struct xg_drv *d, uint32_t domid, struct xg_dom_info *out, xg_err *err);
+    bool (*dom_vcpus)(struct xg_drv *d, uint32_t domid, xg_arena *a,
+                      struct xg_vcpu_info **out, uint32_t *n_out, xg_err *err);
+    bool (*dom_stats)(struct xg_drv *d, uint32_t domid, xg_arena *a,
+                      struct xg_dom_stats *out, xg_err *err);
+
+    /* Long operations: done->fn is called exactly once when they return true. */
+    bool (*dom_create)(struct xg_drv *d, const struct xg_dom_spec *spec,
+                       const xg_done *done, xg_err *err);
+    bool (*dom_shutdown)(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
+                         const xg_done *done, xg_err *err);
+    bool (*dom_reboot)(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
+                       const xg_done *done, xg_err *err);
+    /* Saves memory to path, then destroys the domain. */
+    bool (*dom_suspend)(struct xg_drv *d, uint32_t domid, const char *path,
+                        const xg_done *done, xg_err *err);
+
+    /* Short operations. */
+    bool (*dom_destroy)(struct xg_drv *d, uint32_t domid, xg_err *err);
+    bool (*dom_pause)(struct xg_drv *d, uint32_t domid, xg_err *err);
+    bool (*dom_unpause)(struct xg_drv *d, uint32_t domid, xg_err *err);
+    bool (*dom_set_memory_target)(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
+    bool (*dom_set_vcpus_online)(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
+
+    /* Guest data (xenstore under /local/domain/<domid>/). Values are
+     * hostile: bounded by len, callers validate UTF-8. */
+    bool (*guest_read)(struct xg_drv *d, uint32_t domid, const char *path,
+                       char *buf, size_t len, xg_err *err);
+    /* Names of the children of path, at most max of them. */
+    bool (*guest_list)(struct xg_drv *d, uint32_t domid, const char *path, xg_arena *a,
+                       char ***names_out, uint32_t *n_out, uint32_t max, xg_err *err);
+};
+
+extern const struct xg_driver xg_driver_sim;
+extern const struct xg_driver xg_driver_libxl;
+
+/* select.c: "auto" picks libxl when /proc/xen/capabilities contains
+ * control_d, else sim, and logs which and why. "libxl" without Xen fails. */
+const struct xg_driver *xg_driver_select(const char *want, xg_err *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* hooks.h: the XAPI semantics the generic server needs, implemented in
+ * handlers/ (session.c, task.c). Declared here so that server/ never includes
+ * per-class generated headers. All run with the world lock held. */
+#ifndef XG_HOOKS_H
+#define XG_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "call.h"
+
+/* Validates ref as a live session; sets c->session/c->session_ref and
+ * refreshes last_active. SESSION_INVALID [ref] otherwise. */
+bool xg_hook_session_check(xg_call *c, const char *ref, xg_err *err);
+/* Creates the task row a call runs under (name = wire name of the call),
+ * sets c->task. TOO_MANY_PENDING_TASKS when full. */
+bool xg_hook_task_begin(xg_call *c, const char *name, xg_err *err);
+/* Ends c->task: success with result_xml (an XML-RPC <value> fragment, or ""
+ * for void) or failure with err (TASK_CANCELLED → cancelled). For a sync
+ * call's transient task, also removes it. */
+void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,
+                      const char *result_xml, size_t len, bool transient);
+/* The task ref string of c->task (for the Async answer). */
+const char *xg_hook_task_ref(const xg_call *c);
+
+#endif

@@ -1,0 +1,23 @@
+/* timer.h: one timer thread for the whole process (event.from timeouts, sim
+ * driver completions, task GC, session expiry, metrics ticks).
+ * Callbacks run on the timer thread WITHOUT the world lock; they take it if
+ * they touch API state. Timers are one-shot; cancel is safe from any thread
+ * and guarantees the callback is not running when it returns, unless it is
+ * called from that very callback. */
+#ifndef XG_TIMER_H
+#define XG_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct xg_timer xg_timer;
+typedef void (*xg_timer_fn)(void *arg);
+
+bool xg_timer_start(void);            /* starts the thread */
+void xg_timer_stop(void);
+xg_timer *xg_timer_add(uint64_t delay_ms, xg_timer_fn fn, void *arg);
+void xg_timer_cancel(xg_timer *t);    /* frees t; t may have fired already */
+uint64_t xg_now_ms(void);             /* CLOCK_MONOTONIC */
+int64_t xg_wall_secs(void);           /* CLOCK_REALTIME seconds */
+
+#endif
