@@ -1,0 +1,31 @@
+/* config.h: the gateway's configuration, from defaults, --config FILE and the
+ * command line (config.c). Read-only after start-up. */
+#ifndef XG_CONFIG_H
+#define XG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct xg_listen { char addr[64]; uint16_t port; bool set; };
+
+struct xg_config {
+    struct xg_listen https;          /* default 0.0.0.0:443 */
+    struct xg_listen http;           /* plain, off unless given */
+    char state_dir[512];             /* database, users, certificate, RRDs */
+    char driver[16];                 /* auto | sim | libxl */
+    uint32_t sim_vms;
+    uint32_t sim_delay_ms;           /* sim: duration of long operations */
+    char cert_path[512], key_path[512];   /* empty: self-signed in state_dir */
+    char auth[8];                    /* file | pam */
+    char log_level[8];
+    uint32_t io_threads;             /* 0 = one per core */
+    /* limits (defaults from limits.h) */
+    uint32_t max_body_bytes, max_header_bytes, max_connections;
+    uint32_t header_read_timeout_ms, header_total_timeout_ms, idle_timeout_ms;
+    uint32_t session_idle_secs, max_sessions_per_user;
+    uint32_t event_batch_ms;         /* delay before event.from answers (0) */
+};
+
+extern struct xg_config xg_cfg;      /* the process's configuration */
+
+#endif
