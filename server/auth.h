@@ -17,6 +17,12 @@ bool xg_auth_ensure_root(xg_err *err);
 /* true = good credentials; false with SESSION_AUTHENTICATION_FAILED
  * [user, "Authentication failure"] otherwise. */
 bool xg_auth_check(const char *user, const char *password, xg_err *err);
+/* The same check on the auth worker pool (at most one thread per core), so
+ * that logins never hold the world lock nor an I/O thread for the hash time.
+ * cb runs on a pool thread without the world lock; err is NULL when ok. */
+void xg_auth_check_async(const char *user, const char *password,
+                         void (*cb)(void *arg, bool ok, const xg_err *err),
+                         void *arg);
 bool xg_auth_set_password(const char *user, const char *password, xg_err *err);
 
 #endif

@@ -23,4 +23,10 @@ void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,
 /* The task ref string of c->task (for the Async answer). */
 const char *xg_hook_task_ref(const xg_call *c);
 
+struct xg_http_request;
+/* HTTP endpoints (metrics) authenticate like XAPI: session_id query
+ * parameter or cookie, or Basic auth. Takes the world lock itself; call
+ * without it. On failure the caller answers 401. */
+bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err);
+
 #endif
