@@ -1,0 +1,72 @@
+#!/bin/sh
+# PID 1 of the dom0 initramfs (rdinit=/init), added per boot by boot.sh.
+# Brings up a minimal system, the network (QEMU user net, 10.0.2.15), the Xen
+# daemons (Debian's /etc/init.d/xen: xenfs, xenstored, xen-init-dom0,
+# xenconsoled), the control channel (socat on 10.0.2.15:7000 running
+# /xg/ctl-serve.sh; QEMU forwards it from host loopback only) and then the
+# gateway (/usr/local/sbin/xapi-gateway --driver libxl). Settings: /xg/env.
+# Console markers (host greps them): XG-DOM0-UP, XG-XEN-UP, XG-CTL-UP,
+# XG-GATEWAY-STARTED / XG-GATEWAY-EXIT, XG-DOM0-READY.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux} LANG=C
+up() { cut -d' ' -f1 /proc/uptime; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/lock /var/log/xen/console /tmp
+chmod 1777 /tmp
+# what udev would provide; the hotplug scripts' locking loops forever without /dev/stdin
+ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
+hostname dom0
+echo "XG-DOM0-UP uptime=$(up)"
+
+XG_MODE=gateway XG_PASSWORD= XG_GATEWAY_ARGS=
+[ -f /xg/env ] && . /xg/env
+
+# network: QEMU user networking (slirp) with fixed addresses
+modprobe -q virtio_pci 2>/dev/null; modprobe -q virtio_net 2>/dev/null; modprobe -q e1000e 2>/dev/null
+ip link set lo up
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 \
+  || echo "XG-DOM0-NET-FAILED: $(ls /sys/class/net | tr '\n' ' ')"
+
+/etc/init.d/xen start
+echo "XG-XEN-UP rc=$? uptime=$(up)"
+
+# control channel: one connection = one bash script in, output + XG-CTL-RC=n out
+socat TCP-LISTEN:7000,bind=10.0.2.15,reuseaddr,fork EXEC:/xg/ctl-serve.sh > /var/log/xg-ctl.log 2>&1 &
+echo "XG-CTL-UP uptime=$(up)"
+
+if [ "$XG_MODE" != none ] && [ -x /usr/local/sbin/xapi-gateway ]; then
+  mkdir -p /var/lib/xapi-gateway
+  missing=$(ldd /usr/local/sbin/xapi-gateway 2>&1 | grep 'not found')
+  [ -n "$missing" ] && echo "XG-GATEWAY-MISSING-LIBS: $(echo $missing)"
+  (
+    cd /var/lib/xapi-gateway
+    export XAPI_GATEWAY_ROOT_PASSWORD="$XG_PASSWORD"
+    # shellcheck disable=SC2086
+    /usr/local/sbin/xapi-gateway --driver libxl --https 0.0.0.0:443 \
+      --state-dir /var/lib/xapi-gateway $XG_GATEWAY_ARGS < /dev/null > /var/log/xapi-gateway.log 2>&1 &
+    pid=$!
+    echo $pid > /run/xapi-gateway.pid
+    echo "XG-GATEWAY-STARTED pid=$pid uptime=$(up)" > /dev/console
+    wait $pid
+    rc=$?
+    echo "XG-GATEWAY-EXIT rc=$rc uptime=$(up)" > /dev/console
+    tail -n 40 /var/log/xapi-gateway.log | sed 's/^/XG-GATEWAY-LOG: /' > /dev/console
+  ) &
+fi
+echo "XG-DOM0-READY uptime=$(up)"
+
+if [ "$XG_MODE" = shell ] || [ "$XG_SHELL" = 1 ]; then
+  echo "dom0 shell (exit or Ctrl-D powers off; Ctrl-A x quits QEMU)"
+  setsid cttyhack bash -l 2>/dev/null || setsid busybox cttyhack bash -l
+  busybox poweroff -f
+fi
+# PID 1 must never exit; the host powers off through the control channel
+while true; do sleep 3600; done
