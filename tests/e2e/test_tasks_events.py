@@ -1,0 +1,248 @@
+"""Async calls and tasks, event.from / event.inject semantics as XO relies on them."""
+import threading
+import time
+import unittest
+import xmlrpc.client
+
+from gateway import GatewayTestCase, Failure, XapiSession, sim_only, wait_task
+from schema import REF_RE, check_record
+from test_records import vm_create_record
+
+NULL = "OpaqueRef:NULL"
+
+
+def parse_value_fragment(frag):
+    """Parse a task result '<value>…</value>' the way XO does (as an XML-RPC value)."""
+    doc = ("<?xml version='1.0'?><methodResponse><params><param>%s</param></params></methodResponse>" % frag)
+    return xmlrpc.client.loads(doc)[0][0]
+
+
+class TasksTest(GatewayTestCase):
+    def test_async_success_ref_result(self):
+        vm = self.s.call("VM.create", vm_create_record("e2e-async-src"))
+        try:
+            task = self.s.call("Async.VM.clone", vm, "e2e-async-clone")
+            self.assertRegex(task, REF_RE)
+            rec = self.s.call("task.get_record", task)
+            self.assertEqual(check_record("task", task, rec), [])
+            self.assertEqual(rec["name_label"], "Async.VM.clone")
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "success", rec)
+            self.assertEqual(rec["progress"], 1.0)
+            self.assertEqual(rec["error_info"], [])
+            self.assertRegex(rec["result"], r"^<value>OpaqueRef:[0-9a-f-]{36}</value>$")
+            clone = parse_value_fragment(rec["result"])
+            self.assertEqual(self.s.call("VM.get_name_label", clone), "e2e-async-clone")
+            self.assertNotEqual(rec["finished"].value, "19700101T00:00:00Z")
+            self.assertEqual(self.s.call("task.destroy", task), "")
+            self.assertFailure(["HANDLE_INVALID", "task", task], self.s.call, "task.get_record", task)
+            self.s.call("VM.destroy", clone)
+        finally:
+            self.s.call("VM.destroy", vm)
+
+    @sim_only
+    def test_async_void_and_failure(self):
+        vm = self.s.call("VM.create", vm_create_record("e2e-async-void"))
+        try:
+            task = self.s.call("Async.VM.start", vm, False, False)
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "success", rec)
+            self.assertIn(rec["result"], ("", "<value></value>"))
+            self.assertEqual(self.s.call("VM.get_power_state", vm), "Running")
+            self.s.call("task.destroy", task)
+            task = self.s.call("Async.VM.start", vm, False, False)
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "failure")
+            self.assertEqual(rec["error_info"], ["VM_BAD_POWER_STATE", vm, "halted", "running"])
+            self.assertEqual(rec["result"], "")
+            self.s.call("task.destroy", task)
+            task = self.s.call("Async.VM.hard_shutdown", vm)
+            self.assertEqual(wait_task(self.s, task)["status"], "success")
+            self.s.call("task.destroy", task)
+        finally:
+            self.s.call("VM.destroy", vm)
+
+    def test_async_errors_before_task(self):
+        vm = self.s.call("VM.get_all")[0]
+        self.assertFailure(["MESSAGE_PARAMETER_COUNT_MISMATCH", "VM.start", "3", "1"],
+                           self.s.call, "Async.VM.start", vm)
+        bogus = "OpaqueRef:00000000-0000-0000-0000-000000000003"
+        self.assertFailure(["SESSION_INVALID", bogus], self.s.raw, "Async.VM.start", bogus, vm, False, False)
+
+    def test_task_create_destroy(self):
+        n0 = len(self.s.call("task.get_all"))
+        t = self.s.call("task.create", "e2e-task", "desc")
+        rec = self.s.call("task.get_record", t)
+        self.assertEqual(check_record("task", t, rec), [])
+        self.assertEqual(rec["status"], "pending")
+        self.assertEqual(rec["name_label"], "e2e-task")
+        self.assertEqual(rec["name_description"], "desc")
+        self.assertEqual(rec["finished"].value, "19700101T00:00:00Z")
+        self.assertEqual(rec["subtask_of"], NULL)
+        self.assertEqual(len(self.s.call("task.get_all")), n0 + 1)
+        self.s.call("task.destroy", t)
+        self.assertFailure(["HANDLE_INVALID", "task", t], self.s.call, "task.get_record", t)
+
+
+class EventsTest(GatewayTestCase):
+    def event_from(self, s, classes, token, timeout):
+        return s.call("event.from", classes, token, timeout)
+
+    def test_from_empty_token_adds_everything(self):
+        classes = ["pool", "host", "VM", "VM_metrics", "host_metrics", "task"]
+        t0 = time.monotonic()
+        r = self.event_from(self.s, classes, "", 5.0)
+        self.assertLess(time.monotonic() - t0, 3.0, "event.from with '' must not wait")
+        self.assertEqual(set(r), {"events", "valid_ref_counts", "token"})
+        self.assertIsInstance(r["token"], str)
+        seen = {}
+        for e in r["events"]:
+            self.assertEqual(e["operation"], "add")
+            self.assertIsInstance(e["id"], str)
+            self.assertIsInstance(e["timestamp"], str)
+            self.assertEqual(e["class"], e["class"].lower(), "class names in events are lower case")
+            seen.setdefault(e["class"], set()).add(e["ref"])
+            cls = {c.lower(): c for c in classes}[e["class"]]
+            self.assertEqual(check_record(cls, e["ref"], e["snapshot"]), [])
+        for cls in classes:
+            self.assertEqual(seen.get(cls.lower(), set()), set(self.s.call(cls + ".get_all")), cls)
+        vrc = r["valid_ref_counts"]
+        self.assertIsInstance(vrc, dict)
+        for k, v in vrc.items():
+            self.assertIsInstance(v, int, "valid_ref_counts values are <i4>")
+        self.assertEqual(vrc["task"], len(self.s.call("task.get_all")))
+        self.assertEqual(vrc["vm"], len(self.s.call("VM.get_all")))
+
+    def test_mod_from_other_connection(self):
+        vm = self.s.call("VM.create", vm_create_record("e2e-ev-mod"))
+        try:
+            tok = self.event_from(self.s, ["vm"], "", 1.0)["token"]
+            other = XapiSession(self.gw)
+            result = {}
+
+            def waiter():
+                t0 = time.monotonic()
+                result["r"] = self.event_from(self.s, ["vm"], tok, 30.0)
+                result["t"] = time.monotonic() - t0
+            th = threading.Thread(target=waiter)
+            th.start()
+            time.sleep(0.5)
+            other.call("VM.set_name_label", vm, "e2e-ev-mod-2")
+            th.join(35)
+            self.assertFalse(th.is_alive())
+            self.assertLess(result["t"], 5.0)
+            evs = [e for e in result["r"]["events"] if e["ref"] == vm]
+            self.assertEqual(len(evs), 1, result["r"]["events"])
+            self.assertEqual(evs[0]["operation"], "mod")
+            self.assertEqual(evs[0]["class"], "vm")
+            self.assertEqual(evs[0]["snapshot"]["name_label"], "e2e-ev-mod-2")
+            other.logout()
+        finally:
+            self.s.call("VM.destroy", vm)
+
+    def test_del_has_no_snapshot(self):
+        vm = self.s.call("VM.create", vm_create_record("e2e-ev-del"))
+        tok = self.event_from(self.s, ["vm"], "", 1.0)["token"]
+        self.s.call("VM.destroy", vm)
+        r = self.event_from(self.s, ["vm"], tok, 5.0)
+        evs = [e for e in r["events"] if e["ref"] == vm]
+        self.assertEqual(len(evs), 1, r["events"])
+        self.assertEqual(evs[0]["operation"], "del")
+        self.assertNotIn("snapshot", evs[0])
+
+    def test_add_then_coalesced(self):
+        tok = self.event_from(self.s, ["vm"], "", 1.0)["token"]
+        vm = self.s.call("VM.create", vm_create_record("e2e-ev-add"))
+        self.s.call("VM.set_name_label", vm, "e2e-ev-add-2")
+        r = self.event_from(self.s, ["vm"], tok, 5.0)
+        evs = [e for e in r["events"] if e["ref"] == vm]
+        self.assertEqual([e["operation"] for e in evs], ["add"], "one event per object per call")
+        self.assertEqual(evs[0]["snapshot"]["name_label"], "e2e-ev-add-2")
+        self.s.call("VM.destroy", vm)
+
+    def test_timeout_honoured(self):
+        tok = self.event_from(self.s, ["console"], "", 1.0)["token"]
+        t0 = time.monotonic()
+        r = self.event_from(self.s, ["console"], tok, 2.0)
+        dt = time.monotonic() - t0
+        self.assertEqual(r["events"], [])
+        self.assertGreaterEqual(dt, 1.9, "returned an empty batch before the timeout")
+        self.assertLess(dt, 4.0)
+        self.assertIn("task", r["valid_ref_counts"])
+
+    def test_served_concurrently_while_blocked(self):
+        tok = self.event_from(self.s, ["console"], "", 1.0)["token"]
+        th = threading.Thread(target=self.event_from, args=(XapiSession(self.gw), ["console"], tok, 4.0))
+        th.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        for _ in range(5):
+            self.s.call("pool.get_all_records")
+        self.assertLess(time.monotonic() - t0, 2.0, "calls stalled behind a blocked event.from")
+        th.join(10)
+
+    def test_inject(self):
+        pool = self.s.call("pool.get_all")[0]
+        tok = self.s.call("event.inject", "pool", pool)
+        self.assertIsInstance(tok, str)
+        r = self.event_from(self.s, ["pool"], tok, 5.0)
+        evs = [e for e in r["events"] if e["ref"] == pool]
+        self.assertTrue(evs, r)
+        self.assertIn(evs[0]["operation"], ("mod", "add"))
+        self.assertEqual(check_record("pool", pool, evs[0]["snapshot"]), [])
+        bogus = "OpaqueRef:00000000-0000-0000-0000-000000000004"
+        self.assertFailure(["HANDLE_INVALID", "pool", bogus], self.s.call, "event.inject", "pool", bogus)
+
+    def test_barrier_like_xo(self):
+        pool = self.s.call("pool.get_all")[0]
+        tok = self.s.call("event.inject", "pool", pool)
+        self.event_from(self.s, ["pool"], tok, 1.0)
+        tok = self.event_from(self.s, ["pool"], tok, 0.1)["token"]
+        key = "xo:barrier:e2e%d" % int(time.time())
+        self.s.call("pool.add_to_other_config", pool, key, str(int(time.time() * 1000)))
+        deadline = time.monotonic() + 10
+        found = False
+        while not found and time.monotonic() < deadline:
+            r = self.event_from(self.s, ["pool"], tok, 5.0)
+            tok = r["token"]
+            found = any(e["class"] == "pool" and key in e["snapshot"]["other_config"]
+                        for e in r["events"] if e["operation"] in ("add", "mod"))
+        self.assertTrue(found, "no pool mod event with the barrier key")
+        self.s.call("pool.remove_from_other_config", pool, key)
+
+    def test_task_events_and_counts(self):
+        tok = self.event_from(self.s, ["task"], "", 1.0)["token"]
+        t = self.s.call("task.create", "e2e-ev-task", "")
+        r = self.event_from(self.s, ["task"], tok, 5.0)
+        self.assertIn(("add", t), [(e["operation"], e["ref"]) for e in r["events"]])
+        self.assertEqual(r["valid_ref_counts"]["task"], len(self.s.call("task.get_all")))
+        self.s.call("task.destroy", t)
+        r = self.event_from(self.s, ["task"], r["token"], 5.0)
+        self.assertIn(("del", t), [(e["operation"], e["ref"]) for e in r["events"]])
+        self.assertEqual(r["valid_ref_counts"]["task"], len(self.s.call("task.get_all")))
+
+    def test_logout_wakes_blocked_event_from(self):
+        other = XapiSession(self.gw)
+        tok = self.event_from(other, ["console"], "", 1.0)["token"]
+        res = {}
+
+        def waiter():
+            try:
+                self.event_from(other, ["console"], tok, 30.0)
+            except Failure as e:
+                res["e"] = e.details
+        th = threading.Thread(target=waiter)
+        th.start()
+        time.sleep(0.5)
+        self.s.raw("session.logout", other.ref)
+        th.join(10)
+        self.assertFalse(th.is_alive())
+        self.assertEqual(res.get("e"), ["SESSION_INVALID", other.ref])
+
+    def test_bad_token(self):
+        self.assertFailure(["EVENT_FROM_TOKEN_PARSE_FAILURE", "not-a-token"],
+                           self.event_from, self.s, ["vm"], "not-a-token", 1.0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages needed to build and test xapi-gateway (only what is missing).
+# Uses sudo when not root. Node/npm come from apt only if `node` is not already installed
+# (a nodesource nodejs conflicts with Debian's npm package).
+set -euo pipefail
+
+PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
+      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev openssl)
+if ! command -v node >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
