@@ -1,0 +1,150 @@
+/* init.c: start-up and shutdown of the XAPI side: state database, driver,
+ * objects, built-in templates, sim guests on first start, metrics, timers.
+ * Runs before the listeners open (xg_handlers_init) and after they close
+ * (xg_handlers_shutdown). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../server/log.h"
+#include "../server/world.h"
+#include "driver/sim/sim_fixture.h"
+#include "gw.h"
+#include "gw_util.h"
+#include "metrics/metrics.h"
+#include "objects.h"
+#include "persist.h"
+#include "persist_load.h"
+#include "session_table.h"
+#include "tasks.h"
+#include "vm_internal.h"
+
+#define GW_SIM_SEED 1u  /* one deterministic sim host everywhere */
+
+static char state_dir[512];
+
+const char *gw_state_dir(void) { return state_dir; }
+
+/* First start on sim: VM records for every fixture guest, halted ones
+ * included (a halted VM is not a domain). Running/paused ones are bound to
+ * the domains sim created by reconciliation. */
+static bool create_sim_guests(uint32_t n, xg_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct sim_fixture_guest g;
+        if (!sim_fixture_guest(i, GW_SIM_SEED, &g))
+            break;
+        if (xg_store_get_by_uuid(&xapi_class_vm, g.uuid))
+            continue;
+        xapi_vm *vm = xg_obj_new(&xapi_class_vm);
+        int64_t smax = (int64_t)g.mem_static_max, dmax = (int64_t)g.mem_dynamic_max;
+        int64_t dmin = (int64_t)g.mem_dynamic_min, target = (int64_t)g.mem_target;
+        int64_t vmax = g.vcpus_max, vstart = g.vcpus_at_startup;
+        int dt = g.type == XG_DOM_HVM ? XAPI_DOMAIN_TYPE_HVM :
+                 g.type == XG_DOM_PVH ? XAPI_DOMAIN_TYPE_PVH : XAPI_DOMAIN_TYPE_PV;
+        gw_init_str(vm, XAPI_VM_F_UUID, g.uuid);
+        gw_init_str(vm, XAPI_VM_F_NAME_LABEL, g.name);
+        gw_init_str(vm, XAPI_VM_F_NAME_DESCRIPTION, g.distro);
+        gw_init_field(vm, XAPI_VM_F_DOMAIN_TYPE, &dt);
+        gw_init_field(vm, XAPI_VM_F_MEMORY_STATIC_MAX, &smax);
+        gw_init_field(vm, XAPI_VM_F_MEMORY_DYNAMIC_MAX, &dmax);
+        gw_init_field(vm, XAPI_VM_F_MEMORY_DYNAMIC_MIN, &dmin);
+        gw_init_field(vm, XAPI_VM_F_MEMORY_STATIC_MIN, &dmin);
+        gw_init_field(vm, XAPI_VM_F_MEMORY_TARGET, &target);
+        gw_init_field(vm, XAPI_VM_F_VCPUS_MAX, &vmax);
+        gw_init_field(vm, XAPI_VM_F_VCPUS_AT_STARTUP, &vstart);
+        if (g.type == XG_DOM_HVM) {
+            gw_init_str(vm, XAPI_VM_F_HVM_BOOT_POLICY, "BIOS order");
+            const char *k[] = { "order" }, *v[] = { "cd" };
+            xg_map m = { .keys = (void *)k, .vals = (void *)v, .n = 1, .cap = 1 };
+            gw_init_field(vm, XAPI_VM_F_HVM_BOOT_PARAMS, &m);
+        } else {
+            gw_init_str(vm, XAPI_VM_F_PV_BOOTLOADER, "pygrub");
+        }
+        char cps[16];
+        snprintf(cps, sizeof(cps), "%lld", (long long)(vmax > 1 ? vmax / (vmax % 2 ? 1 : 2) : 1));
+        const char *pk[] = { "cores-per-socket", "nx", "acpi", "apic", "pae", "viridian" };
+        const char *pv[] = { cps, "true", "1", "true", "true", g.type == XG_DOM_HVM ? "true" : "false" };
+        xg_map pm = { .keys = (void *)pk, .vals = (void *)pv, .n = 6, .cap = 6 };
+        gw_init_field(vm, XAPI_VM_F_PLATFORM, &pm);
+        if (!xg_store_add(vm, NULL, err)) {
+            xg_obj_free(vm);
+            return false;
+        }
+        if (!gw_vm_attach_runtime_objects(vm, err))
+            return false;
+        gw_vm_update_allowed_operations(vm);
+    }
+    return true;
+}
+
+static bool mkdir_p(const char *dir, xg_err *err)
+{
+    char sub[600];
+    snprintf(sub, sizeof(sub), "%s/suspend", dir);
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+        (mkdir(sub, 0700) != 0 && errno != EEXIST))
+        return xg_err_internal(err, "cannot create state directory %s: %s", dir, strerror(errno));
+    return true;
+}
+
+bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
+{
+    snprintf(state_dir, sizeof(state_dir), "%s", cfg->state_dir);
+    if (!mkdir_p(state_dir, err))
+        return false;
+    gw_drv = xg_driver_select(cfg->driver, err);
+    if (!gw_drv)
+        return false;
+    struct xg_drv_config dc = {
+        .state_dir = state_dir, .sim_vms = cfg->sim_vms,
+        .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,
+    };
+    bool ok = false;
+    xg_world_lock();
+    xg_store_init();
+    if (!gw_persist_open(state_dir, err) || !gw_persist_load_store(err))
+        goto out;
+    if (!gw_drv->open(&gw_d, &dc, &gw_driver_events, err))
+        goto out;
+    XG_INFO("init", "driver %s open", gw_drv->name);
+    bool first_start = xg_store_count(&xapi_class_host) == 0;
+    if (!gw_objects_build(err) || !gw_templates_ensure(err))
+        goto out;
+    if (first_start && strcmp(gw_drv->name, "sim") == 0 && cfg->sim_vms) {
+        if (!create_sim_guests(cfg->sim_vms, err))
+            goto out;
+        gw_reconcile_all();
+    }
+    if (!xg_store_flush(err))
+        goto out;
+    ok = true;
+out:
+    xg_world_unlock();
+    if (!ok)
+        return false;
+    if (!xg_metrics_init(gw_drv, gw_d, state_dir, err))
+        return false;
+    gw_sessions_start();
+    gw_tasks_start();
+    gw_objects_start_resync();
+    XG_INFO("init", "%u VMs, %u host CPUs", xg_store_count(&xapi_class_vm),
+            xg_store_count(&xapi_class_host_cpu));
+    return true;
+}
+
+void xg_handlers_shutdown(void)
+{
+    xg_metrics_shutdown();
+    xg_world_lock();
+    xg_err err = XG_ERR_INIT;
+    if (!xg_store_flush(&err))
+        XG_ERROR("init", "final flush failed: %s", err.param[0]);
+    gw_persist_close();
+    xg_world_unlock();
+    if (gw_d) {
+        gw_drv->close(gw_d);
+        gw_d = NULL;
+    }
+}

@@ -1,0 +1,470 @@
+/* objects.c: the pool, host, host_cpu, host_metrics and control-domain
+ * objects built from the driver, the domid ↔ VM map, and reconciliation of
+ * domains with VM objects (driver events plus a periodic resync), so that
+ * domains created, destroyed, paused or shut down behind our back (xl) are
+ * reflected, each change an event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "../server/log.h"
+#include "../server/timer.h"
+#include "../server/world.h"
+#include "gw.h"
+#include "gw_util.h"
+#include "objects.h"
+#include "vm_internal.h"
+
+#define MAX_DOMID 0x7ff0            /* DOMID_FIRST_RESERVED */
+#define RESYNC_MS 10000
+
+const struct xg_driver *gw_drv;
+struct xg_drv *gw_d;
+
+static xapi_vm *by_domid[MAX_DOMID];
+static xapi_pool *the_pool;
+static xapi_host *the_host;
+static xapi_vm *the_dom0;
+
+xapi_pool *gw_pool(void) { return the_pool; }
+xapi_host *gw_host(void) { return the_host; }
+xapi_vm *gw_dom0(void) { return the_dom0; }
+
+xapi_vm *gw_vm_by_domid(uint32_t domid)
+{
+    return domid < MAX_DOMID ? by_domid[domid] : NULL;
+}
+
+void gw_vm_bind_domid(xapi_vm *vm, int64_t domid)
+{
+    if (vm->domid >= 0 && vm->domid < MAX_DOMID && by_domid[vm->domid] == vm)
+        by_domid[vm->domid] = NULL;
+    if (domid >= 0 && domid < MAX_DOMID)
+        by_domid[domid] = vm;
+    if (vm->domid != domid)
+        gw_put_int(vm, XAPI_VM_F_DOMID, domid);
+}
+
+/* ---- identity ----------------------------------------------------------- */
+
+static void find_identity(void)
+{
+    uint64_t cur = 0;
+    the_pool = xg_store_next(&xapi_class_pool, &cur);
+    cur = 0;
+    the_host = xg_store_next(&xapi_class_host, &cur);
+    cur = 0;
+    xapi_vm *vm;
+    the_dom0 = NULL;
+    while ((vm = xg_store_next(&xapi_class_vm, &cur)) != NULL)
+        if (vm->is_control_domain)
+            the_dom0 = vm;
+}
+
+static void put_kv(xg_arena *a, const char ***k, const char ***v, uint32_t *n,
+                   const char *key, const char *val)
+{
+    (void)a;
+    if (!val || !*val)
+        return;                      /* XAPI drops empty values */
+    (*k)[*n] = key;
+    (*v)[*n] = val;
+    (*n)++;
+}
+
+static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
+{
+    xapi_host *h = the_host;
+    struct utsname u;
+    uname(&u);
+    const char *k[40], *v[40], **kp = k, **vp = v;
+    uint32_t n = 0;
+    char xenv[64];
+    snprintf(xenv, sizeof(xenv), "%s", hi->xen_version);
+    /* product/platform versions of XCP-ng 8.3, whose API level (2.21) we
+     * serve: clients choose code paths from them (XO: platform_version). */
+    put_kv(a, &kp, &vp, &n, "product_version", "8.3.0");
+    put_kv(a, &kp, &vp, &n, "product_version_text", "8.3");
+    put_kv(a, &kp, &vp, &n, "product_version_text_short", "8.3");
+    put_kv(a, &kp, &vp, &n, "platform_name", "XCP");
+    put_kv(a, &kp, &vp, &n, "platform_version", "3.4.0");
+    put_kv(a, &kp, &vp, &n, "product_brand", "xapi-gateway");
+    put_kv(a, &kp, &vp, &n, "build_number", "0.1.0");
+    put_kv(a, &kp, &vp, &n, "xapi", "25.33");
+    put_kv(a, &kp, &vp, &n, "xapi_build", "25.33.1");
+    put_kv(a, &kp, &vp, &n, "hostname", hi->hostname);
+    put_kv(a, &kp, &vp, &n, "xen", xenv);
+    put_kv(a, &kp, &vp, &n, "linux", hi->linux_release[0] ? hi->linux_release : u.release);
+    put_kv(a, &kp, &vp, &n, "xencenter_min", "2.21");
+    put_kv(a, &kp, &vp, &n, "xencenter_max", "2.21");
+    put_kv(a, &kp, &vp, &n, "network_backend", "bridge");
+    put_kv(a, &kp, &vp, &n, "db_schema", "5.780");
+    put_kv(a, &kp, &vp, &n, "driver", gw_drv->name);
+    gw_put_strmap(h, XAPI_HOST_F_SOFTWARE_VERSION, k, v, n);
+
+    char cnt[16], sockets[16], speed[32], fam[16], model[16], step[16];
+    snprintf(cnt, sizeof(cnt), "%u", hi->nr_cpus);
+    snprintf(sockets, sizeof(sockets), "%u", hi->nr_sockets ? hi->nr_sockets : 1);
+    snprintf(speed, sizeof(speed), "%u.000", hi->cpu_mhz);
+    snprintf(fam, sizeof(fam), "%u", hi->cpu_family);
+    snprintf(model, sizeof(model), "%u", hi->cpu_model);
+    snprintf(step, sizeof(step), "%u", hi->cpu_stepping);
+    n = 0;
+    put_kv(a, &kp, &vp, &n, "cpu_count", cnt);
+    put_kv(a, &kp, &vp, &n, "socket_count", sockets);
+    put_kv(a, &kp, &vp, &n, "vendor", hi->cpu_vendor);
+    put_kv(a, &kp, &vp, &n, "speed", speed);
+    put_kv(a, &kp, &vp, &n, "modelname", hi->cpu_model_name);
+    put_kv(a, &kp, &vp, &n, "family", fam);
+    put_kv(a, &kp, &vp, &n, "model", model);
+    put_kv(a, &kp, &vp, &n, "stepping", step);
+    put_kv(a, &kp, &vp, &n, "flags", hi->cpu_flags);
+    gw_put_strmap(h, XAPI_HOST_F_CPU_INFO, k, v, n);
+
+    n = 0;
+    put_kv(a, &kp, &vp, &n, "iommu", hi->chipset_iommu[0] ? hi->chipset_iommu : "false");
+    gw_put_strmap(h, XAPI_HOST_F_CHIPSET_INFO, k, v, n);
+
+    n = 0;
+    put_kv(a, &kp, &vp, &n, "bios-vendor", hi->bios_vendor);
+    put_kv(a, &kp, &vp, &n, "bios-version", hi->bios_version);
+    put_kv(a, &kp, &vp, &n, "system-manufacturer", hi->system_manufacturer);
+    put_kv(a, &kp, &vp, &n, "system-product-name", hi->system_product);
+    gw_put_strmap(h, XAPI_HOST_F_BIOS_STRINGS, k, v, n);
+
+    /* capabilities: the hypervisor's list, one word each */
+    char caps[256];
+    snprintf(caps, sizeof(caps), "%s", hi->xen_caps);
+    const char *items[32];
+    uint32_t ni = 0;
+    for (char *save = NULL, *t = strtok_r(caps, " ", &save); t && ni < 32;
+         t = strtok_r(NULL, " ", &save))
+        items[ni++] = t;
+    xg_set capset = { .items = (void *)items, .n = ni, .cap = ni };
+    xg_store_set(h, GW_F(h, XAPI_HOST_F_CAPABILITIES), &capset);
+
+    gw_put_str(h, XAPI_HOST_F_HOSTNAME, hi->hostname);
+    gw_put_str(h, XAPI_HOST_F_ADDRESS, hi->address[0] ? hi->address : "127.0.0.1");
+    gw_put_int(h, XAPI_HOST_F_API_VERSION_MAJOR, 2);
+    gw_put_int(h, XAPI_HOST_F_API_VERSION_MINOR, 21);
+    gw_put_str(h, XAPI_HOST_F_API_VERSION_VENDOR, "XenSource");
+    gw_put_str(h, XAPI_HOST_F_SCHED_POLICY, "credit");
+    const char *bl[] = { "pygrub", "eliloader" };
+    xg_set bls = { .items = (void *)bl, .n = 2, .cap = 2 };
+    xg_store_set(h, GW_F(h, XAPI_HOST_F_SUPPORTED_BOOTLOADERS), &bls);
+    /* the operations this gateway really performs on a host */
+    int ops[] = { XAPI_HOST_ALLOWED_OPERATIONS_PROVISION,
+                  XAPI_HOST_ALLOWED_OPERATIONS_VM_START,
+                  XAPI_HOST_ALLOWED_OPERATIONS_VM_RESUME };
+    xg_set opset = { .items = ops, .n = 3, .cap = 3 };
+    xg_store_set(h, GW_F(h, XAPI_HOST_F_ALLOWED_OPERATIONS), &opset);
+}
+
+static bool ensure_pool_and_host(const struct xg_host_info *hi, xg_arena *a, xg_err *err)
+{
+    if (!the_host) {
+        xapi_host *h = xg_obj_new(&xapi_class_host);
+        if (hi->uuid[0])
+            gw_init_str(h, XAPI_HOST_F_UUID, hi->uuid);
+        gw_init_str(h, XAPI_HOST_F_NAME_LABEL, hi->hostname);
+        gw_init_str(h, XAPI_HOST_F_NAME_DESCRIPTION, "Default install");
+        bool t = true;
+        gw_init_field(h, XAPI_HOST_F_ENABLED, &t);
+        if (!xg_store_add(h, NULL, err)) {
+            xg_obj_free(h);
+            return false;
+        }
+        the_host = h;
+    }
+    if (!the_pool) {
+        xapi_pool *p = xg_obj_new(&xapi_class_pool);
+        gw_init_ref(p, XAPI_POOL_F_MASTER, the_host->obj.ref.s);
+        if (!xg_store_add(p, NULL, err)) {
+            xg_obj_free(p);
+            return false;
+        }
+        the_pool = p;
+    }
+    if (strcmp(the_pool->master.s, the_host->obj.ref.s) != 0)
+        gw_put_ref(the_pool, XAPI_POOL_F_MASTER, the_host->obj.ref.s);
+    set_host_facts(hi, a);
+    return true;
+}
+
+static bool ensure_host_metrics(const struct xg_host_info *hi, xg_err *err)
+{
+    xapi_host_metrics *m = xg_store_get(&xapi_class_host_metrics, the_host->metrics.s);
+    if (!m) {
+        m = xg_obj_new(&xapi_class_host_metrics);
+        if (!xg_store_add(m, NULL, err)) {
+            xg_obj_free(m);
+            return false;
+        }
+        gw_put_ref(the_host, XAPI_HOST_F_METRICS, m->obj.ref.s);
+    }
+    gw_put_int(m, XAPI_HOST_METRICS_F_MEMORY_TOTAL, (int64_t)hi->total_bytes);
+    gw_put_int(m, XAPI_HOST_METRICS_F_MEMORY_FREE, (int64_t)hi->free_bytes);
+    gw_put_bool(m, XAPI_HOST_METRICS_F_LIVE, true);
+    gw_put_datetime(m, XAPI_HOST_METRICS_F_LAST_UPDATED, gw_now());
+    return true;
+}
+
+static bool ensure_host_cpus(const struct xg_host_info *hi, xg_arena *a, xg_err *err)
+{
+    struct xg_pcpu_info *pcpus = NULL;
+    uint32_t n = 0;
+    if (!gw_drv->pcpu_list(gw_d, a, &pcpus, &n, err))
+        return false;
+    /* index existing rows by number; rebuild what does not match */
+    uint64_t cur = 0;
+    xapi_host_cpu *c;
+    xapi_host_cpu **have = xg_arena_alloc(a, sizeof(*have) * (n ? n : 1));
+    if (!have)
+        return xg_err_internal(err, "out of memory");
+    while ((c = xg_store_next(&xapi_class_host_cpu, &cur)) != NULL) {
+        if (c->number >= 0 && (uint32_t)c->number < n && !have[c->number])
+            have[c->number] = c;
+        else
+            xg_store_remove(c);
+    }
+    char step[16];
+    snprintf(step, sizeof(step), "%u", hi->cpu_stepping);
+    for (uint32_t i = 0; i < n; i++) {
+        c = have[i];
+        if (!c) {
+            c = xg_obj_new(&xapi_class_host_cpu);
+            int64_t num = pcpus[i].cpu;
+            gw_init_field(c, XAPI_HOST_CPU_F_NUMBER, &num);
+            gw_init_ref(c, XAPI_HOST_CPU_F_HOST, the_host->obj.ref.s);
+            if (!xg_store_add(c, NULL, err)) {
+                xg_obj_free(c);
+                return false;
+            }
+        }
+        gw_put_ref(c, XAPI_HOST_CPU_F_HOST, the_host->obj.ref.s);
+        gw_put_str(c, XAPI_HOST_CPU_F_VENDOR, hi->cpu_vendor);
+        gw_put_int(c, XAPI_HOST_CPU_F_SPEED, hi->cpu_mhz);
+        gw_put_str(c, XAPI_HOST_CPU_F_MODELNAME, hi->cpu_model_name);
+        gw_put_int(c, XAPI_HOST_CPU_F_FAMILY, hi->cpu_family);
+        gw_put_int(c, XAPI_HOST_CPU_F_MODEL, hi->cpu_model);
+        gw_put_str(c, XAPI_HOST_CPU_F_STEPPING, step);
+        gw_put_str(c, XAPI_HOST_CPU_F_FLAGS, hi->cpu_flags);
+    }
+    return true;
+}
+
+/* ---- VMs for domains ------------------------------------------------------ */
+
+static int power_of(const struct xg_dom_info *di)
+{
+    return di->state == XG_DOM_PAUSED ? XAPI_VM_POWER_STATE_PAUSED
+                                      : XAPI_VM_POWER_STATE_RUNNING;
+}
+
+static int domain_type_of(enum xg_dom_type t)
+{
+    switch (t) {
+    case XG_DOM_HVM: return XAPI_DOMAIN_TYPE_HVM;
+    case XG_DOM_PVH: return XAPI_DOMAIN_TYPE_PVH;
+    default: return XAPI_DOMAIN_TYPE_PV;
+    }
+}
+
+/* A VM record for a domain we did not start (dom0 at first start, or one
+ * made with xl behind our back). */
+static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control,
+                                      xg_err *err)
+{
+    xapi_vm *vm = xg_obj_new(&xapi_class_vm);
+    char name[192];
+    if (control)
+        snprintf(name, sizeof(name), "Control domain on host: %s", the_host->hostname);
+    else
+        snprintf(name, sizeof(name), "%s", di->name[0] ? di->name : "unnamed domain");
+    int64_t mem = (int64_t)di->mem_max_bytes;
+    int64_t target = (int64_t)(di->mem_target_bytes ? di->mem_target_bytes : di->mem_current_bytes);
+    int64_t vmax = di->vcpus_max, vnow = di->vcpus_online;
+    int ps = power_of(di), dt = domain_type_of(di->type);
+    bool t = true;
+    char uuid[XG_UUID_STR];
+    /* dom0's domain uuid is all zeroes; XAPI gives its VM a real uuid */
+    if (control || !di->uuid[0] || strcmp(di->uuid, "00000000-0000-0000-0000-000000000000") == 0)
+        gw_new_uuid(uuid);
+    else
+        snprintf(uuid, sizeof(uuid), "%s", di->uuid);
+    gw_init_str(vm, XAPI_VM_F_UUID, uuid);
+    gw_init_str(vm, XAPI_VM_F_NAME_LABEL, name);
+    if (control) {
+        gw_init_str(vm, XAPI_VM_F_NAME_DESCRIPTION, "The domain which manages physical devices and manages other domains");
+        gw_init_field(vm, XAPI_VM_F_IS_CONTROL_DOMAIN, &t);
+    }
+    gw_init_field(vm, XAPI_VM_F_POWER_STATE, &ps);
+    gw_init_field(vm, XAPI_VM_F_DOMAIN_TYPE, &dt);
+    gw_init_field(vm, XAPI_VM_F_MEMORY_STATIC_MAX, &mem);
+    gw_init_field(vm, XAPI_VM_F_MEMORY_DYNAMIC_MAX, &mem);
+    gw_init_field(vm, XAPI_VM_F_MEMORY_DYNAMIC_MIN, &target);
+    gw_init_field(vm, XAPI_VM_F_MEMORY_STATIC_MIN, &target);
+    gw_init_field(vm, XAPI_VM_F_MEMORY_TARGET, &target);
+    gw_init_field(vm, XAPI_VM_F_VCPUS_MAX, &vmax);
+    gw_init_field(vm, XAPI_VM_F_VCPUS_AT_STARTUP, &vnow);
+    gw_init_ref(vm, XAPI_VM_F_RESIDENT_ON, the_host->obj.ref.s);
+    if (!xg_store_add(vm, NULL, err)) {
+        xg_obj_free(vm);
+        return NULL;
+    }
+    gw_vm_bind_domid(vm, di->domid);
+    if (!gw_vm_attach_runtime_objects(vm, err))
+        return NULL;
+    gw_vm_update_allowed_operations(vm);
+    XG_INFO("objects", "domain %u (%s) appeared: VM %s", di->domid, name, uuid);
+    return vm;
+}
+
+static void reconcile_info(const struct xg_dom_info *di)
+{
+    xapi_vm *vm = gw_vm_by_domid(di->domid);
+    if (!vm && di->domid != 0)
+        vm = xg_store_get_by_uuid(&xapi_class_vm, di->uuid);
+    if (!vm && di->domid == 0)
+        vm = the_dom0;
+    if (!vm) {
+        if (di->state == XG_DOM_DYING)
+            return;
+        xg_err err = XG_ERR_INIT;
+        vm = vm_for_foreign_domain(di, di->domid == 0, &err);
+        if (!vm) {
+            XG_WARN("objects", "no VM for domain %u: %s", di->domid, err.code);
+            return;
+        }
+        if (di->domid == 0)
+            the_dom0 = vm;
+        return;
+    }
+    if (vm->domid != di->domid)
+        gw_vm_bind_domid(vm, di->domid);
+    if (gw_vm_has_inflight(vm))
+        return;                      /* the operation's completion decides */
+    switch (di->state) {
+    case XG_DOM_SHUTDOWN:
+        gw_vm_domain_stopped(vm, di->reason);
+        break;
+    case XG_DOM_RUNNING:
+    case XG_DOM_PAUSED:
+        if (vm->power_state != power_of(di)) {
+            gw_put_enum(vm, XAPI_VM_F_POWER_STATE, power_of(di));
+            if (!gw_ref_is_set(vm->resident_on.s))
+                gw_put_ref(vm, XAPI_VM_F_RESIDENT_ON, the_host->obj.ref.s);
+            xg_err err = XG_ERR_INIT;
+            gw_vm_attach_runtime_objects(vm, &err);
+            gw_vm_update_allowed_operations(vm);
+        }
+        break;
+    case XG_DOM_DYING:
+        break;
+    }
+}
+
+static void domain_vanished(xapi_vm *vm)
+{
+    if (gw_vm_has_inflight(vm) || vm->is_control_domain)
+        return;
+    if (vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
+        vm->power_state == XAPI_VM_POWER_STATE_PAUSED) {
+        XG_INFO("objects", "domain %lld of VM %s vanished", (long long)vm->domid, vm->uuid);
+        /* destroyed behind our back (xl destroy): XAPI shows it Halted */
+        gw_vm_domain_stopped(vm, XG_SHUTDOWN_NONE);
+    } else {
+        gw_vm_bind_domid(vm, -1);
+    }
+}
+
+void gw_reconcile_domain(uint32_t domid)
+{
+    struct xg_dom_info di;
+    xg_err err = XG_ERR_INIT;
+    if (gw_drv->dom_info(gw_d, domid, &di, &err)) {
+        reconcile_info(&di);
+        return;
+    }
+    xapi_vm *vm = gw_vm_by_domid(domid);
+    if (vm)
+        domain_vanished(vm);
+}
+
+void gw_reconcile_all(void)
+{
+    xg_arena *a = xg_arena_new(64 * 1024 * 1024);
+    struct xg_dom_info *doms = NULL;
+    uint32_t n = 0;
+    xg_err err = XG_ERR_INIT;
+    if (!gw_drv->dom_list(gw_d, a, &doms, &n, &err)) {
+        XG_WARN("objects", "dom_list failed: %s %s", err.code, err.param[0]);
+        xg_arena_free(a);
+        return;
+    }
+    static uint8_t seen[MAX_DOMID];
+    memset(seen, 0, sizeof(seen));
+    for (uint32_t i = 0; i < n; i++) {
+        if (doms[i].domid < MAX_DOMID)
+            seen[doms[i].domid] = 1;
+        reconcile_info(&doms[i]);
+    }
+    for (uint32_t d = 1; d < MAX_DOMID; d++)
+        if (by_domid[d] && !seen[d])
+            domain_vanished(by_domid[d]);
+    xg_arena_free(a);
+}
+
+/* Driver notifications arrive on a driver thread without the world lock. */
+static void on_dom_changed(void *arg, uint32_t domid)
+{
+    (void)arg;
+    xg_world_lock();
+    gw_reconcile_domain(domid);
+    xg_world_unlock();
+}
+
+static void resync_tick(void *arg)
+{
+    (void)arg;
+    xg_world_lock();
+    gw_reconcile_all();
+    xg_world_unlock();
+    xg_timer_add(RESYNC_MS, resync_tick, NULL);
+}
+
+const struct xg_drv_events gw_driver_events = { .dom_changed = on_dom_changed };
+
+bool gw_objects_build(xg_err *err)
+{
+    xg_arena *a = xg_arena_new(16 * 1024 * 1024);
+    struct xg_host_info hi;
+    memset(&hi, 0, sizeof(hi));
+    bool ok = gw_drv->host_info(gw_d, &hi, err);
+    if (ok) {
+        find_identity();
+        /* domids in persisted VMs are stale: a domain only exists now */
+        uint64_t cur = 0;
+        xapi_vm *vm;
+        while ((vm = xg_store_next(&xapi_class_vm, &cur)) != NULL)
+            if (vm->domid >= 0 && !vm->is_control_domain)
+                gw_put_int(vm, XAPI_VM_F_DOMID, -1);
+        ok = ensure_pool_and_host(&hi, a, err) && ensure_host_metrics(&hi, err) &&
+             ensure_host_cpus(&hi, a, err);
+    }
+    if (ok && the_dom0)
+        gw_vm_bind_domid(the_dom0, 0);
+    if (ok) {
+        gw_reconcile_all();
+        if (the_pool && the_dom0)
+            gw_put_ref(the_host, XAPI_HOST_F_CONTROL_DOMAIN, the_dom0->obj.ref.s);
+    }
+    xg_arena_free(a);
+    return ok;
+}
+
+void gw_objects_start_resync(void)
+{
+    xg_timer_add(RESYNC_MS, resync_tick, NULL);
+}

@@ -1,0 +1,284 @@
+/* session.c: sessions as XAPI keeps them: login (password checked on the
+ * auth pool, never under the world lock), logout, the session check every
+ * call goes through, 24 h idle expiry, at most N sessions per user name with
+ * the least recently active evicted (not refused), and HTTP auth for the
+ * metrics endpoints. Session refs are OpaqueRef:<uuid4> from getrandom(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../server/auth.h"
+#include "../server/hooks.h"
+#include "../server/http_routes.h"
+#include "../server/limits.h"
+#include "../server/log.h"
+#include "../server/timer.h"
+#include "../server/world.h"
+#include "events.h"
+#include "gw.h"
+#include "gw_util.h"
+#include "session_table.h"
+
+#define LAST_ACTIVE_REFRESH_SECS 600   /* XAPI refreshes at most this often */
+#define EXPIRY_SCAN_MS 30000
+
+/* ---- creating a session ------------------------------------------------ */
+
+static xapi_session *session_create(const char *uname, const char *originator,
+                                    xg_err *err)
+{
+    xapi_session *s = xg_obj_new(&xapi_class_session);
+    int64_t now = gw_now();
+    bool t = true;
+    gw_init_ref(s, XAPI_SESSION_F_THIS_HOST, gw_host()->obj.ref.s);
+    gw_init_field(s, XAPI_SESSION_F_LAST_ACTIVE, &now);
+    gw_init_field(s, XAPI_SESSION_F_VALIDATION_TIME, &now);
+    gw_init_field(s, XAPI_SESSION_F_IS_LOCAL_SUPERUSER, &t);
+    gw_init_str(s, XAPI_SESSION_F_AUTH_USER_NAME, uname);
+    gw_init_str(s, XAPI_SESSION_F_ORIGINATOR, originator);
+    if (!xg_store_add(s, NULL, err)) {
+        xg_obj_free(s);
+        return NULL;
+    }
+    /* Evict the least recently active sessions of this user beyond the cap. */
+    xapi_session *victim;
+    while ((victim = gw_session_table_add(s, uname, xg_cfg.max_sessions_per_user ?
+                                          xg_cfg.max_sessions_per_user :
+                                          XG_MAX_SESSIONS_PER_USER)) != NULL)
+        gw_session_destroy(victim);
+    return s;
+}
+
+void gw_session_destroy(xapi_session *s)
+{
+    gw_session_table_remove(s);
+    gw_events_session_gone(s);
+    xg_store_remove(s);
+}
+
+/* ---- login ------------------------------------------------------------- */
+
+struct login {
+    xg_call *c;
+    const char *uname, *originator;
+};
+
+static void login_checked(void *arg, bool ok, const xg_err *auth_err)
+{
+    struct login *l = arg;
+    xg_world_lock();
+    xg_err err = XG_ERR_INIT;
+    xapi_session *s = NULL;
+    if (!ok) {
+        err = *auth_err;
+    } else if ((s = session_create(l->uname, l->originator, &err)) != NULL) {
+        XG_INFO("session", "login of %s from %s", l->uname,
+                l->c->client_addr ? l->c->client_addr : "?");
+    }
+    if (s)
+        xg_call_finish(l->c, true, NULL, &s->obj.ref);
+    else
+        xg_call_finish(l->c, false, &err, NULL);
+    xg_world_unlock();
+}
+
+static bool start_login(xg_call *c, const char *uname, const char *pwd,
+                        const char *originator, xg_err *err)
+{
+    struct login *l = xg_arena_alloc(c->arena, sizeof(*l));
+    if (!l)
+        return xg_err_internal(err, "out of request memory");
+    l->c = c;
+    l->uname = uname;
+    l->originator = originator;
+    xg_call_defer(c);
+    xg_auth_check_async(uname, pwd, login_checked, l);
+    return true;
+}
+
+bool handle_session_login_with_password(xg_call *c, const char *uname, const char *pwd,
+                                        const char *version, const char *originator,
+                                        xg_ref *result_out, xg_err *err)
+{
+    (void)version;          /* XAPI ignores the client's API version too */
+    (void)result_out;       /* answered by login_checked */
+    return start_login(c, uname, pwd, originator, err);
+}
+
+bool handle_session_slave_local_login_with_password(xg_call *c, const char *uname,
+                                                    const char *pwd, xg_ref *result_out,
+                                                    xg_err *err)
+{
+    (void)result_out;
+    return start_login(c, uname, pwd, "", err);
+}
+
+bool handle_session_logout(xg_call *c, xg_err *err)
+{
+    (void)err;
+    gw_session_destroy(c->session);
+    c->session = NULL;
+    return true;
+}
+
+bool handle_session_local_logout(xg_call *c, xg_err *err)
+{
+    return handle_session_logout(c, err);
+}
+
+/* change_password: the old password is checked on the auth pool, then the
+ * new one is hashed there too; neither holds the world lock. */
+struct chpw {
+    xg_call *c;
+    char user[256];
+    const char *new_pwd;
+};
+
+static void chpw_checked(void *arg, bool ok, const xg_err *auth_err)
+{
+    struct chpw *p = arg;
+    xg_err err = XG_ERR_INIT;
+    bool done = ok && xg_auth_set_password(p->user, p->new_pwd, &err);
+    if (!ok)
+        err = *auth_err;
+    xg_world_lock();
+    xg_call_finish(p->c, done, done ? NULL : &err, NULL);
+    xg_world_unlock();
+}
+
+bool handle_session_change_password(xg_call *c, const char *old_pwd, const char *new_pwd,
+                                    xg_err *err)
+{
+    xapi_session *s = c->session;
+    struct chpw *p = xg_arena_alloc(c->arena, sizeof(*p));
+    if (!p)
+        return xg_err_internal(err, "out of request memory");
+    p->c = c;
+    snprintf(p->user, sizeof(p->user), "%s", s->auth_user_name);
+    p->new_pwd = new_pwd;
+    xg_call_defer(c);
+    xg_auth_check_async(p->user, old_pwd, chpw_checked, p);
+    return true;
+}
+
+/* ---- the check every call goes through -------------------------------- */
+
+bool xg_hook_session_check(xg_call *c, const char *ref, xg_err *err)
+{
+    xapi_session *s = xg_store_get(&xapi_class_session, ref);
+    if (!s)
+        return xg_err_set(err, "SESSION_INVALID", 1, ref);
+    int64_t now = gw_now();
+    if (now - s->last_active >= LAST_ACTIVE_REFRESH_SECS) {
+        gw_put_datetime(s, XAPI_SESSION_F_LAST_ACTIVE, now);
+        gw_session_table_touch(s);
+    }
+    c->session = s;
+    c->session_ref = s->obj.ref.s;
+    return true;
+}
+
+/* ---- expiry ------------------------------------------------------------ */
+
+static void expiry_scan(void *arg)
+{
+    (void)arg;
+    uint32_t idle = xg_cfg.session_idle_secs ? xg_cfg.session_idle_secs
+                                             : XG_SESSION_IDLE_SECS;
+    xg_world_lock();
+    int64_t now = gw_now();
+    uint64_t cur = 0;
+    xapi_session *s;
+    uint32_t n = 0;
+    /* Removing while iterating is safe: the cursor skips vanished objects. */
+    while ((s = xg_store_next(&xapi_class_session, &cur)) != NULL) {
+        if (now - s->last_active > (int64_t)idle) {
+            gw_session_destroy(s);
+            n++;
+        }
+    }
+    xg_world_unlock();
+    if (n)
+        XG_INFO("session", "expired %u idle sessions", n);
+    xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
+}
+
+void gw_sessions_start(void)
+{
+    xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
+}
+
+/* ---- HTTP endpoints ---------------------------------------------------- */
+
+static int b64val(int ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+/* Decodes at most len-1 bytes; false on malformed input. */
+static bool b64decode(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (; *in && *in != '='; in++) {
+        int v = b64val((unsigned char)*in);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= len)
+                return false;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return memchr(out, '\0', o) == NULL;
+}
+
+static bool cookie_session(const char *cookie, char *buf, size_t len)
+{
+    const char *p = cookie ? strstr(cookie, "session_id=") : NULL;
+    if (!p)
+        return false;
+    p += strlen("session_id=");
+    size_t n = strcspn(p, "; ");
+    if (n == 0 || n >= len)
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return true;
+}
+
+bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err)
+{
+    char ref[XG_REF_LEN + 16];
+    if (xg_query_get(rq->query, "session_id", ref, sizeof(ref)) ||
+        cookie_session(rq->cookie, ref, sizeof(ref))) {
+        xg_world_lock();
+        bool ok = xg_store_get(&xapi_class_session, ref) != NULL;
+        xg_world_unlock();
+        return ok ? true : xg_err_set(err, "SESSION_INVALID", 1, ref);
+    }
+    if (rq->authorization && strncasecmp(rq->authorization, "Basic ", 6) == 0) {
+        char cred[512];
+        if (!b64decode(rq->authorization + 6, cred, sizeof(cred)))
+            return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, "",
+                              "Malformed authorization");
+        char *colon = strchr(cred, ':');
+        if (!colon)
+            return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, cred,
+                              "Malformed authorization");
+        *colon = '\0';
+        /* Runs on the I/O thread without the world lock, like a login. */
+        return xg_auth_check(cred, colon + 1, err);
+    }
+    return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, "", "No credentials");
+}

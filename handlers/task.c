@@ -1,0 +1,220 @@
+/* task.c: tasks as XAPI keeps them (spec/xapi-wire.md §6): the rows that
+ * Async calls (and, transiently, sync calls of async-capable messages) run
+ * under, client-made tasks, cancel, and the garbage collector (completed
+ * tasks beyond 200 oldest first, completed older than 65 min, pending older
+ * than 24 h). Status is always written last, because clients settle on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../server/hooks.h"
+#include "../server/limits.h"
+#include "../server/log.h"
+#include "../server/timer.h"
+#include "../server/world.h"
+#include "gw.h"
+#include "gw_util.h"
+#include "tasks.h"
+
+#define GC_PERIOD_MS 30000
+#define MAX_PENDING_TASKS 4000
+
+/* Cancellation hooks of running operations, keyed by task object. Few tasks
+ * run at once, so a small array scanned linearly is enough and bounded. */
+struct canceller { xapi_task *t; gw_cancel_fn fn; void *arg; };
+static struct canceller cancellers[256];
+
+static xapi_task *task_new(const char *label, const char *desc, xg_call *c, xg_err *err)
+{
+    if (xg_store_count(&xapi_class_task) >= MAX_PENDING_TASKS + XG_MAX_TASKS_DONE) {
+        xg_err_set(err, "TOO_MANY_PENDING_TASKS", 0);
+        return NULL;
+    }
+    xapi_task *t = xg_obj_new(&xapi_class_task);
+    int64_t now = gw_now();
+    gw_init_str(t, XAPI_TASK_F_NAME_LABEL, label);
+    gw_init_str(t, XAPI_TASK_F_NAME_DESCRIPTION, desc);
+    gw_init_field(t, XAPI_TASK_F_CREATED, &now);
+    gw_init_str(t, XAPI_TASK_F_TYPE, "<none/>");
+    gw_init_str(t, XAPI_TASK_F_BACKTRACE, "()");
+    gw_init_ref(t, XAPI_TASK_F_RESIDENT_ON, gw_host()->obj.ref.s);
+    if (c && c->session)
+        gw_init_ref(t, XAPI_TASK_F_SESSION, ((xg_obj *)c->session)->ref.s);
+    if (c && c->http_task_id && xg_store_get(&xapi_class_task, c->http_task_id))
+        gw_init_ref(t, XAPI_TASK_F_SUBTASK_OF, c->http_task_id);
+    if (!xg_store_add(t, NULL, err)) {
+        xg_obj_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+bool xg_hook_task_begin(xg_call *c, const char *name, xg_err *err)
+{
+    xapi_task *t = task_new(name, "", c, err);
+    if (!t)
+        return false;
+    c->task = t;
+    return true;
+}
+
+const char *xg_hook_task_ref(const xg_call *c)
+{
+    return c->task ? ((const xg_obj *)c->task)->ref.s : XG_REF_NULL;
+}
+
+static void forget_canceller(xapi_task *t)
+{
+    for (size_t i = 0; i < sizeof(cancellers) / sizeof(cancellers[0]); i++)
+        if (cancellers[i].t == t)
+            cancellers[i].t = NULL;
+}
+
+static void task_complete(xapi_task *t, bool ok, const xg_err *err,
+                          const char *result, size_t len)
+{
+    int64_t now = gw_now();
+    forget_canceller(t);
+    xg_set none = {0};
+    xg_store_set(t, GW_F(t, XAPI_TASK_F_ALLOWED_OPERATIONS), &none);
+    gw_put_datetime(t, XAPI_TASK_F_FINISHED, now);
+    gw_put_float(t, XAPI_TASK_F_PROGRESS, 1.0);
+    int status;
+    if (ok) {
+        char *r = strndup(result ? result : "", len);
+        gw_put_str(t, XAPI_TASK_F_RESULT, r ? r : "");
+        free(r);
+        status = XAPI_TASK_STATUS_TYPE_SUCCESS;
+    } else {
+        const char *items[1 + XG_ERR_MAX_PARAMS];
+        items[0] = err->code;
+        for (int i = 0; i < err->nparams; i++)
+            items[1 + i] = err->param[i];
+        xg_set info = { .items = (void *)items, .n = 1u + err->nparams,
+                        .cap = 1u + err->nparams };
+        xg_store_set(t, GW_F(t, XAPI_TASK_F_ERROR_INFO), &info);
+        status = strcmp(err->code, "TASK_CANCELLED") == 0
+                     ? XAPI_TASK_STATUS_TYPE_CANCELLED
+                     : XAPI_TASK_STATUS_TYPE_FAILURE;
+    }
+    gw_put_enum(t, XAPI_TASK_F_STATUS, status);       /* last: clients settle on it */
+}
+
+void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,
+                      const char *result_xml, size_t len, bool transient)
+{
+    xapi_task *t = c->task;
+    if (!t || !t->obj.in_store)
+        return;
+    if (transient) {
+        forget_canceller(t);
+        xg_store_remove(t);
+    } else {
+        task_complete(t, ok, err, result_xml, len);
+    }
+    c->task = NULL;
+}
+
+void gw_task_set_canceller(xg_call *c, gw_cancel_fn fn, void *arg)
+{
+    xapi_task *t = c->task;
+    if (!t)
+        return;
+    for (size_t i = 0; i < sizeof(cancellers) / sizeof(cancellers[0]); i++) {
+        if (!cancellers[i].t || cancellers[i].t == t) {
+            cancellers[i] = (struct canceller){ t, fn, arg };
+            int op = XAPI_TASK_ALLOWED_OPERATIONS_CANCEL;
+            xg_store_set_add(t, GW_F(t, XAPI_TASK_F_ALLOWED_OPERATIONS), &op);
+            return;
+        }
+    }
+}
+
+/* ---- task.* messages --------------------------------------------------- */
+
+bool handle_task_create(xg_call *c, const char *label, const char *description,
+                        xg_ref *result_out, xg_err *err)
+{
+    xapi_task *t = task_new(label, description, c, err);
+    if (!t)
+        return false;
+    *result_out = t->obj.ref;
+    return true;
+}
+
+bool handle_task_destroy(xg_call *c, xapi_task *self, xg_err *err)
+{
+    (void)c; (void)err;
+    if (self->status == XAPI_TASK_STATUS_TYPE_PENDING && self->finished == 0) {
+        /* XAPI only marks a running task; it is removed when it ends. */
+        const char *k = "task";
+        int v = XAPI_TASK_ALLOWED_OPERATIONS_DESTROY;
+        xg_err dup = XG_ERR_INIT;
+        xg_store_map_add(self, GW_F(self, XAPI_TASK_F_CURRENT_OPERATIONS), &k, &v, &dup);
+        return true;
+    }
+    forget_canceller(self);
+    xg_store_remove(self);
+    return true;
+}
+
+bool handle_task_cancel(xg_call *c, xapi_task *task, xg_err *err)
+{
+    (void)c;
+    for (size_t i = 0; i < sizeof(cancellers) / sizeof(cancellers[0]); i++) {
+        if (cancellers[i].t == task) {
+            struct canceller k = cancellers[i];
+            cancellers[i].t = NULL;
+            k.fn(k.arg);
+            return true;
+        }
+    }
+    if (task->status == XAPI_TASK_STATUS_TYPE_PENDING && task->finished == 0 &&
+        strcmp(task->name_label, "") != 0 && strncmp(task->name_label, "Async.", 6) != 0) {
+        /* A client-made task: cancelling it just settles it. */
+        xg_err e = XG_ERR_INIT;
+        xg_err_set(&e, "TASK_CANCELLED", 1, task->obj.ref.s);
+        task_complete(task, false, &e, NULL, 0);
+        return true;
+    }
+    return xg_err_set(err, "OPERATION_NOT_ALLOWED", 1, "This task cannot be cancelled");
+}
+
+/* ---- garbage collection ------------------------------------------------ */
+
+static void task_gc(void *arg)
+{
+    (void)arg;
+    xg_world_lock();
+    int64_t now = gw_now();
+    uint32_t done = 0;
+    uint64_t cur = 0;
+    xapi_task *t;
+    /* First pass: age limits, and count what is left completed. */
+    while ((t = xg_store_next(&xapi_class_task, &cur)) != NULL) {
+        bool pending = t->status == XAPI_TASK_STATUS_TYPE_PENDING;
+        if ((pending && now - t->created > XG_TASK_PENDING_TTL_SECS && !t->finished) ||
+            (!pending && t->finished && now - t->finished > XG_TASK_DONE_TTL_SECS)) {
+            forget_canceller(t);
+            xg_store_remove(t);
+        } else if (!pending) {
+            done++;
+        }
+    }
+    /* Second pass: oldest completed first beyond the cap (creation order is
+     * the iteration order, which approximates completion order). */
+    cur = 0;
+    while (done > XG_MAX_TASKS_DONE && (t = xg_store_next(&xapi_class_task, &cur)) != NULL) {
+        if (t->status != XAPI_TASK_STATUS_TYPE_PENDING) {
+            xg_store_remove(t);
+            done--;
+        }
+    }
+    xg_world_unlock();
+    xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
+}
+
+void gw_tasks_start(void)
+{
+    xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
+}
