@@ -382,8 +382,9 @@ class GatewayTestCase(unittest.TestCase):
 def main(argv=None):
     """Entry point used by ctest: run_e2e.py BUILD_DIR MODULE."""
     argv = list(sys.argv if argv is None else argv)
-    if len(argv) >= 2 and argv[1] and not argv[1].startswith("test"):
-        os.environ.setdefault("XG_BUILD_DIR", argv[1])
+    if len(argv) >= 2 and not argv[1].startswith("test"):
+        if argv[1]:
+            os.environ.setdefault("XG_BUILD_DIR", argv[1])
         del argv[1]
     sys.path.insert(0, HERE)
     names = argv[1:] or None
