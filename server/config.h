@@ -28,4 +28,14 @@ struct xg_config {
 
 extern struct xg_config xg_cfg;      /* the process's configuration */
 
+/* config.c (added by the transport owner) ------------------------------ */
+#include "xg_err.h"
+/* Fills xg_cfg with the defaults (limits.h). */
+void xg_config_defaults(void);
+/* One setting by its command-line name without "--" ("https", "state-dir",
+ * "sim-vms", "max-connections", …); the config file uses the same names. */
+bool xg_config_set(const char *key, const char *value, xg_err *err);
+/* "key = value" lines; '#' starts a comment. */
+bool xg_config_load_file(const char *path, xg_err *err);
+
 #endif

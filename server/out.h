@@ -31,5 +31,10 @@ char *xg_out_strdup(const xg_out *o, size_t *len_out);
 void xg_out_reset(xg_out *o);      /* returns chunks to the free list */
 /* Moves every chunk of src to the end of dst (no copy). */
 void xg_out_move(xg_out *dst, xg_out *src);
+/* Connection side: frees the leading chunks whose bytes were all sent and
+ * subtracts them from total (total then counts bytes still queued). */
+void xg_out_drop_sent(xg_out *o);
+/* Bytes appended and not yet sent. */
+size_t xg_out_pending(const xg_out *o);
 
 #endif

@@ -3,7 +3,10 @@
  * Callbacks run on the timer thread WITHOUT the world lock; they take it if
  * they touch API state. Timers are one-shot; cancel is safe from any thread
  * and guarantees the callback is not running when it returns, unless it is
- * called from that very callback. */
+ * called from that very callback.
+ * Ownership: the handle stays valid after the timer fired until
+ * xg_timer_cancel(t) frees it, so the owner calls cancel exactly once: before
+ * the timer fires, or afterwards (for example from the callback itself). */
 #ifndef XG_TIMER_H
 #define XG_TIMER_H
 

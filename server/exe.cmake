@@ -1,0 +1,10 @@
+# exe.cmake: the xapi-gateway executable. Included at the END of the
+# top-level CMakeLists.txt, once codegen/, server/ and handlers/ have
+# defined their targets; does nothing until they all exist.
+if(TARGET xg_handlers AND TARGET xg_core AND TARGET xg_generated AND TARGET xg_transport)
+  add_executable(xapi-gateway ${CMAKE_CURRENT_LIST_DIR}/main.c)
+  target_compile_options(xapi-gateway PRIVATE ${XG_WARN})
+  target_link_libraries(xapi-gateway PRIVATE xg_transport xg_core xg_generated
+      xg_handlers ${XG_TRANSPORT_LIBS})
+  install(TARGETS xapi-gateway RUNTIME DESTINATION sbin)
+endif()

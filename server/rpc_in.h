@@ -1,0 +1,41 @@
+/* rpc_in.h: request body decoders (xmlrpc_in.c, jsonrpc_in.c). Both turn a
+ * hostile body into the arena-allocated xg_value view (value.h), enforcing
+ * limits.h (nesting, members, params, string bytes). They never touch the
+ * world lock, never allocate outside the arena (beyond per-thread scratch)
+ * and run on I/O threads. A false return means "transport-level parse
+ * failure" (HTTP 500 with the HTML body); msg says why, for that body. */
+#ifndef XG_RPC_IN_H
+#define XG_RPC_IN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "call.h"
+#include "value.h"
+
+struct xg_rpc_req {
+    enum xg_proto proto;
+    const char *method;          /* NUL-terminated, in the arena */
+    const xg_value *params;      /* array of nparams values */
+    uint32_t nparams;
+    const char *json_id;         /* raw JSON text of "id" (JSON only) */
+    uint32_t json_id_len;
+};
+
+/* Sets xmlrpc-c's process-global limits; idempotent, called by main before
+ * any thread parses (xg_xmlrpc_parse also calls it through pthread_once). */
+void xg_xmlrpc_in_init(void);
+
+/* true when the body contains a markup declaration ("<!" other than a
+ * comment or CDATA section): DOCTYPE/ENTITY must never reach xmlrpc-c,
+ * whose bundled expat expands entities without bound. Linear, no allocation. */
+bool xg_xml_has_declaration(const char *body, size_t len);
+
+bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
+                     struct xg_rpc_req *out, char *msg, size_t msglen);
+bool xg_jsonrpc_parse(xg_arena *a, const char *body, size_t len,
+                      struct xg_rpc_req *out, char *msg, size_t msglen);
+
+#endif

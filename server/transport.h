@@ -1,0 +1,33 @@
+/* transport.h: the transport's internal interfaces between main.c,
+ * cert.c, tls.c and conn.c (private to server/). */
+#ifndef XG_TRANSPORT_H
+#define XG_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "xg_err.h"
+
+/* cert.c: <state_dir>/xapi-gateway.pem and .key, made on first start
+ * (self-signed RSA-2048, SAN = hostname + local addresses, 10 years) and
+ * reused afterwards. Paths are written into cert/key (PATH_MAX buffers). */
+bool xg_cert_ensure(const char *state_dir, char *cert, size_t cert_len,
+                    char *key, size_t key_len, xg_err *err);
+
+/* tls.c: the server context: TLS 1.2/1.3 only, ECDHE + AEAD suites,
+ * server preference, no compression, no renegotiation, tickets on. */
+SSL_CTX *xg_tls_ctx_new(const char *cert, const char *key, xg_err *err);
+
+/* conn.c: listeners and I/O threads. */
+struct xg_listener_cfg { const char *addr; unsigned port; bool tls; };
+bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls,
+                 SSL_CTX *tls, unsigned nthreads, xg_err *err);
+/* Stops accepting, closes every connection and joins the I/O threads. */
+void xg_io_stop(void);
+
+/* auth.c */
+void xg_auth_shutdown(void);
+
+#endif
