@@ -1,0 +1,61 @@
+/* vm_internal.h: helpers shared by the VM handler files (vm_*.c) only.
+ *
+ * Field writes go through xg_store_set on the generated field descriptors so
+ * that every change produces its event and reaches persistence; nothing here
+ * writes a record member directly. Everything requires the world lock. */
+#ifndef XG_VM_INTERNAL_H
+#define XG_VM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw.h"
+
+/* Field descriptor of a generated class by field index constant. */
+#define GW_VMF(F)  (&xapi_class_vm.fields[XAPI_VM_F_##F])
+#define GW_VMMF(F) (&xapi_class_vm_metrics.fields[XAPI_VM_METRICS_F_##F])
+#define GW_VGMF(F) (&xapi_class_vm_guest_metrics.fields[XAPI_VM_GUEST_METRICS_F_##F])
+#define GW_CONF(F) (&xapi_class_console.fields[XAPI_CONSOLE_F_##F])
+
+/* Typed wrappers around xg_store_set (C storage per desc.h). */
+void gw_set_str(void *obj, const xg_field_desc *f, const char *v);
+void gw_set_int(void *obj, const xg_field_desc *f, int64_t v);
+void gw_set_bool(void *obj, const xg_field_desc *f, bool v);
+void gw_set_enum(void *obj, const xg_field_desc *f, int v);
+void gw_set_float(void *obj, const xg_field_desc *f, double v);
+void gw_set_time(void *obj, const xg_field_desc *f, int64_t secs);
+void gw_set_ref(void *obj, const xg_field_desc *f, const char *ref);
+
+/* Value of key in a (string -> string) map, NULL when absent. */
+const char *gw_smap_get(const xg_map *m, const char *key);
+/* True when ref is a usable reference (not "", not OpaqueRef:NULL). */
+bool gw_ref_is_set(const char *ref);
+/* Wire spelling of an enum value of field f ("Halted"); "" if out of range. */
+const char *gw_enum_name(const xg_field_desc *f, int v);
+/* Lowercase copy of s into buf (for VM_BAD_POWER_STATE params). */
+const char *gw_lower(const char *s, char *buf, size_t len);
+/* Fresh random "OpaqueRef:<uuid4>" / "<uuid4>" (getrandom). */
+void gw_random_uuid(char out[XG_UUID_STR]);
+
+/* VM_BAD_POWER_STATE [vm; expected; actual] with expected already joined. */
+bool gw_vm_bad_power_state(const xapi_vm *vm, const char *expected, xg_err *err);
+
+/* In-flight lifecycle operations (vm_lifecycle.c). */
+bool gw_vm_has_inflight(const xapi_vm *vm);
+
+/* Runtime objects (vm_objects.c) ----------------------------------------- */
+/* Sets VM_metrics after a boot: start_time now, VCPUs, memory, domain type. */
+void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type);
+/* Removes the console and guest metrics of a VM that has no domain. */
+void gw_vm_runtime_stopped(xapi_vm *vm);
+
+/* Guest data (vm_guest.c). */
+void gw_vm_refresh_guest_metrics(xapi_vm *vm);
+
+/* Suspend image path of vm into buf (gw_state_dir()/suspend/<uuid>). */
+bool gw_vm_suspend_path(const xapi_vm *vm, char *buf, size_t len, xg_err *err);
+
+/* Templates (vm_templates.c): called once by init. */
+bool gw_templates_ensure(xg_err *err);
+
+#endif
