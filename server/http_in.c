@@ -218,13 +218,13 @@ static enum xg_http_status run(struct xg_http_in *h)
             }
             return XG_HTTP_ERROR;
         }
-        if (h->complete)
-            return XG_HTTP_REQUEST;
         if (h->p.upgrade) {        /* CONNECT or Upgrade: not served */
             h->error_status = 400;
             h->error_why = "upgrade not supported";
             return XG_HTTP_ERROR;
         }
+        if (h->complete)
+            return XG_HTTP_REQUEST;
     }
     if (!h->headers_done) {
         /* bytes of this message so far, leading CRLFs included */

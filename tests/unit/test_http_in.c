@@ -1,0 +1,172 @@
+/* test_http_in.c: HTTP framing rules of http_in.c (keep-alive, HTTP/1.0,
+ * limits, Content-Length / Transfer-Encoding cases, pipelining, garbage). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http_in.h"
+
+static const struct xg_http_limits lim = { 8192, 64, 300 * 1024 };
+
+static enum xg_http_status feed(struct xg_http_in *h, const char *s, size_t n)
+{
+    enum xg_http_status st = XG_HTTP_MORE;
+    while (n) {
+        size_t room;
+        char *p = xg_http_in_space(h, &room);
+        assert_non_null(p);
+        size_t k = n < room ? n : room;
+        memcpy(p, s, k);
+        st = xg_http_in_feed(h, k);
+        s += k;
+        n -= k;
+        if (st != XG_HTTP_MORE)
+            break;
+    }
+    return st;
+}
+
+#define FEED(h, s) feed((h), (s), strlen(s))
+
+static void test_post_keepalive(void **st)
+{
+    struct xg_http_in h;
+    xg_http_in_init(&h, &lim);
+    assert_int_equal(FEED(&h, "POST /xmlrpc HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                              "task-id: OpaqueRef:1\r\n\r\nhello"), XG_HTTP_REQUEST);
+    assert_string_equal(xg_http_in_path(&h), "/xmlrpc");
+    assert_int_equal(h.body_len, 5);
+    assert_memory_equal(xg_http_in_body(&h), "hello", 5);
+    assert_true(xg_http_in_keep_alive(&h));
+    assert_false(xg_http_in_http10(&h));
+    assert_string_equal(xg_http_in_header(&h, XG_H_TASK_ID), "OpaqueRef:1");
+    assert_null(xg_http_in_header(&h, XG_H_COOKIE));
+    assert_int_equal(xg_http_in_next(&h), XG_HTTP_MORE);
+    assert_false(xg_http_in_pending(&h));
+    xg_http_in_free(&h);
+}
+
+static void test_http10_and_close(void **st)
+{
+    struct xg_http_in h;
+    xg_http_in_init(&h, &lim);
+    assert_int_equal(FEED(&h, "POST / HTTP/1.0\r\nContent-Length: 0\r\n\r\n"), XG_HTTP_REQUEST);
+    assert_true(xg_http_in_http10(&h));
+    assert_false(xg_http_in_keep_alive(&h));
+    xg_http_in_free(&h);
+    xg_http_in_init(&h, &lim);
+    assert_int_equal(FEED(&h, "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+                     XG_HTTP_REQUEST);
+    assert_false(xg_http_in_keep_alive(&h));
+    xg_http_in_free(&h);
+}
+
+static void expect_error_n(const char *req, size_t n, int status)
+{
+    struct xg_http_in h;
+    xg_http_in_init(&h, &lim);
+    assert_int_equal(feed(&h, req, n), XG_HTTP_ERROR);
+    assert_int_equal(h.error_status, status);
+    xg_http_in_free(&h);
+}
+
+#define expect_error(req, status) expect_error_n((req), strlen(req), (status))
+#define expect_error_lit(req, status) expect_error_n((req), sizeof(req) - 1, (status))
+
+static void test_length_rules(void **st)
+{
+    expect_error("POST / HTTP/1.1\r\nHost: x\r\n\r\n", 411);
+    expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411);
+    expect_error("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+    expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400);
+    expect_error("POST / HTTP/1.1\r\nContent-Length: 307201\r\n\r\n", 413);
+    expect_error("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400);
+    expect_error("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400);
+}
+
+static void test_header_limits(void **st)
+{
+    char big[10000];
+    int n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: ");
+    memset(big + n, 'a', 9000);
+    big[n + 9000] = '\0';
+    expect_error(big, 431);
+    char many[4000];
+    n = snprintf(many, sizeof(many), "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 70; i++)
+        n += snprintf(many + n, sizeof(many) - (size_t)n, "H%d: v\r\n", i);
+    snprintf(many + n, sizeof(many) - (size_t)n, "\r\n");
+    expect_error(many, 431);
+}
+
+static void test_garbage(void **st)
+{
+    expect_error("\x16\x03\x01\x02\x00garbage\r\n\r\n", 400);
+    expect_error_lit("GET / HTTP/1.1\r\nHo\0st: x\r\n\r\n", 400);
+    expect_error_lit("POST /\0 HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400);
+    expect_error("CONNECT x:1 HTTP/1.1\r\n\r\n", 400);
+    struct xg_http_in h;
+    xg_http_in_init(&h, &lim);
+    static const char nul[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
+    assert_int_equal(feed(&h, nul, sizeof(nul) - 1), XG_HTTP_ERROR);
+    xg_http_in_free(&h);
+}
+
+static void test_pipelining_and_split(void **st)
+{
+    struct xg_http_in h;
+    xg_http_in_init(&h, &lim);
+    const char *two = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                      "POST /jsonrpc?x=1 HTTP/1.1\r\nContent-Length: 2\r\n\r\nde"
+                      "GET /rrd_updates?start=5&cf=AVERAGE HTTP/1.1\r\n\r\n";
+    assert_int_equal(FEED(&h, two), XG_HTTP_REQUEST);
+    assert_string_equal(xg_http_in_path(&h), "/a");
+    assert_memory_equal(xg_http_in_body(&h), "abc", 3);
+    assert_int_equal(xg_http_in_next(&h), XG_HTTP_REQUEST);
+    assert_string_equal(xg_http_in_path(&h), "/jsonrpc");
+    assert_string_equal(xg_http_in_query(&h), "x=1");
+    assert_memory_equal(xg_http_in_body(&h), "de", 2);
+    assert_int_equal(xg_http_in_next(&h), XG_HTTP_REQUEST);
+    assert_int_equal(h.p.method, HTTP_GET);
+    assert_string_equal(xg_http_in_query(&h), "start=5&cf=AVERAGE");
+    assert_string_equal(xg_http_in_path(&h), "/rrd_updates");
+    assert_int_equal(xg_http_in_next(&h), XG_HTTP_MORE);
+    xg_http_in_free(&h);
+
+    /* one byte at a time, with a body larger than the initial buffer */
+    xg_http_in_init(&h, &lim);
+    char req[20000];
+    int n = snprintf(req, sizeof(req), "POST / HTTP/1.1\r\nContent-Length: 10000\r\n\r\n");
+    memset(req + n, 'z', 10000);
+    n += 10000;
+    enum xg_http_status s = XG_HTTP_MORE;
+    for (int i = 0; i < n; i++) {
+        s = feed(&h, req + i, 1);
+        if (i < n - 1)
+            assert_int_equal(s, XG_HTTP_MORE);
+    }
+    assert_int_equal(s, XG_HTTP_REQUEST);
+    assert_int_equal(h.body_len, 10000);
+    assert_int_equal(xg_http_in_body(&h)[9999], 'z');
+    assert_int_equal(xg_http_in_next(&h), XG_HTTP_MORE);
+    xg_http_in_shrink(&h);
+    assert_null(h.buf);
+    xg_http_in_free(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_post_keepalive),
+        cmocka_unit_test(test_http10_and_close),
+        cmocka_unit_test(test_length_rules),
+        cmocka_unit_test(test_header_limits),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_pipelining_and_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
