@@ -149,6 +149,7 @@ teardown() {
   # timeout(1) forwards TERM to QEMU; if QEMU itself is stuck, kill its child by pid
   pkill -KILL -P $QPID 2>/dev/null || true
   wait $QPID 2>/dev/null || true
+  rm -rf "$WORK/dom0.cpio" "$WORK/overlay"
   log "torn down (logs in $WORK)"
 }
 trap teardown EXIT

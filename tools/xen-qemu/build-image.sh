@@ -150,7 +150,7 @@ type = "pv"
 kernel = "/var/lib/xg-test/vmlinuz"
 ramdisk = "/var/lib/xg-test/initrd.gz"
 extra = "console=hvc0 rdinit=/init"
-memory = 64
+memory = 128
 vcpus = 1
 on_poweroff = "destroy"
 on_reboot = "restart"

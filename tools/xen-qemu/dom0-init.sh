@@ -39,7 +39,7 @@ ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default
 echo "XG-XEN-UP rc=$? uptime=$(up)"
 
 # control channel: one connection = one bash script in, output + XG-CTL-RC=n out
-socat TCP-LISTEN:7000,bind=10.0.2.15,reuseaddr,fork EXEC:/xg/ctl-serve.sh > /var/log/xg-ctl.log 2>&1 &
+socat -t 3600 TCP-LISTEN:7000,bind=10.0.2.15,reuseaddr,fork EXEC:/xg/ctl-serve.sh > /var/log/xg-ctl.log 2>&1 &
 echo "XG-CTL-UP uptime=$(up)"
 
 if [ "$XG_MODE" != none ] && [ -x /usr/local/sbin/xapi-gateway ]; then

@@ -1,0 +1,67 @@
+#!/bin/bash
+# tests/xen/run.sh BUILD_DIR - the `xen` ctest: real Xen 4.17 in QEMU (TCG).
+# Builds or reuses the dom0 image (tools/xen-qemu/build-image.sh), boots it with
+# the gateway from BUILD_DIR running in dom0 with --driver libxl
+# (tools/xen-qemu/boot.sh), then runs from the host against the forwarded port:
+#   1. the e2e suite (tests/e2e, XG_E2E_URL mode; sim-only tests skip)
+#   2. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
+# Skips (exit 77) unless XG_RUN_XEN=1. Knobs: XG_GATEWAY_BIN, XG_XEN_CACHE,
+# XG_XEN_WORK_DIR (logs; default BUILD_DIR/xen-work), XG_XEN_E2E_MODULES
+# (space separated e2e modules; default all, "none" to skip), XG_XEN_SKIP_LIBXL=1.
+# On failure prints the dom0 console log, the gateway log and the Xen logs.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+if [ "${1:-}" = --inner ]; then
+  # runs on the host while dom0 is up (environment from boot.sh)
+  rc=0
+  t=$(date +%s)
+  if [ "${XG_XEN_E2E_MODULES:-}" != none ]; then
+    echo "==== e2e suite against $XG_E2E_URL"
+    # shellcheck disable=SC2086
+    PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${XG_XEN_E2E_TIMEOUT:-1500}" \
+      python3 "$ROOT/tests/e2e/run_e2e.py" "" ${XG_XEN_E2E_MODULES:-} || rc=1
+  fi
+  t2=$(date +%s)
+  if [ "${XG_XEN_SKIP_LIBXL:-0}" != 1 ]; then
+    echo "==== libxl tests (tests/xen/test_libxl.py)"
+    PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${XG_XEN_LIBXL_TIMEOUT:-900}" \
+      python3 "$HERE/test_libxl.py" -v || rc=1
+  fi
+  t3=$(date +%s)
+  echo "e2e=$((t2-t))s libxl=$((t3-t2))s" > "$XG_XEN_WORK/suite-times.txt"
+  exit $rc
+fi
+
+BUILD=${1:-$ROOT/build}
+if [ "${XG_RUN_XEN:-0}" != 1 ]; then
+  echo "SKIP: real-Xen tests run only with XG_RUN_XEN=1 (boots Xen in QEMU, needs root)"
+  exit 77
+fi
+[ "$(id -u)" = 0 ] || { echo "FAIL: the xen test needs root (debootstrap/chroot)"; exit 1; }
+for c in qemu-system-x86_64 debootstrap cpio zstd python3; do
+  command -v $c > /dev/null || { echo "FAIL: missing $c (apt-get install qemu-system-x86 debootstrap cpio zstd)"; exit 1; }
+done
+GW=${XG_GATEWAY_BIN:-$BUILD/xapi-gateway}
+[ -x "$GW" ] || { echo "FAIL: no gateway binary at $GW"; exit 1; }
+WORK=${XG_XEN_WORK_DIR:-$BUILD/xen-work}
+rm -rf "$WORK"; mkdir -p "$WORK"
+
+T0=$(date +%s)
+"$ROOT/tools/xen-qemu/build-image.sh" || { echo "FAIL: dom0 image build failed"; exit 1; }
+T1=$(date +%s)
+"$ROOT/tools/xen-qemu/boot.sh" -g "$GW" -w "$WORK" -- "$HERE/run.sh" --inner
+rc=$?
+T2=$(date +%s)
+
+if [ $rc != 0 ]; then
+  echo "==== FAILED (rc=$rc); dom0 console log ($WORK/serial.log, last 150 lines)"
+  tail -n 150 "$WORK/serial.log" 2>/dev/null
+  echo "==== gateway log ($WORK/gateway.log, last 150 lines)"
+  tail -n 150 "$WORK/gateway.log" 2>/dev/null
+  echo "==== Xen logs ($WORK/xen-logs.txt, last 100 lines)"
+  tail -n 100 "$WORK/xen-logs.txt" 2>/dev/null
+fi
+echo "XG-XEN-TIMES image=$((T1-T0))s boot+suite+teardown=$((T2-T1))s $(cat "$WORK/boot-times.txt" 2>/dev/null) $(cat "$WORK/suite-times.txt" 2>/dev/null)"
+exit $rc

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""libxl-specific end-to-end tests: the gateway runs in a real Xen dom0 (QEMU, see
+tools/xen-qemu/boot.sh) with --driver libxl, and every claim it makes is checked against
+the hypervisor with `xl` in dom0 through the control channel.
+
+Environment (set by boot.sh): XG_E2E_URL, XG_E2E_PASSWORD, XG_XEN_CTL (host:port of the
+dom0 command runner). The test guest is the busybox PV guest built into the image:
+/var/lib/xg-test/{vmlinuz,initrd.gz,guest.cfg}; its console (xenconsoled log) shows
+XG-GUEST-HELLO, XG-GUEST-READY, XG-GUEST-TICK n and XG-GUEST-POWEROFF on clean shutdown.
+"""
+import json
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+import unittest
+import urllib.parse
+import urllib.request
+import xmlrpc.client
+
+URL = os.environ.get("XG_E2E_URL")
+PASSWORD = os.environ.get("XG_E2E_PASSWORD", "")
+CTL = os.environ.get("XG_XEN_CTL")
+GUEST_DIR = "/var/lib/xg-test"
+MiB = 1 << 20
+NULL = "OpaqueRef:NULL"
+CREATE_TIMEOUT = 120  # xl create of the bzImage guest takes ~6 s under TCG; be generous
+
+
+def dom0(script, timeout=120):
+    """Run a bash script in dom0: (rc, output)."""
+    host, port = CTL.rsplit(":", 1)
+    mark = b"\nXG-CTL-RC="
+    end = time.monotonic() + timeout
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(script.encode())
+        s.shutdown(socket.SHUT_WR)
+        buf = b""
+        while True:
+            s.settimeout(max(1.0, end - time.monotonic()))
+            chunk = s.recv(65536)
+            buf += chunk
+            i = buf.rfind(mark)
+            if i >= 0 and buf.endswith(b"\n"):
+                return int(buf[i + len(mark):].strip()), buf[:i].decode(errors="replace")
+            if not chunk or time.monotonic() > end:
+                raise RuntimeError("dom0 command failed: %r -> %r" % (script, buf[-500:]))
+
+
+def xl_list():
+    """{domid: (name, mem_mib, vcpus, state)} from `xl list`."""
+    rc, out = dom0("xl list")
+    assert rc == 0, out
+    doms = {}
+    for line in out.splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 6:
+            doms[int(f[1])] = (f[0], int(f[2]), int(f[3]), f[4])
+    return doms
+
+
+def xl_info():
+    rc, out = dom0("xl info")
+    assert rc == 0, out
+    return {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in out.splitlines() if ":" in l)}
+
+
+def wait_for(pred, timeout, what, interval=0.5):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Session:
+    def __init__(self):
+        self.proxy = xmlrpc.client.ServerProxy(URL, context=ssl._create_unverified_context(),
+                                               allow_none=True)
+        self.ref = self._unwrap(self.proxy.session.login_with_password("root", PASSWORD, "1.0", "xg-xen-test"))
+
+    @staticmethod
+    def _unwrap(r):
+        if r.get("Status") != "Success":
+            raise XapiError(r.get("ErrorDescription"))
+        return r.get("Value")
+
+    def call(self, method, *args):
+        fn = self.proxy
+        for part in method.split("."):
+            fn = getattr(fn, part)
+        return self._unwrap(fn(self.ref, *args))
+
+
+class XapiError(Exception):
+    pass
+
+
+def pv_record(name, mem_mib=128):
+    m = str(mem_mib * MiB)
+    return {
+        "name_label": name, "name_description": "xen e2e guest", "user_version": "1",
+        "is_a_template": False, "affinity": NULL,
+        "memory_static_max": m, "memory_dynamic_max": m, "memory_dynamic_min": m, "memory_static_min": m,
+        "VCPUs_params": {}, "VCPUs_max": "1", "VCPUs_at_startup": "1",
+        "actions_after_shutdown": "destroy", "actions_after_reboot": "restart",
+        "actions_after_crash": "destroy",
+        "PV_bootloader": "", "PV_kernel": GUEST_DIR + "/vmlinuz", "PV_ramdisk": GUEST_DIR + "/initrd.gz",
+        "PV_args": "console=hvc0 rdinit=/init", "PV_bootloader_args": "", "PV_legacy_args": "",
+        "HVM_boot_policy": "", "HVM_boot_params": {}, "platform": {}, "PCI_bus": "",
+        "other_config": {"xg-xen-test": "yes"}, "recommendations": "",
+    }
+
+
+@unittest.skipUnless(URL and CTL, "needs XG_E2E_URL and XG_XEN_CTL (run under tools/xen-qemu/boot.sh)")
+class LibxlTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Session()
+        cls.created = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for vm in cls.created:
+            try:
+                if cls.s.call("VM.get_power_state", vm) != "Halted":
+                    cls.s.call("VM.hard_shutdown", vm)
+                cls.s.call("VM.destroy", vm)
+            except Exception as e:  # best effort
+                print("cleanup of %s: %s" % (vm, e), file=sys.stderr)
+
+    # ---- helpers ----
+    def console_log(self, domid):
+        """The xenconsoled log of the running domain domid."""
+        name = xl_list().get(domid, (None,))[0]
+        self.assertIsNotNone(name, "domid %s not in xl list" % domid)
+        rc, out = dom0("cat /var/log/xen/console/guest-%s.log 2>/dev/null" % name)
+        return out
+
+    def power(self, vm):
+        return self.s.call("VM.get_power_state", vm)
+
+    def domid(self, vm):
+        return int(self.s.call("VM.get_domid", vm))
+
+    def make_vm(self, name):
+        vm = self.s.call("VM.create", pv_record(name))
+        self.created.append(vm)
+        return vm
+
+    # ---- host ----
+    def test_host_matches_xl_info(self):
+        info = xl_info()
+        hosts = self.s.call("host.get_all")
+        self.assertEqual(len(hosts), 1)
+        h = self.s.call("host.get_record", hosts[0])
+        cpus = self.s.call("host_cpu.get_all_records")
+        self.assertEqual(len(cpus), int(info["nr_cpus"]), "host_cpu count vs xl info nr_cpus")
+        self.assertEqual(len(h["host_CPUs"]), int(info["nr_cpus"]))
+        if "cpu_count" in h.get("cpu_info", {}):
+            self.assertEqual(int(h["cpu_info"]["cpu_count"]), int(info["nr_cpus"]))
+        sv = h.get("software_version", {})
+        if "xen" in sv:
+            self.assertEqual(sv["xen"].split("-")[0], "%s.%s%s" % (info["xen_major"], info["xen_minor"],
+                                                                   info["xen_extra"].split("-")[0]))
+        m = self.s.call("host_metrics.get_record", h["metrics"])
+        total = int(info["total_memory"]) * MiB
+        self.assertLessEqual(abs(int(m["memory_total"]) - total), 16 * MiB,
+                             "host_metrics.memory_total %s vs xl info total_memory %s MiB"
+                             % (m["memory_total"], info["total_memory"]))
+        free = int(info["free_memory"]) * MiB
+        self.assertLessEqual(abs(int(m["memory_free"]) - free), 300 * MiB,
+                             "host_metrics.memory_free %s vs xl info free_memory %s MiB"
+                             % (m["memory_free"], info["free_memory"]))
+        self.assertTrue(m["live"])
+
+    def test_dom0_is_control_domain(self):
+        doms = xl_list()
+        recs = self.s.call("VM.get_all_records")
+        d0 = [r for r in recs.values() if r["is_control_domain"]]
+        self.assertEqual(len(d0), 1)
+        self.assertEqual(int(d0[0]["domid"]), 0)
+        self.assertEqual(d0[0]["power_state"], "Running")
+        actual = int(self.s.call("VM_metrics.get_memory_actual", d0[0]["metrics"]))
+        self.assertLessEqual(abs(actual // MiB - doms[0][1]), 8,
+                             "dom0 VM_metrics.memory_actual %d vs xl list %d MiB" % (actual, doms[0][1]))
+
+    # ---- one PV guest through its whole life (each start costs ~6 s of TCG) ----
+    def test_pv_guest_lifecycle(self):
+        vm = self.make_vm("xg-xen-lifecycle")
+        self.assertEqual(self.power(vm), "Halted")
+        uuid = self.s.call("VM.get_uuid", vm)
+
+        t = time.monotonic()
+        self.s.call("VM.start", vm, False, False)
+        print("VM.start took %.1fs" % (time.monotonic() - t), file=sys.stderr)
+        self.assertEqual(self.power(vm), "Running")
+        domid = self.domid(vm)
+        self.assertGreater(domid, 0)
+        doms = xl_list()
+        self.assertIn(domid, doms, "xl list does not show domid %d: %r" % (domid, doms))
+        self.assertEqual(doms[domid][1], 128)
+        wait_for(lambda: "XG-GUEST-READY" in self.console_log(domid), 90, "guest console marker")
+
+        with self.subTest("rrd_updates has real samples for dom0 and the guest"):
+            self.check_rrd(uuid)
+
+        with self.subTest("pause/unpause"):
+            self.s.call("VM.pause", vm)
+            self.assertEqual(self.power(vm), "Paused")
+            self.assertIn("p", xl_list()[domid][3])
+            self.s.call("VM.unpause", vm)
+            self.assertEqual(self.power(vm), "Running")
+            self.assertNotIn("p", xl_list()[domid][3])
+
+        with self.subTest("suspend/resume"):
+            self.s.call("VM.suspend", vm)
+            self.assertEqual(self.power(vm), "Suspended")
+            self.assertNotIn(domid, xl_list())
+            self.s.call("VM.resume", vm, False, False)
+            self.assertEqual(self.power(vm), "Running")
+            domid = self.domid(vm)
+            self.assertIn(domid, xl_list())
+            # the guest kept running where it stopped: its heartbeat goes on
+            n0 = len(re.findall("XG-GUEST-TICK", self.console_log(domid)))
+            wait_for(lambda: len(re.findall("XG-GUEST-TICK", self.console_log(domid))) > n0, 40,
+                     "guest heartbeat after resume")
+
+        with self.subTest("clean_shutdown of a guest that honours it"):
+            name = xl_list()[domid][0]
+            self.s.call("VM.clean_shutdown", vm)
+            self.assertEqual(self.power(vm), "Halted")
+            self.assertNotIn(domid, xl_list())
+            rc, out = dom0("cat /var/log/xen/console/guest-%s.log" % name)
+            self.assertIn("XG-GUEST-POWEROFF", out)
+
+        with self.subTest("hard_shutdown"):
+            self.s.call("VM.start", vm, False, False)
+            domid = self.domid(vm)
+            self.assertIn(domid, xl_list())
+            self.s.call("VM.hard_shutdown", vm)
+            self.assertEqual(self.power(vm), "Halted")
+            self.assertNotIn(domid, xl_list())
+
+        self.s.call("VM.destroy", vm)
+        self.created.remove(vm)
+
+    def check_rrd(self, guest_uuid):
+        host_uuid = self.s.call("host.get_uuid", self.s.call("host.get_all")[0])
+        dom0_uuid = [r["uuid"] for r in self.s.call("VM.get_all_records").values() if r["is_control_domain"]][0]
+
+        def sample():
+            q = urllib.parse.urlencode({"start": int(time.time()) - 300, "host": "true", "json": "true",
+                                        "cf": "AVERAGE", "interval": 5, "session_id": self.s.ref})
+            with urllib.request.urlopen(URL + "/rrd_updates?" + q, timeout=30,
+                                        context=ssl._create_unverified_context()) as r:
+                d = json.loads(r.read())
+            legend = d["meta"]["legend"]
+            need = ["AVERAGE:host:%s:cpu0" % host_uuid, "AVERAGE:vm:%s:cpu0" % dom0_uuid,
+                    "AVERAGE:vm:%s:cpu0" % guest_uuid, "AVERAGE:vm:%s:memory" % guest_uuid]
+            if not all(n in legend for n in need) or len(d["data"]) < 2:
+                return None
+            vals = {n: [float(row["values"][legend.index(n)]) for row in d["data"]] for n in need}
+            # real samples: numbers (not NaN) in the newest row, some CPU time used, memory ~128 MiB
+            if any(v[0] != v[0] for v in vals.values()):
+                return None
+            return vals
+        vals = wait_for(sample, 60, "dom0 and guest series in /rrd_updates", interval=2)
+        mem = vals["AVERAGE:vm:%s:memory" % guest_uuid][0]
+        self.assertTrue(100 * MiB <= mem <= 160 * MiB, "guest memory sample %r" % mem)
+        self.assertGreater(max(vals["AVERAGE:vm:%s:cpu0" % dom0_uuid]), 0.0, "dom0 cpu0 samples all zero")
+
+    # ---- a domain made behind the gateway's back ----
+    def test_external_domain_appears_via_event_from(self):
+        r = self.s.call("event.from", ["VM"], "", 0.0)
+        token = r["token"]
+        rc, out = dom0("xl create %s/guest.cfg name=xg-external memory=128" % GUEST_DIR, timeout=CREATE_TIMEOUT)
+        self.assertEqual(rc, 0, out)
+        ext_domid = [d for d, v in xl_list().items() if v[0] == "xg-external"][0]
+        seen = None
+        end = time.monotonic() + 60
+        while seen is None and time.monotonic() < end:
+            r = self.s.call("event.from", ["VM"], token, 10.0)
+            token = r["token"]
+            for ev in r["events"]:
+                snap = ev.get("snapshot") or {}
+                if ev["operation"] in ("add", "mod") and (snap.get("name_label") == "xg-external"
+                                                        or str(snap.get("domid")) == str(ext_domid)):
+                    seen = ev
+        self.assertIsNotNone(seen, "no VM event for the domain created with xl create")
+        vm = seen["ref"]
+        self.assertEqual(self.power(vm), "Running")
+        self.assertEqual(self.domid(vm), ext_domid)
+
+        rc, out = dom0("xl destroy xg-external")
+        self.assertEqual(rc, 0, out)
+        gone = None
+        end = time.monotonic() + 60
+        while gone is None and time.monotonic() < end:
+            r = self.s.call("event.from", ["VM"], token, 10.0)
+            token = r["token"]
+            for ev in r["events"]:
+                if ev["ref"] == vm and (ev["operation"] == "del" or
+                                        (ev.get("snapshot") or {}).get("power_state") == "Halted"):
+                    gone = ev
+        self.assertIsNotNone(gone, "no VM event after xl destroy of the external domain")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
