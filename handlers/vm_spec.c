@@ -54,6 +54,28 @@ bool gw_vm_check_memory_order(int64_t smin, int64_t dmin, int64_t dmax,
     return true;
 }
 
+/* Xapi_vm_helpers.validate_vcpus: the message text is XAPI's. */
+bool gw_vm_check_vcpus(int64_t max, int64_t at_startup, xg_err *err)
+{
+    char v[24];
+    if (max < 1) {
+        snprintf(v, sizeof v, "%" PRId64, max);
+        return xapi_err_invalid_value(
+            err, "VCPU values must satisfy: 0 < VCPUs_max", v);
+    }
+    if (at_startup < 1) {
+        snprintf(v, sizeof v, "%" PRId64, at_startup);
+        return xapi_err_invalid_value(
+            err, "VCPU values must satisfy: 0 < VCPUs_at_startup", v);
+    }
+    if (at_startup > max) {
+        snprintf(v, sizeof v, "%" PRId64, at_startup);
+        return xapi_err_invalid_value(
+            err, "VCPU values must satisfy: VCPUs_at_startup ≤ VCPUs_max", v);
+    }
+    return true;
+}
+
 static bool host_can_hvm(void)
 {
     xapi_host *h = gw_host();
@@ -76,11 +98,8 @@ bool gw_vm_assert_bootable(const xapi_vm *vm, xg_arena *a, xg_err *err)
         return false;
     if (vm->vcpus_max < 1)
         return xapi_err_vm_no_vcpus(err, ref);
-    if (vm->vcpus_at_startup < 1 || vm->vcpus_at_startup > vm->vcpus_max) {
-        char v[24];
-        snprintf(v, sizeof v, "%" PRId64, vm->vcpus_at_startup);
-        return xapi_err_invalid_value(err, "VCPUs_at_startup", v);
-    }
+    if (!gw_vm_check_vcpus(vm->vcpus_max, vm->vcpus_at_startup, err))
+        return false;
     if (gw_vm_dom_type(vm) == XG_DOM_HVM && !host_can_hvm())
         return xapi_err_vm_hvm_required(err, ref);
 

@@ -10,6 +10,9 @@ enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm);
 /* MEMORY_CONSTRAINT_VIOLATION_ORDER unless smin ≤ dmin ≤ dmax ≤ smax. */
 bool gw_vm_check_memory_order(int64_t smin, int64_t dmin, int64_t dmax,
                               int64_t smax, xg_err *err);
+/* INVALID_VALUE with XAPI's validate_vcpus wording unless
+ * 0 < at_startup ≤ max. */
+bool gw_vm_check_vcpus(int64_t max, int64_t at_startup, xg_err *err);
 /* Memory order, VCPUs, HVM capability, host free memory
  * (HOST_NOT_ENOUGH_FREE_MEMORY [needed; available]). a: scratch. */
 bool gw_vm_assert_bootable(const xapi_vm *vm, xg_arena *a, xg_err *err);
