@@ -1,0 +1,17 @@
+/* fuzz_jsonrpc.c: libFuzzer target for the JSON-RPC request decoder. */
+#include <stdint.h>
+
+#include "limits.h"
+#include "rpc_in.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static xg_arena *a;
+    if (!a)
+        a = xg_arena_new(XG_CALL_ARENA_BYTES);
+    xg_arena_reset(a);
+    struct xg_rpc_req r;
+    char msg[256];
+    xg_jsonrpc_parse(a, (const char *)data, size, &r, msg, sizeof(msg));
+    return 0;
+}
