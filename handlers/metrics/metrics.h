@@ -72,7 +72,7 @@ struct xg_metrics_vm_sample {
     const double *vcpus_utilisation; /* [nvcpus] fraction 0..1 per vCPU, NaN unknown */
 };
 
-/* After each tick, from the timer thread without any metrics lock held; the
+/* After each tick that read the host (h is never NULL), from the timer thread without any metrics lock held; the
  * arrays live only for the call. The lead takes the world lock and updates
  * host_metrics / VM_metrics only where values changed. */
 void xg_metrics_hook_publish(const struct xg_metrics_host_sample *h,

@@ -202,13 +202,17 @@ static void do_cfs(struct rrd *r, uint32_t a, uint32_t offset, const double *pdp
         struct rrd_cdp *c = &r->ds[d].cdp[a];
         double p = pdps[d];
         if (isnan(p)) {
-            /* Renormalise the average over the PDPs still expected. */
+            /* Renormalise the average over the PDPs still expected. Unlike
+             * rrd.ml, count the unknowns even when none are left to expect
+             * (pdp_per_row 1): otherwise a NaN PDP would be stored as the
+             * accumulator's initial 0. MIN/MAX are not rescaled. */
             int64_t olddiv = (int64_t)ra->pdp - c->unknown;
             int64_t newdiv = olddiv - offset;
-            if (newdiv > 0) {
+            if (newdiv > 0 && ra->cf == RRD_AVERAGE)
                 c->value = c->value * (double)olddiv / (double)newdiv;
-                c->unknown += offset;
-            }
+            c->unknown += offset;
+            if (c->unknown > ra->pdp)
+                c->unknown = ra->pdp;
             continue;
         }
         switch (ra->cf) {
@@ -235,7 +239,9 @@ static void rra_update(struct rrd *r, int64_t proc_pdp_st, int64_t elapsed, cons
         uint32_t limit = (uint32_t)(ra->xff * ra->pdp);
         for (uint32_t d = 0; d < r->nds; d++) {
             struct rrd_cdp *c = &r->ds[d].cdp[a];
-            rrd_push(r, a, d, c->unknown <= limit ? c->value : NAN);
+            /* A row with no known PDP at all is NaN even with xff 1.0. */
+            bool ok = c->unknown <= limit && c->unknown < ra->pdp;
+            rrd_push(r, a, d, ok ? c->value : NAN);
         }
         advance(ra);
         int64_t extra = steps - 1 < ra->rows ? steps - 1 : ra->rows;

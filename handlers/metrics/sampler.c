@@ -434,8 +434,8 @@ void sampler_tick(struct mreg *g, const struct xg_driver *drv, struct xg_drv *d,
         vs[nvs++] = (struct xg_metrics_vm_sample){ds[i].uuid, ds[i].domid, ds[i].mem,
                                                   ds[i].online, ds[i].nvcpus, ds[i].util};
     }
-    if (have_host || nvs)
-        xg_metrics_hook_publish(have_host ? &hsamp : NULL, vs, nvs);
+    if (have_host)
+        xg_metrics_hook_publish(&hsamp, vs, nvs);
 
     /* Periodic persistence, a slice per tick so no tick writes everything. */
     if (!rrd_dir)
