@@ -98,3 +98,12 @@ bool handle_host_query_data_source(xg_call *c, xapi_host *host, const char *data
         return xg_err_set(err, "INTERNAL_ERROR", 1, "Unknown data source");
     return true;
 }
+
+bool handle_vm_query_data_source(xg_call *c, xapi_vm *self, const char *data_source,
+                                 double *result_out, xg_err *err)
+{
+    (void)c;
+    if (!xg_metrics_query(self->uuid, data_source, result_out))
+        return xg_err_set(err, "INTERNAL_ERROR", 1, "Unknown data source");
+    return true;
+}

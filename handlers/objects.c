@@ -430,6 +430,10 @@ static void resync_tick(void *arg)
     (void)arg;
     xg_world_lock();
     gw_reconcile_all();
+    /* guest agents write when they like: refresh what they report */
+    for (uint32_t d = 1; d < MAX_DOMID; d++)
+        if (by_domid[d] && by_domid[d]->power_state == XAPI_VM_POWER_STATE_RUNNING)
+            gw_vm_refresh_guest_metrics(by_domid[d]);
     xg_world_unlock();
     xg_timer_add(RESYNC_MS, resync_tick, NULL);
 }
