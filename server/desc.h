@@ -87,6 +87,8 @@ enum xg_class_flags {
     XG_C_GET_ALL  = 1 << 1,   /* get_all / get_all_records exposed */
     XG_C_PERSIST  = 1 << 2,   /* rows are kept in the state database */
     XG_C_CTOR     = 1 << 3,   /* create/destroy messages exist */
+    XG_C_STORED   = 1 << 4,   /* has a store table and implicit messages
+                                 (IDL "implicit"); not the hand-shaped event */
 };
 
 typedef struct xg_class_desc {

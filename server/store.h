@@ -27,6 +27,7 @@ typedef struct xg_obj {
     uint64_t gen_modified;
     struct xg_obj *chg_prev, *chg_next;   /* change list, by gen_modified */
     struct xg_obj *next_by_ref, *next_by_uuid, *next_by_name;
+    struct xg_obj *prev_by_name;  /* many objects may share a label: O(1) unlink */
     uint32_t slot;                /* position in the class table */
     bool in_store, dirty;
 } xg_obj;
@@ -94,6 +95,8 @@ typedef struct xg_change {
 uint64_t xg_store_generation(void);      /* last generation handed out */
 /* Oldest generation for which deletions are still known. */
 uint64_t xg_store_history_start(void);
+/* Bound on remembered deletions (default XG_EVENT_HISTORY_DELS); for tests. */
+void xg_store_set_history_limit(uint32_t n);
 /* Calls fn for every object of a class in class_mask (indexed by
  * xg_class_desc.index) changed after `since`, coalesced per object:
  * created after since → ADD; existing at since and modified → MOD; existing
