@@ -45,7 +45,8 @@ class Src:
         seen = {}
         for k, v in pairs:
             if k in seen:
-                raise IdlError(self.at(self._keyre(k)), "duplicate key '%s'" % k)
+                raise IdlError(self.at(self._keyre(k), self._keyre(k)),
+                               "duplicate key '%s'" % k)
             seen[k] = v
         return seen
 
@@ -58,14 +59,15 @@ class Src:
 
     def at(self, *patterns):
         """file:line of the last pattern, each searched after the previous."""
-        pos = 0
+        pos = line_pos = 0
         for p in patterns:
             if p is None:
                 continue
             m = re.compile(p).search(self.text, pos)
             if not m:
                 break
-            pos = m.start()
+            line_pos, pos = m.start(), m.end()
+        pos = line_pos
         return "%s:%d" % (self.display, self.text.count("\n", 0, pos) + 1)
 
 
