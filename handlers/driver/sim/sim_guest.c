@@ -7,12 +7,13 @@
  * driver itself only ever returns what fits in len / max. */
 #include "sim_internal.h"
 #include "sim_fixture.h"
+#include "../guest_path.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PATH_MAX_LEN 256
+#define PATH_MAX_LEN XG_GUEST_PATH_MAX
 #define HOSTILE_BIG_BYTES (100 * 1024)
 #define HOSTILE_MANY 5000u
 
@@ -140,31 +141,6 @@ static void key_value(const struct sim_dom *s, uint64_t now, uint32_t k, char *b
     }
 }
 
-/* Paths come from handlers, but may carry user input: relative, bounded,
- * xenstore's character set, no empty or dot components. */
-static bool valid_path(const char *path, bool allow_empty, xg_err *err)
-{
-    size_t n = strnlen(path, PATH_MAX_LEN + 1);
-    if (n > PATH_MAX_LEN || (n == 0 && !allow_empty))
-        return xg_err_internal(err, "guest path too long or empty");
-    const char *comp = path;
-    for (size_t i = 0; i <= n; i++) {
-        char c = path[i];
-        if (c == '/' || c == '\0') {
-            size_t clen = (size_t)(path + i - comp);
-            if (n > 0 && (clen == 0 || (clen == 1 && comp[0] == '.') ||
-                          (clen == 2 && comp[0] == '.' && comp[1] == '.')))
-                return xg_err_internal(err, "bad guest path component");
-            comp = path + i + 1;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '@' || c == '.'))
-            return xg_err_internal(err, "bad character in guest path");
-    }
-    return true;
-}
-
 /* Index of the key with exactly this path, or UINT32_MAX. */
 static uint32_t find_key(const struct sim_dom *s, const char *path)
 {
@@ -191,7 +167,7 @@ bool sim_guest_read(struct xg_drv *d, uint32_t domid, const char *path,
 {
     if (len == 0)
         return xg_err_internal(err, "guest_read: empty buffer");
-    if (!valid_path(path, false, err))
+    if (!xg_guest_path_ok(path, false, err))
         return false;
     pthread_mutex_lock(&d->lock);
     struct sim_dom *s = sim_dom_find(d, domid, err);
@@ -208,7 +184,7 @@ bool sim_guest_read(struct xg_drv *d, uint32_t domid, const char *path,
 bool sim_guest_list(struct xg_drv *d, uint32_t domid, const char *path, xg_arena *a,
                     char ***names_out, uint32_t *n_out, uint32_t max, xg_err *err)
 {
-    if (!valid_path(path, true, err))
+    if (!xg_guest_path_ok(path, true, err))
         return false;
     bool ok = false;
     size_t plen = strlen(path);

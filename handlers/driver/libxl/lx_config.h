@@ -1,0 +1,19 @@
+/* lx_config.h: the PURE translation xg_dom_spec → libxl_domain_config.
+ * No ctx, no I/O, no Xen: golden-tested in tests/libxl/. */
+#ifndef XG_LX_CONFIG_H
+#define XG_LX_CONFIG_H
+
+#include <libxl.h>
+
+#include "../driver.h"
+
+#define LX_MAX_VCPUS 128u
+#define LX_MAX_XENSTORE_KEYS 256u
+#define LX_MAX_PLATFORM_KEYS 128u
+
+/* out must have been libxl_domain_config_init'ed; the caller disposes it on
+ * every path (libxl's rule), also when this fails. Unknown platform keys are
+ * ignored; known ones with bad values fail with INTERNAL_ERROR. */
+bool lx_config_from_spec(const struct xg_dom_spec *spec, libxl_domain_config *out, xg_err *err);
+
+#endif
