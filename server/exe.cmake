@@ -5,6 +5,12 @@ if(TARGET xg_handlers AND TARGET xg_core AND TARGET xg_generated AND TARGET xg_t
   add_executable(xapi-gateway ${CMAKE_CURRENT_LIST_DIR}/main.c)
   target_compile_options(xapi-gateway PRIVATE ${XG_WARN})
   target_link_libraries(xapi-gateway PRIVATE xg_transport xg_core xg_generated
-      xg_handlers ${XG_TRANSPORT_LIBS})
+      xg_handlers ${XG_TRANSPORT_LIBS} m)
+  # the handlers' companion object libraries, whichever exist
+  foreach(t xg_driver xg_driver_sim xg_driver_libxl xg_metrics)
+    if(TARGET ${t})
+      target_link_libraries(xapi-gateway PRIVATE ${t})
+    endif()
+  endforeach()
   install(TARGETS xapi-gateway RUNTIME DESTINATION sbin)
 endif()
