@@ -87,6 +87,8 @@ struct xg_dom_info {
 
 struct xg_vcpu_info { uint32_t id; bool online, running; uint32_t pcpu; uint64_t cpu_time_ns; };
 
+/* vif counters are the guest's view (rx = bytes the guest received, i.e.
+ * dom0's vif tx_bytes), which is what XAPI's vif_N_rx/_tx report. */
 struct xg_dev_counters {            /* cumulative since device creation */
     uint32_t devid;                 /* vif N / vbd device number */
     char name[16];                  /* "xvda", "0" */
@@ -168,7 +170,25 @@ struct xg_driver {
     bool (*dom_stats)(struct xg_drv *d, uint32_t domid, xg_arena *a,
                       struct xg_dom_stats *out, xg_err *err);
 
-    /* Long operations: done->fn is called exactly once when they return true. */
+    /* Long operations: done->fn is called exactly once when they return true
+     * (also when the driver closes first: then with ok = false); never when
+     * they return false. On success:
+     *  - dom_create: domid is the new domain, running (or paused if
+     *    spec->start_paused). While it is being built the domain already
+     *    exists, paused by the builder; unpausing it then fails.
+     *  - dom_shutdown: the domain is gone (CLEAN: the guest shut down and the
+     *    driver destroyed it, as xl does; HARD: destroyed).
+     *  - dom_reboot: Xen has no reboot; the old domain is gone and domid is
+     *    the NEW domain (same uuid), running.
+     *  - dom_suspend: the image is written and the domain is gone; resume is
+     *    dom_create with spec->restore_path.
+     * CLEAN shutdown/reboot of an HVM guest without PV drivers fails at once
+     * with INTERNAL_ERROR (libxl's ERROR_NOPARAVIRT); handlers check
+     * guest_read("control/feature-poweroff") first to raise
+     * VM_MISSING_PV_DRIVERS. A second long operation on a domain that has
+     * one in flight fails (except HARD shutdown, which wins). A guest that
+     * stops on its own (crash, poweroff from inside) stays in state SHUTDOWN
+     * with its reason and fires ev->dom_changed; the handlers destroy it. */
     bool (*dom_create)(struct xg_drv *d, const struct xg_dom_spec *spec,
                        const xg_done *done, xg_err *err);
     bool (*dom_shutdown)(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
@@ -187,15 +207,25 @@ struct xg_driver {
     bool (*dom_set_vcpus_online)(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
 
     /* Guest data (xenstore under /local/domain/<domid>/). Values are
-     * hostile: bounded by len, callers validate UTF-8. */
+     * hostile: bounded by len, callers validate UTF-8. path is relative
+     * (see guest_path.h: at most 256 bytes, xenstore's characters, no "."
+     * or ".." components), else INTERNAL_ERROR. buf always gets a NUL: a
+     * longer value is cut to len-1 bytes, an embedded NUL ends it, and an
+     * absent key reads as "" (returns true). Keys written by guest agents:
+     * data/os_{name,uname,distro,majorver,minorver},
+     * attr/os/{name,distro,major,minor,uname},
+     * attr/PVAddons/{Major,Minor,Micro,Build}Version, attr/vif/N/ipv4/M,
+     * data/meminfo_{free,total} (KiB), control/feature-{poweroff,reboot,suspend}. */
     bool (*guest_read)(struct xg_drv *d, uint32_t domid, const char *path,
                        char *buf, size_t len, xg_err *err);
-    /* Names of the children of path, at most max of them. */
+    /* Names of the children of path ("" = the domain's root), at most max
+     * of them (more are silently dropped); an absent path has no children. */
     bool (*guest_list)(struct xg_drv *d, uint32_t domid, const char *path, xg_arena *a,
                        char ***names_out, uint32_t *n_out, uint32_t max, xg_err *err);
 };
 
-extern const struct xg_driver xg_driver_sim;
+extern const struct xg_driver xg_driver_sim;     /* test hooks: sim/sim.h;
+                                                    guests: sim/sim_fixture.h */
 extern const struct xg_driver xg_driver_libxl;
 
 /* select.c: "auto" picks libxl when /proc/xen/capabilities contains

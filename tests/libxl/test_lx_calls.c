@@ -18,6 +18,7 @@
 #define FAKE_CTX ((libxl_ctx *)0x1000)
 
 static int live_dominfo, live_bitmaps;
+static void *last_ao;                   /* for_callback of the last create */
 
 /* ===== wrapped libxl ===== */
 
@@ -114,6 +115,7 @@ int __wrap_libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *c, uint3
     assert_non_null(how);                   /* always asynchronous */
     assert_ptr_equal(how->callback, lx_ao_callback);
     assert_int_equal(c->b_info.max_vcpus, 2);
+    last_ao = how->u.for_callback;
     *domid = 7;
     return mock_type(int);
 }
@@ -338,15 +340,30 @@ static void create_checks_memory_then_goes_async(void **state)
     assert_true(lx_dom_create(d, &s, &done, &err));
     assert_int_equal(r.calls, 0);          /* completes through the ao callback */
 
-    /* The ao callback only queues; the event thread finishes. */
+    /* The ao callback only queues (it may run on any thread); the event
+     * thread then unpauses the new domain, watches it and reports. */
     assert_null(d->head);
+    lx_ao_callback(FAKE_CTX, 0, last_ao);
+    assert_non_null(d->head);
+    assert_int_equal(r.calls, 0);
+    struct lx_work *w = d->head;
+    d->head = d->tail = NULL;
+    assert_int_equal(w->kind, LX_W_AO_DONE);
+    expect_value(__wrap_libxl_domain_unpause, domid, 7);
+    will_return(__wrap_libxl_domain_unpause, 0);
+    lx_ops_on_ao_done(d, w->op);
+    free(w);
+    assert_int_equal(r.calls, 1);
+    assert_true(r.ok);
+    assert_int_equal(r.domid, 7);
+    assert_non_null(d->watch[7]);
     xg_err_clear(&err);
     will_return(__wrap_libxl_domain_need_memory, (uint64_t)1);
     will_return(__wrap_libxl_get_free_memory, (uint64_t)8000000);
     will_return(__wrap_libxl_domain_create_new, ERROR_FAIL);
     assert_false(lx_dom_create(d, &s, &done, &err));
     assert_non_null(strstr(err.param[0], "create failed"));
-    assert_int_equal(r.calls, 0);
+    assert_int_equal(r.calls, 1);          /* a refused start never calls done */
     free_drv(d);
 }
 
