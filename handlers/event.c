@@ -38,11 +38,20 @@ struct evcall {
     bool legacy;                /* event.next: array answer */
     bool begun;                 /* producer wrote the opening */
     xg_waiter waiter;
-    xg_timer *timer;
+    struct ticket *ticket;      /* armed timeout, NULL when none */
     struct evcall *prev, *next; /* parked list */
 };
 
 static struct evcall *parked;
+
+/* The timeout's handle and argument live on the heap, apart from the call
+ * (whose arena goes when the answer is sent): finishing early disarms the
+ * ticket without waiting for a timer callback that may be blocked on the
+ * world lock we hold. */
+struct ticket {
+    struct evcall *e;           /* NULL once the call was answered */
+    xg_timer *t;
+};
 
 static void unlink_parked(struct evcall *e)
 {
@@ -259,9 +268,12 @@ static void answer(struct evcall *e)
 
 static void finish_parked(struct evcall *e, const xg_err *err)
 {
-    if (e->timer) {
-        xg_timer_cancel(e->timer);
-        e->timer = NULL;
+    struct ticket *tk = e->ticket;
+    if (tk) {
+        e->ticket = NULL;
+        tk->e = NULL;
+        if (xg_timer_try_cancel(tk->t))
+            free(tk);               /* else on_timeout frees it */
     }
     if (e->waiter.parked)
         xg_store_unpark(&e->waiter);
@@ -288,13 +300,17 @@ static void on_wake(xg_waiter *w)
 
 static void on_timeout(void *arg)
 {
-    struct evcall *e = arg;
+    struct ticket *tk = arg;
     xg_world_lock();
-    if (e->timer) {                 /* not already answered */
-        e->timer = NULL;
+    struct evcall *e = tk->e;
+    if (e) {                        /* not already answered */
+        e->ticket = NULL;
+        tk->e = NULL;
         finish_parked(e, NULL);     /* an empty batch with the same token */
     }
     xg_world_unlock();
+    xg_timer_cancel(tk->t);         /* from its own callback: freed after */
+    free(tk);
 }
 
 static void park(struct evcall *e, uint64_t timeout_ms)
@@ -306,7 +322,13 @@ static void park(struct evcall *e, uint64_t timeout_ms)
     if (parked)
         parked->prev = e;
     parked = e;
-    e->timer = xg_timer_add(timeout_ms, on_timeout, e);
+    struct ticket *tk = calloc(1, sizeof(*tk));
+    if (!tk)
+        abort();
+    tk->e = e;
+    e->ticket = tk;
+    /* the world lock is held, so on_timeout cannot run before tk->t is set */
+    tk->t = xg_timer_add(timeout_ms, on_timeout, tk);
     xg_call_defer(e->c);
 }
 

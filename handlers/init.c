@@ -115,8 +115,8 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
     if (first_start && strcmp(gw_drv->name, "sim") == 0 && cfg->sim_vms) {
         if (!create_sim_guests(cfg->sim_vms, err))
             goto out;
-        gw_reconcile_all();
     }
+    gw_objects_finish();
     if (!xg_store_flush(err))
         goto out;
     ok = true;

@@ -425,9 +425,12 @@ static void on_dom_changed(void *arg, uint32_t domid)
     xg_world_unlock();
 }
 
+static xg_timer *resync_timer;
+
 static void resync_tick(void *arg)
 {
     (void)arg;
+    xg_timer_cancel(resync_timer);      /* our own, fired handle */
     xg_world_lock();
     gw_reconcile_all();
     /* guest agents write when they like: refresh what they report */
@@ -435,7 +438,7 @@ static void resync_tick(void *arg)
         if (by_domid[d] && by_domid[d]->power_state == XAPI_VM_POWER_STATE_RUNNING)
             gw_vm_refresh_guest_metrics(by_domid[d]);
     xg_world_unlock();
-    xg_timer_add(RESYNC_MS, resync_tick, NULL);
+    resync_timer = xg_timer_add(RESYNC_MS, resync_tick, NULL);
 }
 
 const struct xg_drv_events gw_driver_events = { .dom_changed = on_dom_changed };
@@ -459,16 +462,18 @@ bool gw_objects_build(xg_err *err)
     }
     if (ok && the_dom0)
         gw_vm_bind_domid(the_dom0, 0);
-    if (ok) {
-        gw_reconcile_all();
-        if (the_pool && the_dom0)
-            gw_put_ref(the_host, XAPI_HOST_F_CONTROL_DOMAIN, the_dom0->obj.ref.s);
-    }
     xg_arena_free(a);
     return ok;
 }
 
+void gw_objects_finish(void)
+{
+    gw_reconcile_all();
+    if (the_dom0 && strcmp(the_host->control_domain.s, the_dom0->obj.ref.s) != 0)
+        gw_put_ref(the_host, XAPI_HOST_F_CONTROL_DOMAIN, the_dom0->obj.ref.s);
+}
+
 void gw_objects_start_resync(void)
 {
-    xg_timer_add(RESYNC_MS, resync_tick, NULL);
+    resync_timer = xg_timer_add(RESYNC_MS, resync_tick, NULL);
 }

@@ -6,8 +6,11 @@
 
 extern const struct xg_drv_events gw_driver_events;
 /* World lock held; driver open. Builds or refreshes pool, host, host_cpu,
- * host_metrics and dom0, then reconciles every domain. */
+ * host_metrics; dom0 and domains come with gw_objects_finish(). */
 bool gw_objects_build(xg_err *err);
+/* After VM records exist (first-start fixtures): reconcile every domain and
+ * point host.control_domain at dom0. */
+void gw_objects_finish(void);
 void gw_objects_start_resync(void);
 
 #endif

@@ -180,9 +180,12 @@ bool xg_hook_session_check(xg_call *c, const char *ref, xg_err *err)
 
 /* ---- expiry ------------------------------------------------------------ */
 
+static xg_timer *expiry_timer;
+
 static void expiry_scan(void *arg)
 {
     (void)arg;
+    xg_timer_cancel(expiry_timer);      /* our own, fired handle */
     uint32_t idle = xg_cfg.session_idle_secs ? xg_cfg.session_idle_secs
                                              : XG_SESSION_IDLE_SECS;
     xg_world_lock();
@@ -200,12 +203,12 @@ static void expiry_scan(void *arg)
     xg_world_unlock();
     if (n)
         XG_INFO("session", "expired %u idle sessions", n);
-    xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
+    expiry_timer = xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
 }
 
 void gw_sessions_start(void)
 {
-    xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
+    expiry_timer = xg_timer_add(EXPIRY_SCAN_MS, expiry_scan, NULL);
 }
 
 /* ---- HTTP endpoints ---------------------------------------------------- */

@@ -182,9 +182,12 @@ bool handle_task_cancel(xg_call *c, xapi_task *task, xg_err *err)
 
 /* ---- garbage collection ------------------------------------------------ */
 
+static xg_timer *gc_timer;
+
 static void task_gc(void *arg)
 {
     (void)arg;
+    xg_timer_cancel(gc_timer);      /* our own, fired handle */
     xg_world_lock();
     int64_t now = gw_now();
     uint32_t done = 0;
@@ -211,10 +214,10 @@ static void task_gc(void *arg)
         }
     }
     xg_world_unlock();
-    xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
+    gc_timer = xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
 }
 
 void gw_tasks_start(void)
 {
-    xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
+    gc_timer = xg_timer_add(GC_PERIOD_MS, task_gc, NULL);
 }

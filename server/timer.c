@@ -181,6 +181,19 @@ xg_timer *xg_timer_add(uint64_t delay_ms, xg_timer_fn fn, void *arg)
     return t;
 }
 
+bool xg_timer_try_cancel(xg_timer *t)
+{
+    bool done = false;
+    pthread_mutex_lock(&mu);
+    if (t->queued) {
+        heap_remove(t);
+        free(t);
+        done = true;
+    }
+    pthread_mutex_unlock(&mu);
+    return done;
+}
+
 void xg_timer_cancel(xg_timer *t)
 {
     if (!t)

@@ -20,6 +20,11 @@ bool xg_timer_start(void);            /* starts the thread */
 void xg_timer_stop(void);
 xg_timer *xg_timer_add(uint64_t delay_ms, xg_timer_fn fn, void *arg);
 void xg_timer_cancel(xg_timer *t);    /* frees t; t may have fired already */
+/* Cancels t only if it has not started running: true = cancelled and freed;
+ * false = its callback is running or about to run (it then owns t and must
+ * xg_timer_cancel it itself). Never waits: safe while holding locks the
+ * callback may take. */
+bool xg_timer_try_cancel(xg_timer *t);
 uint64_t xg_now_ms(void);             /* CLOCK_MONOTONIC */
 int64_t xg_wall_secs(void);           /* CLOCK_REALTIME seconds */
 
