@@ -245,23 +245,24 @@ class XmlBodyTest(HostileCase):
                 self.assertFailure(["INTERNAL_ERROR", 'Failure("Int64.of_string")'], r.xml)
         self.assertAlive(what="int64 overflow")
 
-    def test_i4_i8_overflow_typed(self):
-        for v in (b"<i8>99999999999999999999</i8>", b"<i4>99999999999999999999</i4>"):
+    def test_invalid_i8_does_not_crash(self):
+        # xmlrpc-c 1.33.14 (Debian 12) segfaults formatting the fault for a non-empty invalid
+        # <i8> (xmlrpc_parseValue -> xmlrpc_set_fault_formatted_v -> strlen(NULL)): the gateway
+        # must refuse such values itself (500 Parse_error) before xmlrpc-c sees them
+        for v in (b"<i8>99999999999999999999</i8>", b"<i8>abc</i8>", b"<ex:i8>1x</ex:i8>"):
             with self.subTest(v=v):
-                r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(), v))
-                self.assertIn(r.status, (200, 500), r)
-                if r.status == 200:
-                    with self.assertRaises(Exception) as cm:
-                        r.xml()
-                    self.assertEqual(cm.exception.details[0], "INTERNAL_ERROR")
-        self.assertAlive(what="typed int overflow")
+                try:
+                    r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(), v))
+                except Exception as e:  # noqa: BLE001
+                    self.fail("no answer for %r (%r); gateway rc=%r" % (v, e, self.gw.proc.poll()))
+                self.assert_html_500(r, "Parse_error")
+                self.assertAlive(what=repr(v))
 
-    def test_i4_holding_int64_like_xapi(self):
-        # xapi parses <i4> as Int64 (spec §2.6); VCPUs_max must then fail on semantics only
-        r = self.post_xml(raw_xml("VM.get_record", self.ref.encode(), self.vm.encode()))
-        self.assertEqual(r.status, 200)
-        r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(), b"<i4>99999999999</i4>"))
-        self.assertEqual(r.status, 200, "xapi accepts <i4>99999999999</i4> as an Int64: %r" % (r,))
+    def test_i4_overflow_typed(self):
+        r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(),
+                                  b"<i4>99999999999999999999</i4>"))
+        self.assert_html_500(r, "Parse_error")
+        self.assertAlive(what="<i4> overflow")
 
     # ---- UTF-8 and NUL ---------------------------------------------------------------------
     def utf8_failure(self, r, prefix=None):
