@@ -111,6 +111,11 @@ void xg_call_finish(xg_call *c, bool ok, const xg_err *err, const void *result)
 {
     if (c->finished)
         return;
+    if (ok && c->producer && !c->is_async) {
+        /* a deferred call that answers with a stream (event.from woken) */
+        xg_call_start_stream(c);
+        return;
+    }
     c->finished = true;
     xg_err ferr = XG_ERR_INIT;
     if (c->is_async) {

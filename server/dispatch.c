@@ -30,7 +30,8 @@ static bool count_mismatch(xg_call *c, const xg_method *m, int64_t received, xg_
     char exp[24], rec[24];
     snprintf(exp, sizeof(exp), "%u", (unsigned)(m->nparams - m->ndefaults));
     snprintf(rec, sizeof(rec), "%lld", (long long)received);
-    return xg_err_set(err, "MESSAGE_PARAMETER_COUNT_MISMATCH", 3, c->method_name, exp, rec);
+    /* XAPI names the message without its Async. prefix */
+    return xg_err_set(err, "MESSAGE_PARAMETER_COUNT_MISMATCH", 3, m->sync_name, exp, rec);
 }
 
 static bool unknown_method(const char *name, xg_err *err)
