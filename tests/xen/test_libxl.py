@@ -285,7 +285,7 @@ class LibxlTest(unittest.TestCase):
     def test_external_domain_appears_via_event_from(self):
         r = self.s.call("event.from", ["VM"], "", 0.0)
         token = r["token"]
-        rc, out = dom0("xl create %s/guest.cfg name=xg-external memory=128" % GUEST_DIR, timeout=CREATE_TIMEOUT)
+        rc, out = dom0("xl create %s/guest.cfg 'name=\"xg-external\"' memory=128" % GUEST_DIR, timeout=CREATE_TIMEOUT)
         self.assertEqual(rc, 0, out)
         ext_domid = [d for d, v in xl_list().items() if v[0] == "xg-external"][0]
         seen = None
