@@ -146,8 +146,9 @@ static void run(xg_call *c, const xg_method *m, xg_err *err)
         xg_call_finish(c, false, &herr, NULL);
     }
     if (task_ref) {
-        /* Async: the answer is the task, whatever the handler did */
-        c->finished = true;
+        /* Async: the answer is the task, whatever the handler did. A
+         * deferred handler finishes later into the task, so `finished`
+         * stays as the handler left it. */
         xg_out_reset(&c->out);
         xg_envelope_begin_success(c);
         xg_write_cstr(&c->w, task_ref);
