@@ -57,6 +57,12 @@ static uint64_t next_delay_ms(void)
 static void on_tick(void *arg)
 {
     (void)arg;
+    pthread_mutex_lock(&M.mu);
+    xg_timer *self = M.timer;          /* fired: its handle is ours to free */
+    M.timer = NULL;
+    pthread_mutex_unlock(&M.mu);
+    if (self)
+        xg_timer_cancel(self);
     pthread_mutex_lock(&M.tick_mu);
     if (!M.stopping) {
         xg_arena_reset(M.arena);
@@ -106,6 +112,11 @@ bool xg_metrics_init(const struct xg_driver *drv, struct xg_drv *d,
     metrics_http_register();
     M.stopping = false;
     M.up = true;
+    /* A first tick now, so that the host RRD exists from the start
+     * (/host_rrd answers at once); rates need a second one. */
+    pthread_mutex_lock(&M.tick_mu);
+    sampler_tick(&M.reg, M.drv, M.d, metrics_rrd_dir(), wall_now(), M.arena, NULL);
+    pthread_mutex_unlock(&M.tick_mu);
     pthread_mutex_lock(&M.mu);
     M.timer = xg_timer_add(next_delay_ms(), on_tick, NULL);
     pthread_mutex_unlock(&M.mu);

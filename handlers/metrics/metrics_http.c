@@ -176,6 +176,14 @@ static void dump(struct xg_http_response *rs, const struct rrd *r, bool json)
     snprintf(rs->extra_headers, sizeof(rs->extra_headers), "%s", CORS);
 }
 
+/* Full dumps are XML unless `json` is given: XAPI applies the Accept rule
+ * only to /rrd_updates. */
+static bool dump_json(const struct xg_http_request *rq)
+{
+    char v[16];
+    return xg_query_get(rq->query, "json", v, sizeof(v));
+}
+
 static void host_rrd(const struct xg_http_request *rq, struct xg_http_response *rs)
 {
     if (!authorised(rq, rs))
@@ -183,7 +191,7 @@ static void host_rrd(const struct xg_http_request *rq, struct xg_http_response *
     struct mreg *g = metrics_reg();
     pthread_rwlock_rdlock(&g->lock);
     if (g->host.rrd)
-        dump(rs, g->host.rrd, want_json(rq));
+        dump(rs, g->host.rrd, dump_json(rq));
     else
         plain(rs, 404, "no host RRD yet");
     pthread_rwlock_unlock(&g->lock);
@@ -196,7 +204,7 @@ static void vm_rrd(const struct xg_http_request *rq, struct xg_http_response *rs
     char u[64];
     if (!xg_query_get(rq->query, "uuid", u, sizeof(u)) || !u[0])
         return plain(rs, 400, "uuid parameter missing");
-    bool json = want_json(rq);
+    bool json = dump_json(rq);
     struct mreg *g = metrics_reg();
     pthread_rwlock_rdlock(&g->lock);
     const struct mentry *e = mreg_find(g, u);
