@@ -257,6 +257,9 @@ class SessionsTest(HostileCase):
         # gone, among them `first` and self.ref (both idle since before the burst)
         r = exchange(self.gw, post_bytes(xml_call("session.get_this_host", first, first)))
         self.assertFailure(["SESSION_INVALID", first], r.xml)
+        # only the least recently active go: a session from early in the burst survives
+        r = exchange(self.gw, post_bytes(xml_call("session.get_this_host", refs[100], refs[100])))
+        self.assertTrue(r.xml().startswith("OpaqueRef:"), "refs[100] evicted too")
         live = 0
         for ref in refs[-50:]:
             r = exchange(self.gw, post_bytes(xml_call("session.get_this_host", ref, ref)))
