@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../server/hooks.h"
+#include "../server/http_routes.h"
 #include "../server/limits.h"
 #include "../server/log.h"
 #include "../server/timer.h"
@@ -128,6 +129,24 @@ void gw_task_set_canceller(xg_call *c, gw_cancel_fn fn, void *arg)
             return;
         }
     }
+}
+
+void xg_hook_http_task_end(const struct xg_http_request *rq, int status)
+{
+    char ref[XG_REF_LEN + 8];
+    if (!xg_query_get(rq->query, "task_id", ref, sizeof(ref)))
+        return;
+    xg_world_lock();
+    xapi_task *t = xg_store_get(&xapi_class_task, ref);
+    if (t && t->status == XAPI_TASK_STATUS_TYPE_PENDING) {
+        xg_err e = XG_ERR_INIT;
+        char code[16];
+        snprintf(code, sizeof(code), "%d", status);
+        xg_err_set(&e, "INTERNAL_ERROR", 1, code);
+        task_complete(t, status >= 200 && status < 300, &e, "", 0);
+        xg_store_flush(&e);
+    }
+    xg_world_unlock();
 }
 
 /* ---- task.* messages --------------------------------------------------- */

@@ -478,6 +478,7 @@ static void handle_get(struct conn *c, const char *path, xg_http_get_fn fn)
     rs.content_type = "text/plain";
     xg_out_init(&rs.body);
     fn(&rq, &rs);
+    xg_hook_http_task_end(&rq, rs.status);
     rs.extra_headers[sizeof(rs.extra_headers) - 1] = '\0';
     c->close_after = c->close_after || rs.close;
     c->chunked = false;

@@ -29,4 +29,9 @@ struct xg_http_request;
  * without it. On failure the caller answers 401. */
 bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err);
 
+/* After a GET handler answered: a `task_id` query parameter names a task
+ * the client made for this request (XO's getResource); it is settled from
+ * the HTTP status (2xx success, else failure). Call without the world lock. */
+void xg_hook_http_task_end(const struct xg_http_request *rq, int status);
+
 #endif
