@@ -116,6 +116,7 @@ class Gateway:
         self.pid = self.proc.pid
         self.url = "https://127.0.0.1:%d/" % self.port
         self.pem = os.path.join(self.state, "xapi-gateway.pem")
+        self.key = os.path.join(self.state, "xapi-gateway.key")
         self.session = self.xml("session.login_with_password", "root", PASSWORD, "2.21", "bench")
 
     def xml(self, method, *args):
@@ -142,7 +143,7 @@ class Gateway:
 
 
 class Nginx:
-    def __init__(self, tmp, pem, trivial_body, static_files):
+    def __init__(self, tmp, pem, key, trivial_body, static_files):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="nginx-", dir=tmp)
         sd = os.path.join(self.dir, "static")
@@ -168,7 +169,7 @@ http {
   uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
   server {
     listen 127.0.0.1:%(port)d ssl;
-    ssl_certificate %(pem)s; ssl_certificate_key %(pem)s;
+    ssl_certificate %(pem)s; ssl_certificate_key %(key)s;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers %(ciphers)s;
     ssl_ecdh_curve X25519:prime256v1:secp384r1;
@@ -178,7 +179,7 @@ http {
     location /static/ { alias %(sd)s/; default_type text/xml; }
   }
 }
-""" % {"d": self.dir, "t": t, "port": self.port, "pem": pem, "ciphers": TLS12_CIPHERS,
+""" % {"d": self.dir, "t": t, "port": self.port, "pem": pem, "key": key, "ciphers": TLS12_CIPHERS,
                 "body": body, "sd": sd})
         r = subprocess.run(["nginx", "-c", conf, "-p", self.dir, "-e", os.path.join(self.dir, "error.log")],
                            capture_output=True, text=True)
@@ -212,13 +213,13 @@ http {
 
 
 class PyServer:
-    def __init__(self, tmp, pem, record, host_ref):
+    def __init__(self, tmp, pem, key, record, host_ref):
         self.port = free_port()
         rp = os.path.join(tmp, "record.json")
         with open(rp, "w") as f:
-            json.dump(record, f)
+            json.dump(record, f, default=str)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "pyxmlrpc_tls.py"), str(self.port),
-                                      pem, pem, rp, host_ref, "1800"], stdout=subprocess.PIPE,
+                                      pem, key, rp, host_ref, "1800"], stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         PROCS.append(("python", self.proc))
         assert self.proc.stdout.readline().strip() == b"listening"
@@ -317,6 +318,7 @@ def event_latency(gw, pool, n):
     got = threading.Event()
     stamps = []
     stop = [False]
+    bad = [0]
     token0 = gw.call("event.from", ["pool"], "", 0.0)["token"]
 
     def waiter():
@@ -327,10 +329,18 @@ def event_latency(gw, pool, n):
             c.request("POST", "/", body, {"Content-Type": "text/xml"})
             data = c.getresponse().read()
             t = time.perf_counter()
-            (res,), _ = xmlrpc.client.loads(data)
-            v = res["Value"]
-            token = v["token"]
-            if any(e["class"] == "pool" for e in v["events"]):
+            # parsed by regex: tolerant of a malformed envelope (see docs/PERFORMANCE.md notes)
+            m = re.search(rb"<name>token</name><value>([^<]*)</value>", data)
+            if not m:
+                bad[0] += 1
+                time.sleep(0.1)
+                continue
+            token = m.group(1).decode()
+            try:
+                xmlrpc.client.loads(data)
+            except Exception:  # noqa: BLE001
+                bad[0] += 1
+            if b"<name>class</name><value>pool</value>" in data:
                 stamps.append(t)
                 got.set()
         c.close()
@@ -349,14 +359,14 @@ def event_latency(gw, pool, n):
         t0 = time.perf_counter()
         c.request("POST", "/", body, {"Content-Type": "text/xml"})
         c.getresponse().read()
-        if not got.wait(5):
+        if not got.wait(2):
             continue
         lat.append((stamps[0] - t0) * 1e3)
         time.sleep(0.01)       # let the waiter park again
     stop[0] = True
     c.close()
     lat.sort()
-    return {"n": len(lat), "of": n, "p50": lat[len(lat) // 2] if lat else None,
+    return {"n": len(lat), "of": n, "malformed": bad[0], "p50": lat[len(lat) // 2] if lat else None,
             "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
             "max": lat[-1] if lat else None}
 
@@ -549,8 +559,8 @@ def main():
         R["triv_bytes"] = len(triv)
         R["rec_bytes"] = len(static["rec.xml"])
 
-        ng = Nginx(tmp, gw.pem, triv, static)
-        py = PyServer(tmp, gw.pem, record, host)
+        ng = Nginx(tmp, gw.pem, gw.key, triv, static)
+        py = PyServer(tmp, gw.pem, gw.key, record, host)
         s = {
             "post_xml": lua_script(tmp, "post_xml", paths["trivial.xml"]),
             "post_json": lua_script(tmp, "post_json", paths["trivial.json"], ctype="application/json"),
@@ -613,7 +623,7 @@ def main():
         big_reply = os.path.join(tmp, "allbig.xml")
         curl_post(big.url, paths["all.xml"], big_reply)
         big.stop()
-        ng2 = Nginx(tmp, big.pem, triv, {"allbig.xml": open(big_reply, "rb").read()})
+        ng2 = Nginx(tmp, big.pem, big.key, triv, {"allbig.xml": open(big_reply, "rb").read()})
         R["allbig_ng"] = min((curl_get(ng2.url + "static/allbig.xml") for _ in range(3)), key=lambda r: r["total"])
         ng2.stop()
     finally:
