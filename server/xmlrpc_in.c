@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,59 @@ static bool convert(struct conv *cv, xmlrpc_value *x, xg_value *v, unsigned dept
     return true;
 }
 
+/* xmlrpc-c 1.33 (Debian 12) crashes formatting the fault for a malformed
+ * non-empty <i8> (strlen(NULL) in xmlrpc_set_fault_formatted_v), so every
+ * <i8>/<ex:i8> must hold a plain in-range decimal before xmlrpc-c sees it. */
+static bool i8_content_ok(const char *p, const char *end)
+{
+    const char *lt = memchr(p, '<', (size_t)(end - p));
+    if (!lt || lt + 1 >= end || lt[1] != '/')
+        return false;               /* markup inside an int: refuse */
+    while (p < lt && strchr(" \t\r\n", *p))
+        p++;
+    const char *q = lt;
+    while (q > p && strchr(" \t\r\n", q[-1]))
+        q--;
+    size_t n = (size_t)(q - p);
+    if (n == 0)
+        return true;                /* empty: xmlrpc-c reports it cleanly */
+    char num[24];
+    if (n >= sizeof(num))
+        return false;
+    memcpy(num, p, n);
+    num[n] = '\0';
+    char *e;
+    errno = 0;
+    (void)strtoll(num, &e, 10);
+    return errno == 0 && *e == '\0' && e != num && num[0] != ' ';
+}
+
+bool xg_xml_bad_i8(const char *body, size_t len)
+{
+    const char *p = body, *end = body + len;
+    while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+        p++;
+        const char *name = p;
+        while (p < end && *p != '>' && *p != ' ' && *p != '/' && *p != '\t' &&
+               *p != '\r' && *p != '\n')
+            p++;
+        size_t n = (size_t)(p - name);
+        bool is_i8 = (n == 2 && memcmp(name, "i8", 2) == 0) ||
+                     (n > 3 && memcmp(name + n - 3, ":i8", 3) == 0);
+        if (!is_i8)
+            continue;
+        while (p < end && *p != '>')
+            p++;
+        if (p >= end)
+            return true;
+        if (p[-1] == '/')
+            continue;               /* <i8/>: empty, xmlrpc-c reports it cleanly */
+        if (!i8_content_ok(p + 1, end))
+            return true;
+    }
+    return false;
+}
+
 /* xmlrpc-c accepts a methodCall without <params>; XAPI does not. */
 static bool has_params(const char *body, size_t len)
 {
@@ -238,6 +292,10 @@ bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
     }
     if (xg_xml_has_declaration(body, len)) {
         snprintf(msg, msglen, "Xmlrpc.Parse_error(DTD or markup declaration refused)");
+        return false;
+    }
+    if (xg_xml_bad_i8(body, len)) {
+        snprintf(msg, msglen, "Xmlrpc.Parse_error(malformed <i8> value)");
         return false;
     }
     if (!has_params(body, len)) {
