@@ -265,8 +265,10 @@ class HttpFramingTest(HostileCase):
         for t in ts:
             t.start()
         try:
+            # 2 s, not 1: the 20 Python TLS client threads share the GIL and
+            # both cores with the gateway, and dominate the measured latency
             while time.monotonic() < stop:
-                self.assertAlive(within=1.0, what="garbage storm")
+                self.assertAlive(within=2.0, what="garbage storm")
         finally:
             for t in ts:
                 t.join()
