@@ -125,11 +125,22 @@ if [ $INTERACTIVE = 1 ]; then
     -chardev "stdio,id=con,mux=on,signal=off,logfile=$SERIAL" -serial chardev:con -mon chardev=con,mode=readline
 fi
 
-timeout -k 10 "$LIFETIME" "${QEMU[@]}" -monitor none -serial "file:$SERIAL" < /dev/null > "$WORK/qemu.log" 2>&1 &
-QPID=$!
-echo $QPID > "$WORK/qemu.pid"
-T_BOOT=$(now)
-log "qemu pid $QPID (image $IMG, work $WORK)"
+start_qemu() {
+  : > "$SERIAL"
+  timeout -k 10 "$LIFETIME" "${QEMU[@]}" -monitor none -serial "file:$SERIAL" < /dev/null > "$WORK/qemu.log" 2>&1 &
+  QPID=$!
+  echo $QPID > "$WORK/qemu.pid"
+  T_BOOT=$(now)
+  log "qemu pid $QPID (image $IMG, work $WORK)"
+}
+kill_qemu() {  # by pid only: timeout(1) forwards TERM to its QEMU child
+  kill -TERM $QPID 2>/dev/null || true
+  for _ in $(seq 25); do kill -0 $QPID 2>/dev/null || break; sleep 0.2; done
+  kill -KILL $QPID 2>/dev/null || true
+  pkill -KILL -P $QPID 2>/dev/null || true
+  wait $QPID 2>/dev/null || true
+}
+start_qemu
 
 TORN=0
 teardown() {
@@ -142,13 +153,8 @@ teardown() {
       > "$WORK/xen-logs.txt" 2>/dev/null || true
     "${CTL[@]}" -t 5 '(sleep 0.5; sync; busybox poweroff -f) > /dev/null 2>&1 &' > /dev/null 2>&1 || true
     for _ in $(seq 50); do kill -0 $QPID 2>/dev/null || break; sleep 0.2; done
-    if kill -0 $QPID 2>/dev/null; then kill -TERM $QPID 2>/dev/null || true; fi
-    for _ in $(seq 25); do kill -0 $QPID 2>/dev/null || break; sleep 0.2; done
-    if kill -0 $QPID 2>/dev/null; then kill -KILL $QPID 2>/dev/null || true; fi
   fi
-  # timeout(1) forwards TERM to QEMU; if QEMU itself is stuck, kill its child by pid
-  pkill -KILL -P $QPID 2>/dev/null || true
-  wait $QPID 2>/dev/null || true
+  kill_qemu
   rm -rf "$WORK/dom0.cpio" "$WORK/overlay"
   log "torn down (logs in $WORK)"
 }
@@ -164,10 +170,26 @@ fail() {
   exit "$rc"
 }
 
-# 1. dom0 control channel
+# 1. dom0 control channel. Under TCG on a loaded host the dom0 kernel has been
+# seen to stall for good early in boot (once, right after "sched_clock: Marking
+# stable"): if the console shows no progress for XG_XEN_STALL seconds (or the
+# channel is not up after 240 s), kill QEMU and boot again, up to 3 attempts.
+STALL=${XG_XEN_STALL:-60}
+attempt=1
 while ! "$HERE/ctl.py" -c "$XG_XEN_CTL" -t 5 true > /dev/null 2>&1; do
   kill -0 $QPID 2>/dev/null || fail 4 "QEMU exited during boot"
-  awk -v s="$(since "$T_BOOT")" 'BEGIN{exit !(s > 240)}' && fail 4 "dom0 control channel not up after 240 s"
+  age=$(( $(date +%s) - $(stat -c %Y "$SERIAL") ))
+  why=""
+  [ $age -gt "$STALL" ] && why="no console output for ${age}s"
+  awk -v s="$(since "$T_BOOT")" 'BEGIN{exit !(s > 240)}' && why="control channel not up after 240 s"
+  if [ -n "$why" ]; then
+    [ $attempt -ge 3 ] && fail 4 "dom0 boot failed $attempt times, last: $why"
+    log "dom0 boot attempt $attempt: $why; last console line: $(tail -n 1 "$SERIAL" | cut -c1-120); rebooting"
+    cp "$SERIAL" "$WORK/serial-attempt$attempt.log"
+    kill_qemu
+    attempt=$((attempt+1))
+    start_qemu
+  fi
   sleep 0.5
 done
 T_CTL=$(since "$T_BOOT")
@@ -203,7 +225,7 @@ EOF
   done
   T_GW=$(since "$T_BOOT")
 fi
-printf 'image=%ss ctl_ready=%ss gateway_ready=%ss\n' "$T_IMG" "$T_CTL" "$T_GW" > "$WORK/boot-times.txt"
+printf 'image=%ss ctl_ready=%ss gateway_ready=%ss boot_attempts=%s\n' "$T_IMG" "$T_CTL" "$T_GW" "$attempt" > "$WORK/boot-times.txt"
 log "ready: image ${T_IMG}s, boot->ctl ${T_CTL}s, boot->gateway ${T_GW}s"
 
 export XG_E2E_URL=https://127.0.0.1:$PORT XG_E2E_PASSWORD=$PASSWORD XG_XEN_WORK=$WORK XG_XEN_CTL_PY=$HERE/ctl.py
