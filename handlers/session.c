@@ -41,10 +41,10 @@ static xapi_session *session_create(const char *uname, const char *originator,
         return NULL;
     }
     /* Evict the least recently active sessions of this user beyond the cap. */
-    xapi_session *victim;
-    while ((victim = gw_session_table_add(s, uname, xg_cfg.max_sessions_per_user ?
-                                          xg_cfg.max_sessions_per_user :
-                                          XG_MAX_SESSIONS_PER_USER)) != NULL)
+    uint32_t cap = xg_cfg.max_sessions_per_user ? xg_cfg.max_sessions_per_user
+                                                : XG_MAX_SESSIONS_PER_USER;
+    xapi_session *victim = gw_session_table_add(s, uname, cap);
+    for (; victim; victim = gw_session_table_over_cap(s, cap))
         gw_session_destroy(victim);
     return s;
 }

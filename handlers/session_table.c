@@ -152,6 +152,15 @@ xapi_session *gw_session_table_add(xapi_session *s, const char *user, uint32_t c
     if (*slot == NULL)
         nodes_used++;
     *slot = n;
+    return gw_session_table_over_cap(s, cap);
+}
+
+xapi_session *gw_session_table_over_cap(xapi_session *s, uint32_t cap)
+{
+    struct node **slot = node_slot(s, false);
+    if (!slot)
+        return NULL;
+    struct user *u = (*slot)->u;
     if (u->count > cap && u->head && u->head->s != s)
         return u->head->s;
     return NULL;

@@ -10,6 +10,9 @@
 /* Adds s under user; when that user then has more than cap sessions, returns
  * the least recently active one (the caller destroys it), else NULL. */
 xapi_session *gw_session_table_add(xapi_session *s, const char *user, uint32_t cap);
+/* With s already added: the least recently active other session of s's
+ * user while that user has more than cap sessions, else NULL. */
+xapi_session *gw_session_table_over_cap(xapi_session *s, uint32_t cap);
 void gw_session_table_remove(xapi_session *s);
 void gw_session_table_touch(xapi_session *s);     /* now most recently active */
 void gw_session_destroy(xapi_session *s);         /* session.c */
