@@ -286,6 +286,7 @@ class LibxlTest(unittest.TestCase):
         r = self.s.call("event.from", ["VM"], "", 0.0)
         token = r["token"]
         rc, out = dom0("xl create %s/guest.cfg 'name=\"xg-external\"' memory=128" % GUEST_DIR, timeout=CREATE_TIMEOUT)
+        self.addCleanup(dom0, "xl destroy xg-external 2>/dev/null || true")
         self.assertEqual(rc, 0, out)
         ext_domid = [d for d, v in xl_list().items() if v[0] == "xg-external"][0]
         seen = None
@@ -300,8 +301,15 @@ class LibxlTest(unittest.TestCase):
                     seen = ev
         self.assertIsNotNone(seen, "no VM event for the domain created with xl create")
         vm = seen["ref"]
-        self.assertEqual(self.power(vm), "Running")
         self.assertEqual(self.domid(vm), ext_domid)
+        # xl builds the domain paused and unpauses it when done; the gateway may first see
+        # it paused, but must catch up with what `xl list` says (no xenstore event for unpause)
+        t = time.monotonic()
+        wait_for(lambda: self.power(vm) == "Running", 30,
+                 "power_state Running of the external domain (gateway says %s, xl list says %s)"
+                 % (self.power(vm), xl_list().get(ext_domid)))
+        print("external domain Running in the gateway %.1fs after the add event"
+              % (time.monotonic() - t), file=sys.stderr)
 
         rc, out = dom0("xl destroy xg-external")
         self.assertEqual(rc, 0, out)
