@@ -91,11 +91,19 @@ class MetricsTest(GatewayTestCase):
         # wait for at least two samples (5 s step)
         time.sleep(max(0.0, 11 - (time.time() - self.started)))
 
+        state = {}
+
         def ready():
             d = self.rrd_updates()
             vms = {e.split(":")[2] for e in d["meta"]["legend"] if e.startswith("AVERAGE:vm:")}
+            state["missing"] = sorted(running - vms)
+            state["extra"] = sorted(vms - running)
             return d if running <= vms and d["data"] else None
-        d = wait_for(ready, 20, 1, "VM series of every running VM in /rrd_updates")
+        try:
+            d = wait_for(ready, 20, 1, "VM series of every running VM in /rrd_updates")
+        except AssertionError:
+            self.fail("running VMs without series: %s; series of unknown/not running VMs: %s"
+                      % (state.get("missing"), state.get("extra")))
         meta = d["meta"]
         self.assertEqual(num(meta["step"]), 5)
         legend = meta["legend"]
@@ -145,8 +153,9 @@ class MetricsTest(GatewayTestCase):
         self.assertEqual(st, 400)
 
     def test_host_rrd(self):
+        time.sleep(max(0.0, 11 - (time.time() - self.started)))  # the first sample exists
         st, h, body = self.get("/host_rrd", {"session_id": self.s.ref})
-        self.assertEqual(st, 200)
+        self.assertEqual(st, 200, body[:200])
         text = body.decode()
         self.assertRegex(text, r"<rrd><version>0003</version><step>5</step><lastupdate>\d+</lastupdate>")
         self.assertIn("<name>memory_total_kib</name>", text)
