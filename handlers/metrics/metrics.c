@@ -150,10 +150,12 @@ void xg_metrics_shutdown(void)
         xg_timer_cancel(t);
     pthread_mutex_lock(&M.tick_mu);    /* waits for a tick in flight */
     pthread_rwlock_wrlock(&M.reg.lock);
+    rrd_file_bulk(metrics_rrd_dir(), true);
     save(M.reg.host.uuid, M.reg.host.rrd);
     for (uint32_t i = 0; i < M.reg.nvm; i++)
         if (!M.reg.vm[i]->halted)
             save(M.reg.vm[i]->uuid, M.reg.vm[i]->rrd);
+    rrd_file_bulk(metrics_rrd_dir(), false);
     pthread_rwlock_unlock(&M.reg.lock);
     pthread_mutex_unlock(&M.tick_mu);
     /* Routes stay registered (they cannot be removed) and see an empty module. */

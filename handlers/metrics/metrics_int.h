@@ -74,6 +74,8 @@ void rrd_dump_json(struct msink *s, const struct rrd *r);
 struct rrd *rrd_load_xml(const char *buf, size_t len, xg_err *err);
 /* <dir>/<uuid>.gz, written atomically (tmp, fsync, rename, fsync dir). */
 bool rrd_file_save(const char *dir, const char *uuid, const struct rrd *r, xg_err *err);
+/* Batch of writes without per-file fsync; off = one syncfs of dir. */
+void rrd_file_bulk(const char *dir, bool on);
 bool rrd_file_write(const char *dir, const char *uuid, const char *xml, size_t len, xg_err *err);
 /* NULL with err set if missing (code "ENOENT") or bad. */
 struct rrd *rrd_file_load(const char *dir, const char *uuid, xg_err *err);

@@ -49,13 +49,15 @@ const char *rrd_type_name(enum rrd_ds_type t)
 size_t rrd_fmt(char buf[40], double v)
 {
     int n;
-    if (isnan(v))
-        n = snprintf(buf, 40, "NaN");
-    else if (isinf(v))
+    if (isnan(v)) {
+        memcpy(buf, "NaN", 4);      /* the common case in young archives */
+        return 3;
+    } else if (isinf(v))
         n = snprintf(buf, 40, v > 0 ? "Infinity" : "-Infinity");
-    else if (v == 0.0)
-        n = snprintf(buf, 40, "0.0");
-    else
+    else if (v == 0.0) {
+        memcpy(buf, "0.0", 4);
+        return 3;
+    } else
         n = snprintf(buf, 40, "%0.15g", v);
     return (size_t)n;
 }

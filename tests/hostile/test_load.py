@@ -212,7 +212,9 @@ class SlowReaderTest(HostileCase):
         try:
             for _ in range(self.READERS):
                 raw = socket.create_connection((self.gw.host, self.gw.port), timeout=10)
-                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                # small, but not so small that Linux's silly-window avoidance
+                # leaves the window shut until a persist-timer probe (seconds)
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
                 s = unverified_context().wrap_socket(raw)
                 s.settimeout(10)
                 s.sendall(post_bytes(xml_call("VM.get_all_records", self.ref)))
@@ -222,7 +224,7 @@ class SlowReaderTest(HostileCase):
             t_end = time.monotonic() + (20 if FULL else 10)
             while time.monotonic() < t_end:
                 for i, s in enumerate(socks):
-                    got[i] += len(s.recv(2048))
+                    got[i] += len(s.recv(16384))
                 peak = max(peak, rss_kib(pid))
                 self.assertLess(fresh_call_latency(self.gw, self.ref, 2.0), 1.0)
                 time.sleep(0.2)
