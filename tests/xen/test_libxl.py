@@ -281,6 +281,34 @@ class LibxlTest(unittest.TestCase):
         self.assertTrue(100 * MiB <= mem <= 160 * MiB, "guest memory sample %r" % mem)
         self.assertGreater(max(vals["AVERAGE:vm:%s:cpu0" % dom0_uuid]), 0.0, "dom0 cpu0 samples all zero")
 
+    # ---- the gateway dies and comes back: running domains are adopted, not lost ----
+    def test_restart_adopts_running_guest(self):
+        vm = self.make_vm("xg-xen-adopt")
+        self.s.call("VM.start", vm, False, False)
+        domid = self.domid(vm)
+        self.assertIn(domid, xl_list())
+        rc, out = dom0("/xg/gateway.sh kill9 && /xg/gateway.sh start", timeout=120)
+        self.assertEqual(rc, 0, out)
+        self.assertIn(domid, xl_list(), "killing the gateway must not touch its domains")
+        type(self).s = Session()  # sessions need not survive a crash
+        self.assertEqual(self.power(vm), "Running", "VM not adopted after a gateway restart")
+        self.assertEqual(self.domid(vm), domid)
+        names = [r["name_label"] for r in self.s.call("VM.get_all_records").values()
+                 if r["name_label"] == "xg-xen-adopt"]
+        self.assertEqual(names, ["xg-xen-adopt"], "the adopted domain must not appear twice")
+        # still under control after adoption
+        self.s.call("VM.hard_shutdown", vm)
+        self.assertEqual(self.power(vm), "Halted")
+        self.assertNotIn(domid, xl_list())
+        # and a domain that vanished while the gateway was down is Halted after the restart
+        self.s.call("VM.start", vm, False, False)
+        domid = self.domid(vm)
+        name = xl_list()[domid][0]
+        rc, out = dom0("/xg/gateway.sh stop && xl destroy %s && /xg/gateway.sh start" % domid, timeout=120)
+        self.assertEqual(rc, 0, out)
+        type(self).s = Session()
+        self.assertEqual(self.power(vm), "Halted", "domain %s destroyed while the gateway was down" % name)
+
     # ---- a domain made behind the gateway's back ----
     def test_external_domain_appears_via_event_from(self):
         r = self.s.call("event.from", ["VM"], "", 0.0)

@@ -87,8 +87,8 @@ CTL=("$HERE/ctl.py" -c "$XG_XEN_CTL")
 OV=$WORK/overlay
 rm -rf "$OV"; mkdir -p "$OV/xg" "$OV/usr/local/sbin"
 cp "$HERE/dom0-init.sh" "$OV/init"
-cp "$HERE/ctl-serve.sh" "$OV/xg/ctl-serve.sh"
-chmod 755 "$OV/init" "$OV/xg/ctl-serve.sh"
+cp "$HERE/ctl-serve.sh" "$HERE/gateway.sh" "$OV/xg/"
+chmod 755 "$OV/init" "$OV/xg/ctl-serve.sh" "$OV/xg/gateway.sh"
 MODE=gateway; [ $NOGW = 1 ] && MODE=none
 {
   printf 'XG_MODE=%q\n' "$MODE"

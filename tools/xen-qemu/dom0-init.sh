@@ -6,7 +6,8 @@
 # /xg/ctl-serve.sh; QEMU forwards it from host loopback only) and then the
 # gateway (/usr/local/sbin/xapi-gateway --driver libxl). Settings: /xg/env.
 # Console markers (host greps them): XG-DOM0-UP, XG-XEN-UP, XG-CTL-UP,
-# XG-GATEWAY-STARTED / XG-GATEWAY-EXIT, XG-DOM0-READY.
+# XG-GATEWAY-STARTED / XG-GATEWAY-EXIT, XG-DOM0-READY. The gateway is run by
+# /xg/gateway.sh (start|stop|kill9|restart|status), also usable over the channel.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=${TERM:-linux} LANG=C
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -43,23 +44,7 @@ socat -t 3600 TCP-LISTEN:7000,bind=10.0.2.15,reuseaddr,fork EXEC:/xg/ctl-serve.s
 echo "XG-CTL-UP uptime=$(up)"
 
 if [ "$XG_MODE" != none ] && [ -x /usr/local/sbin/xapi-gateway ]; then
-  mkdir -p /var/lib/xapi-gateway
-  missing=$(ldd /usr/local/sbin/xapi-gateway 2>&1 | grep 'not found')
-  [ -n "$missing" ] && echo "XG-GATEWAY-MISSING-LIBS: $(echo $missing)"
-  (
-    cd /var/lib/xapi-gateway
-    export XAPI_GATEWAY_ROOT_PASSWORD="$XG_PASSWORD"
-    # shellcheck disable=SC2086
-    /usr/local/sbin/xapi-gateway --driver libxl --https 0.0.0.0:443 \
-      --state-dir /var/lib/xapi-gateway $XG_GATEWAY_ARGS < /dev/null > /var/log/xapi-gateway.log 2>&1 &
-    pid=$!
-    echo $pid > /run/xapi-gateway.pid
-    echo "XG-GATEWAY-STARTED pid=$pid uptime=$(up)" > /dev/console
-    wait $pid
-    rc=$?
-    echo "XG-GATEWAY-EXIT rc=$rc uptime=$(up)" > /dev/console
-    tail -n 40 /var/log/xapi-gateway.log | sed 's/^/XG-GATEWAY-LOG: /' > /dev/console
-  ) &
+  /xg/gateway.sh start > /dev/console 2>&1 &
 fi
 echo "XG-DOM0-READY uptime=$(up)"
 
