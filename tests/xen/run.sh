@@ -4,10 +4,12 @@
 # the gateway from BUILD_DIR running in dom0 with --driver libxl
 # (tools/xen-qemu/boot.sh), then runs from the host against the forwarded port:
 #   1. the e2e suite (tests/e2e, XG_E2E_URL mode; sim-only tests skip)
-#   2. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
+#   2. the xo client suite (tests/xo, if node and its node_modules are there)
+#   3. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
 # Skips (exit 77) unless XG_RUN_XEN=1. Knobs: XG_GATEWAY_BIN, XG_XEN_CACHE,
 # XG_XEN_WORK_DIR (logs; default BUILD_DIR/xen-work), XG_XEN_E2E_MODULES
-# (space separated e2e modules; default all, "none" to skip), XG_XEN_SKIP_LIBXL=1.
+# (space separated e2e modules; default all, "none" to skip), XG_XEN_SKIP_LIBXL=1,
+# XG_XEN_SKIP_XO=1.
 # On failure prints the dom0 console log, the gateway log and the Xen logs.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,13 +26,22 @@ if [ "${1:-}" = --inner ]; then
       python3 "$ROOT/tests/e2e/run_e2e.py" "" ${XG_XEN_E2E_MODULES:-} || rc=1
   fi
   t2=$(date +%s)
+  if [ "${XG_XEN_SKIP_XO:-0}" != 1 ] && command -v node > /dev/null; then
+    echo "==== xo client tests (tests/xo, npm xen-api) against $XG_E2E_URL"
+    timeout -k 10 "${XG_XEN_XO_TIMEOUT:-600}" node "$ROOT/tests/xo/run.mjs" ""
+    xrc=$?
+    [ $xrc = 77 ] && echo "(xo tests skipped: tests/xo/node_modules missing)"
+    [ $xrc = 0 ] || [ $xrc = 77 ] || rc=1
+  fi
+  t3=$(date +%s)
+  # last: these tests restart the gateway and leave the most traces
   if [ "${XG_XEN_SKIP_LIBXL:-0}" != 1 ]; then
     echo "==== libxl tests (tests/xen/test_libxl.py)"
     PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${XG_XEN_LIBXL_TIMEOUT:-900}" \
       python3 "$HERE/test_libxl.py" -v || rc=1
   fi
-  t3=$(date +%s)
-  echo "e2e=$((t2-t))s libxl=$((t3-t2))s" > "$XG_XEN_WORK/suite-times.txt"
+  t4=$(date +%s)
+  echo "e2e=$((t2-t))s xo=$((t3-t2))s libxl=$((t4-t3))s" > "$XG_XEN_WORK/suite-times.txt"
   exit $rc
 fi
 

@@ -141,6 +141,10 @@ class LibxlTest(unittest.TestCase):
                 print("cleanup of %s: %s" % (vm, e), file=sys.stderr)
 
     # ---- helpers ----
+    def relogin(self):
+        type(self).s.proxy("close")()
+        type(self).s = Session()
+
     def console_log(self, domid):
         """The xenconsoled log of the running domain domid."""
         name = xl_list().get(domid, (None,))[0]
@@ -290,7 +294,7 @@ class LibxlTest(unittest.TestCase):
         rc, out = dom0("/xg/gateway.sh kill9 && /xg/gateway.sh start", timeout=120)
         self.assertEqual(rc, 0, out)
         self.assertIn(domid, xl_list(), "killing the gateway must not touch its domains")
-        type(self).s = Session()  # sessions need not survive a crash
+        self.relogin()  # sessions need not survive a crash
         self.assertEqual(self.power(vm), "Running", "VM not adopted after a gateway restart")
         self.assertEqual(self.domid(vm), domid)
         names = [r["name_label"] for r in self.s.call("VM.get_all_records").values()
@@ -306,7 +310,7 @@ class LibxlTest(unittest.TestCase):
         name = xl_list()[domid][0]
         rc, out = dom0("/xg/gateway.sh stop && xl destroy %s && /xg/gateway.sh start" % domid, timeout=120)
         self.assertEqual(rc, 0, out)
-        type(self).s = Session()
+        self.relogin()
         self.assertEqual(self.power(vm), "Halted", "domain %s destroyed while the gateway was down" % name)
 
     # ---- a domain made behind the gateway's back ----
