@@ -246,6 +246,19 @@ def rss_kib(pid, field="VmRSS"):
     return 0
 
 
+def settled_rss_kib(pid, timeout=30.0, tol_kib=512):
+    """VmRSS once it stops growing (start-up work such as per-VM RRDs allocates in the background)."""
+    deadline = time.monotonic() + timeout
+    last = rss_kib(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        cur = rss_kib(pid)
+        if abs(cur - last) <= tol_kib:
+            return cur
+        last = cur
+    return last
+
+
 def main(argv=None):
     """ctest entry point: run_hostile.py BUILD_DIR [module ...]."""
     argv = list(sys.argv if argv is None else argv)

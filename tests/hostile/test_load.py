@@ -11,7 +11,7 @@ import threading
 import time
 
 from hostile import (FULL, Closed, Failure, HostileCase, Reader, exchange, post_bytes, raise_nofile,
-                     rss_kib, tls_connect, unverified_context, xml_call)
+                     rss_kib, settled_rss_kib, tls_connect, unverified_context, xml_call)
 
 
 class KeepAliveClient:
@@ -207,7 +207,7 @@ class SlowReaderTest(HostileCase):
 
     def test_slow_readers_bounded_rss(self):
         pid = self.gw.proc.pid
-        base = rss_kib(pid)
+        base = settled_rss_kib(pid)
         socks = []
         try:
             for _ in range(self.READERS):
