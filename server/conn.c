@@ -64,6 +64,7 @@ struct conn {
     struct loop *lp;
     struct conn *prev, *next;       /* the loop's connection list */
     struct conn *rnext;             /* the loop's ready queue */
+    struct conn *gnext;             /* the loop's graveyard */
     enum cstate st;
     struct xg_http_in in;
     xg_out sendq;
@@ -82,6 +83,7 @@ struct loop {
     pthread_mutex_t mu;
     struct conn *ready_head, *ready_tail;
     struct conn *conns;
+    struct conn *grave;             /* closed, freed after this loop turn */
     bool listening;
 };
 
@@ -224,7 +226,21 @@ static void conn_close(struct conn *c)
     }
     if (c->call)
         xg_call_unref(c->call);
-    conn_free(c);
+    c->call = NULL;
+    /* Not freed here: the caller (conn_run, or a later event of the same
+     * epoll batch) may still look at c->dead. */
+    c->gnext = lp->grave;
+    lp->grave = c;
+}
+
+static void bury(struct loop *lp)
+{
+    struct conn *c = lp->grave, *n;
+    lp->grave = NULL;
+    for (; c; c = n) {
+        n = c->gnext;
+        conn_free(c);
+    }
 }
 
 /* ===== responses ===================================================== */
@@ -765,16 +781,19 @@ static void *loop_main(void *arg)
                 conn_run(c);
             }
         }
+        bury(lp);
         uint64_t now = xg_now_ms();
         if (now >= next_tick) {
             next_tick = now + 1000;
             check_timeouts(lp);
+            bury(lp);
         }
     }
     /* shutdown: close everything this loop owns */
     watch_listeners(lp, false);
     while (lp->conns)
         conn_close(lp->conns);
+    bury(lp);
     return NULL;
 }
 
