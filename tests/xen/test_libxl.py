@@ -152,6 +152,10 @@ class LibxlTest(unittest.TestCase):
         rc, out = dom0("cat /var/log/xen/console/guest-%s.log 2>/dev/null" % name)
         return out
 
+    def readies(self, domid):
+        """How many times the guest (console log of its name, kept across reboots) came up."""
+        return self.console_log(domid).count("XG-GUEST-READY")
+
     def power(self, vm):
         return self.s.call("VM.get_power_state", vm)
 
@@ -228,6 +232,29 @@ class LibxlTest(unittest.TestCase):
             self.assertEqual(self.power(vm), "Running")
             self.assertNotIn("p", xl_list()[domid][3])
 
+        with self.subTest("clean_reboot: the guest reboots itself, the gateway restarts the domain"):
+            old, n = domid, self.readies(domid)
+            self.s.call("VM.clean_reboot", vm)
+            wait_for(lambda: self.power(vm) == "Running" and self.domid(vm) not in (-1, old), 60,
+                     "VM Running with a new domid after clean_reboot")
+            domid = self.domid(vm)
+            self.assertNotIn(old, xl_list())
+            self.assertIn(domid, xl_list())
+            self.assertIn("XG-GUEST-REBOOT", self.console_log(domid)[-20000:])
+            wait_for(lambda: self.readies(domid) > n, 90, "guest up again after clean_reboot")
+
+        with self.subTest("hard_reboot"):
+            old, n = domid, self.readies(domid)
+            self.s.call("VM.hard_reboot", vm)
+            wait_for(lambda: self.power(vm) == "Running" and self.domid(vm) not in (-1, old), 60,
+                     "VM Running with a new domid after hard_reboot")
+            domid = self.domid(vm)
+            self.assertNotIn(old, xl_list())
+            self.assertIn(domid, xl_list())
+            # a guest still booting has no xenbus shutdown watch yet: suspend or clean
+            # shutdown requests would go unanswered (or force an early power-off)
+            wait_for(lambda: self.readies(domid) > n, 90, "guest up again after hard_reboot")
+
         with self.subTest("suspend/resume"):
             self.s.call("VM.suspend", vm)
             self.assertEqual(self.power(vm), "Suspended")
@@ -246,8 +273,8 @@ class LibxlTest(unittest.TestCase):
             self.s.call("VM.clean_shutdown", vm)
             self.assertEqual(self.power(vm), "Halted")
             self.assertNotIn(domid, xl_list())
-            rc, out = dom0("cat /var/log/xen/console/guest-%s.log" % name)
-            self.assertIn("XG-GUEST-POWEROFF", out)
+            rc, out = dom0("tail -c 3000 /var/log/xen/console/guest-%s.log" % name)
+            self.assertIn("XG-GUEST-POWEROFF", out, "guest console tail:\n" + out[-1500:])
 
         with self.subTest("hard_shutdown"):
             self.s.call("VM.start", vm, False, False)
