@@ -62,7 +62,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 T0=$(date +%s)
 "$ROOT/tools/xen-qemu/build-image.sh" || { echo "FAIL: dom0 image build failed"; exit 1; }
 T1=$(date +%s)
-"$ROOT/tools/xen-qemu/boot.sh" -g "$GW" -w "$WORK" -- "$HERE/run.sh" --inner
+"$ROOT/tools/xen-qemu/boot.sh" -t "${XG_XEN_LIFETIME:-2700}" -g "$GW" -w "$WORK" -- "$HERE/run.sh" --inner
 rc=$?
 T2=$(date +%s)
 

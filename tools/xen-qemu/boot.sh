@@ -141,6 +141,13 @@ kill_qemu() {  # by pid only: timeout(1) forwards TERM to its QEMU child
   wait $QPID 2>/dev/null || true
 }
 start_qemu
+# watchdog: if this script is SIGKILLed (e.g. by a test timeout) its trap cannot
+# run; stop QEMU (by its recorded pid) once this shell is gone
+BOOT_PID=$$
+( trap '' INT TERM
+  while kill -0 $BOOT_PID 2>/dev/null; do sleep 2; done
+  p=$(cat "$WORK/qemu.pid" 2>/dev/null) && [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+) < /dev/null > /dev/null 2>&1 &
 
 TORN=0
 teardown() {
