@@ -37,6 +37,10 @@ SSL_CTX *xg_tls_ctx_new(const char *cert, const char *key, xg_err *err)
      * release buffers: idle connections keep no 34 KiB record buffers */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    /* read ahead: one read(2) per request instead of header + record +
+     * EAGAIN (profiled: ~3-4 % CPU per trivial call). Safe with our
+     * edge-triggered loop: conn_run reads until SSL says WANT_READ. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
         SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
         ssl_fail(err, "TLS policy", NULL);
