@@ -23,6 +23,7 @@ mkdir -p "$LOGS"
 # detect_leaks=1 reports leaks at exit (the harness stops the gateway with SIGTERM).
 export ASAN_OPTIONS="log_path=$LOGS/asan:halt_on_error=0:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="log_path=$LOGS/ubsan:print_stacktrace=1:halt_on_error=0"
+export XG_SANITIZED=1        # tests skip RSS bounds (quarantine + shadow memory)
 export LSAN_OPTIONS="suppressions=$ROOT/tests/hostile/lsan.supp:print_suppressions=0"
 
 rc=0

@@ -10,7 +10,7 @@ import ssl
 import threading
 import time
 
-from hostile import (FULL, Closed, Failure, HostileCase, Reader, exchange, post_bytes, raise_nofile,
+from hostile import (FULL, SANITIZED, Closed, Failure, HostileCase, Reader, exchange, post_bytes, raise_nofile,
                      rss_kib, settled_rss_kib, tls_connect, unverified_context, xml_call)
 
 
@@ -233,7 +233,8 @@ class SlowReaderTest(HostileCase):
                   % (len(socks), self.sim_vms, got, base, peak, extra_mib))
             # bounded: XG_OUT_HIGH_WATER (1 MiB) per connection + one record batch; far below
             # the full answer (~65-130 MB each)
-            self.assertLess(extra_mib, 64, "RSS grew by %.1f MiB for %d slow readers" % (extra_mib, len(socks)))
+            if not SANITIZED:
+                self.assertLess(extra_mib, 64, "RSS grew by %.1f MiB for %d slow readers" % (extra_mib, len(socks)))
         finally:
             for s in socks:
                 s.close()
@@ -310,7 +311,8 @@ class ManySessionsTest(HostileCase):
         t_last = min(fresh_call_latency(self.gw, self.ref) for _ in range(5))
         print("\n  %d logins in %.1f s (%.0f/s); RSS +%d KiB = %.2f KiB/session; call %.1f -> %.1f ms"
               % (self.N, dt, self.N / dt, grown, grown / self.N, t_first * 1e3, t_last * 1e3))
-        self.assertLess(grown / self.N, 4.0, "%.2f KiB per session" % (grown / self.N))
+        if not SANITIZED:
+            self.assertLess(grown / self.N, 4.0, "%.2f KiB per session" % (grown / self.N))
         self.assertLess(t_last, 1.0)
 
 
