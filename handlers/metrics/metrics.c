@@ -112,13 +112,11 @@ bool xg_metrics_init(const struct xg_driver *drv, struct xg_drv *d,
     metrics_http_register();
     M.stopping = false;
     M.up = true;
-    /* A first tick now, so that the host RRD exists from the start
-     * (/host_rrd answers at once); rates need a second one. */
-    pthread_mutex_lock(&M.tick_mu);
-    sampler_tick(&M.reg, M.drv, M.d, metrics_rrd_dir(), wall_now(), M.arena, NULL);
-    pthread_mutex_unlock(&M.tick_mu);
+    /* The first tick right away but on the timer thread: it loads every
+     * persisted VM RRD (seconds for thousands of VMs), which must not delay
+     * listening; the host RRD exists once it has run. */
     pthread_mutex_lock(&M.mu);
-    M.timer = xg_timer_add(next_delay_ms(), on_tick, NULL);
+    M.timer = xg_timer_add(0, on_tick, NULL);
     pthread_mutex_unlock(&M.mu);
     if (!M.timer) {
         M.up = false;
