@@ -191,7 +191,7 @@ while ! "$HERE/ctl.py" -c "$XG_XEN_CTL" -t 5 true > /dev/null 2>&1; do
   awk -v s="$(since "$T_BOOT")" 'BEGIN{exit !(s > 240)}' && why="control channel not up after 240 s"
   if [ -n "$why" ]; then
     [ $attempt -ge 3 ] && fail 4 "dom0 boot failed $attempt times, last: $why"
-    log "dom0 boot attempt $attempt: $why; last console line: $(tail -n 1 "$SERIAL" | cut -c1-120); rebooting"
+    echo "boot.sh: dom0 boot attempt $attempt: $why; last console line: $(tail -n 1 "$SERIAL" | cut -c1-120); rebooting" >&2
     cp "$SERIAL" "$WORK/serial-attempt$attempt.log"
     kill_qemu
     attempt=$((attempt+1))
