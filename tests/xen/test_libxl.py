@@ -312,6 +312,31 @@ class LibxlTest(unittest.TestCase):
         self.assertTrue(100 * MiB <= mem <= 160 * MiB, "guest memory sample %r" % mem)
         self.assertGreater(max(vals["AVERAGE:vm:%s:cpu0" % dom0_uuid]), 0.0, "dom0 cpu0 samples all zero")
 
+    # ---- the XO / xe vm-install path: template -> clone -> provision -> PV boot settings -> start ----
+    def test_template_install_and_start(self):
+        tpls = {r["name_label"]: ref for ref, r in self.s.call("VM.get_all_records").items()
+                if r["is_a_template"]}
+        self.assertIn("Generic Linux PV", tpls, "templates: %s" % sorted(tpls))
+        vm = self.s.call("VM.clone", tpls["Generic Linux PV"], "xg-xen-from-template")
+        self.created.append(vm)
+        self.s.call("VM.provision", vm)
+        self.s.call("VM.set_is_a_template", vm, False)
+        self.s.call("VM.set_PV_kernel", vm, KERNEL)
+        self.s.call("VM.set_PV_ramdisk", vm, GUEST_DIR + "/initrd.gz")
+        self.s.call("VM.set_PV_args", vm, "console=hvc0 rdinit=/init")
+        m = str(128 * MiB)
+        self.s.call("VM.set_memory_limits", vm, m, m, m, m)
+        self.s.call("VM.start", vm, False, False)
+        domid = self.domid(vm)
+        doms = xl_list()
+        self.assertIn(domid, doms)
+        self.assertEqual(doms[domid][1], 128)
+        wait_for(lambda: "XG-GUEST-READY" in self.console_log(domid), 90, "guest console marker")
+        self.s.call("VM.hard_shutdown", vm)
+        self.assertNotIn(domid, xl_list())
+        self.s.call("VM.destroy", vm)
+        self.created.remove(vm)
+
     # ---- the gateway dies and comes back: running domains are adopted, not lost ----
     def test_restart_adopts_running_guest(self):
         vm = self.make_vm("xg-xen-adopt")
