@@ -284,8 +284,34 @@ class LibxlTest(unittest.TestCase):
             self.assertEqual(self.power(vm), "Halted")
             self.assertNotIn(domid, xl_list())
 
+        with self.subTest("xl pause/unpause/shutdown behind the gateway's back"):
+            self.s.call("VM.start", vm, False, False)
+            domid = self.domid(vm)
+            n = self.readies(domid)
+            wait_for(lambda: self.readies(domid) > n or "XG-GUEST-READY" in self.console_log(domid)[-3000:],
+                     90, "guest up")
+            self.check_host_memory()
+            self.assertEqual(dom0("xl pause %d" % domid)[0], 0)
+            wait_for(lambda: self.power(vm) == "Paused", 30, "Paused after xl pause")
+            self.assertEqual(dom0("xl unpause %d" % domid)[0], 0)
+            wait_for(lambda: self.power(vm) == "Running", 30, "Running after xl unpause")
+            rc, out = dom0("xl shutdown -w %d" % domid, timeout=90)
+            self.assertEqual(rc, 0, out)
+            wait_for(lambda: self.power(vm) == "Halted", 30, "Halted after xl shutdown")
+
         self.s.call("VM.destroy", vm)
         self.created.remove(vm)
+
+    def check_host_memory(self):
+        """host_metrics memory agrees with xl info (also while guests run)."""
+        info = xl_info()
+        h = self.s.call("host.get_all")[0]
+        m = self.s.call("host_metrics.get_record", self.s.call("host.get_metrics", h))
+        self.assertLessEqual(abs(int(m["memory_total"]) - int(info["total_memory"]) * MiB), 16 * MiB)
+        # memory_free may be refreshed on a timer: allow one guest's worth of difference
+        self.assertLessEqual(abs(int(m["memory_free"]) - int(info["free_memory"]) * MiB), 160 * MiB,
+                             "host_metrics.memory_free %s vs xl info free_memory %s MiB"
+                             % (m["memory_free"], info["free_memory"]))
 
     def check_rrd(self, guest_uuid):
         host_uuid = self.s.call("host.get_uuid", self.s.call("host.get_all")[0])
