@@ -484,6 +484,20 @@ bool gw_objects_build(xg_err *err)
 void gw_objects_finish(void)
 {
     gw_reconcile_all();
+    /* persisted Running/Paused VMs whose domain did not come back were halted
+     * (or destroyed) while we were down */
+    uint64_t cur = 0;
+    xapi_vm *vm;
+    while ((vm = xg_store_next(&xapi_class_vm, &cur)) != NULL)
+        if (!vm->is_control_domain && vm->domid < 0 &&
+            (vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
+             vm->power_state == XAPI_VM_POWER_STATE_PAUSED)) {
+            XG_INFO("objects", "VM %s: its domain is gone: Halted", vm->uuid);
+            gw_put_enum(vm, XAPI_VM_F_POWER_STATE, XAPI_VM_POWER_STATE_HALTED);
+            gw_put_ref(vm, XAPI_VM_F_RESIDENT_ON, XG_REF_NULL);
+            gw_vm_runtime_stopped(vm);
+            gw_vm_update_allowed_operations(vm);
+        }
     if (the_dom0 && strcmp(the_host->control_domain.s, the_dom0->obj.ref.s) != 0)
         gw_put_ref(the_host, XAPI_HOST_F_CONTROL_DOMAIN, the_dom0->obj.ref.s);
 }

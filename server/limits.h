@@ -17,7 +17,7 @@
 #define XG_MAX_CONNECTIONS         800            /* XAPI: 800 TCP; excess waits in backlog */
 #define XG_LISTEN_BACKLOG          1024
 #define XG_MAX_NESTING             64
-#define XG_MAX_PARAMS              64             /* positional params of one call */
+#define XG_MAX_PARAMS              4096           /* positional params: more than any message takes, so dispatch answers MESSAGE_PARAMETER_COUNT_MISMATCH */
 #define XG_MAX_MEMBERS             100000         /* total values in one request */
 #define XG_MAX_STRING_BYTES        (300 * 1024)
 #define XG_CALL_ARENA_BYTES        (16 * 1024 * 1024)

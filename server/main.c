@@ -144,6 +144,9 @@ int main(int argc, char **argv)
     xg_err err = XG_ERR_INIT;
     const char *pos[8];
     int npos = 0;
+    /* scripts wait for "listening on" and the root password: never keep
+     * them in a block buffer when stdout is a file or a pipe */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     xg_config_defaults();
     parse_args(argc, argv, pos, &npos);
 

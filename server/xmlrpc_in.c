@@ -266,6 +266,24 @@ bool xg_xml_bad_i8(const char *body, size_t len)
     return false;
 }
 
+static void widen_int_tags(char *p, size_t len)
+{
+    static const struct { const char *from, *to; } subst[] = {
+        { "<i4>", "<i8>" }, { "</i4>", "</i8>" },
+        { "<int>", "<i8 >" }, { "</int>", "</i8 >" },   /* whitespace is legal there */
+    };
+    char *end = p + len;
+    for (char *q = p; (q = memchr(q, '<', (size_t)(end - q))) != NULL; q++) {
+        for (size_t i = 0; i < sizeof(subst) / sizeof(subst[0]); i++) {
+            size_t n = strlen(subst[i].from);
+            if ((size_t)(end - q) >= n && memcmp(q, subst[i].from, n) == 0) {
+                memcpy(q, subst[i].to, n);
+                break;
+            }
+        }
+    }
+}
+
 /* xmlrpc-c accepts a methodCall without <params>; XAPI does not. */
 static bool has_params(const char *body, size_t len)
 {
@@ -294,6 +312,17 @@ bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
         snprintf(msg, msglen, "Xmlrpc.Parse_error(DTD or markup declaration refused)");
         return false;
     }
+    /* XAPI reads every integer as int64; xmlrpc-c's <i4>/<int> are 32-bit
+     * and refuse larger values, so those tags become <i8> (same length,
+     * in a copy) before parsing. Literal "<i4>" cannot occur in text: '<'
+     * is escaped there. */
+    char *copy = xg_arena_strndup(a, body, len);
+    if (!copy) {
+        snprintf(msg, msglen, "request too large");
+        return false;
+    }
+    widen_int_tags(copy, len);
+    body = copy;
     if (xg_xml_bad_i8(body, len)) {
         snprintf(msg, msglen, "Xmlrpc.Parse_error(malformed <i8> value)");
         return false;

@@ -116,9 +116,10 @@ bool xg_metrics_init(const struct xg_driver *drv, struct xg_drv *d,
      * persisted VM RRD (seconds for thousands of VMs), which must not delay
      * listening; the host RRD exists once it has run. */
     pthread_mutex_lock(&M.mu);
-    M.timer = xg_timer_add(0, on_tick, NULL);
+    xg_timer *first = xg_timer_add(0, on_tick, NULL);
+    M.timer = first;
     pthread_mutex_unlock(&M.mu);
-    if (!M.timer) {
+    if (!first) {
         M.up = false;
         xg_arena_free(M.arena);
         mreg_destroy(&M.reg);

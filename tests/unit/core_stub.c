@@ -42,6 +42,8 @@ void xg_dispatch(xg_call *c)
 
 bool xg_call_produce(xg_call *c) { return true; }
 
+struct xg_http_request;
+
 /* GET handlers settle an XO getResource task; no tasks in these tests. */
 void xg_hook_http_task_end(const struct xg_http_request *rq, int status)
 {

@@ -112,8 +112,15 @@ static void test_xml_refusals(void **st)
     assert_int_equal(r.nparams, 0);
     assert_false(xml("<methodCall><methodName>m</methodName><params>", &r));
     assert_false(xml("garbage", &r));
-    assert_false(xml("<methodCall><methodName>m</methodName><params><param><value><i4>99999999999</i4>"
-                     "</value></param></params></methodCall>", &r));
+    /* XAPI reads <i4>/<int> as int64; beyond int64 is refused */
+    assert_true(xml("<methodCall><methodName>m</methodName><params><param><value><i4>99999999999</i4>"
+                    "</value></param><param><value><int>-5</int></value></param></params></methodCall>",
+                    &r));
+    assert_int_equal(r.params[0].t, XG_V_INT);
+    assert_true(r.params[0].u.i == 99999999999LL);
+    assert_true(r.params[1].u.i == -5);
+    assert_false(xml("<methodCall><methodName>m</methodName><params><param><value><i4>99999999999999999999"
+                     "</i4></value></param></params></methodCall>", &r));
     /* nesting beyond the limit */
     char deep[8192];
     n = snprintf(deep, sizeof(deep), "<methodCall><methodName>m</methodName><params><param>");
