@@ -9,6 +9,10 @@ PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-pars
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi
+# the real-Xen stage (tools/xen-qemu/) boots Xen and a dom0 built from Debian packages
+if [ "${XG_RUN_XEN:-0}" = 1 ]; then
+  PKGS+=(qemu-system-x86 debootstrap cpio zstd xz-utils file binutils)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
