@@ -220,6 +220,10 @@ static void conn_close(struct conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     atomic_fetch_sub(&nconns, 1);
+    /* a slot is free: accept again now, not at the next 1 s tick */
+    if (!lp->listening && !atomic_load(&stopping) &&
+        atomic_load(&nconns) < xg_cfg.max_connections)
+        watch_listeners(lp, true);
     if (c->call && c->st == CS_CALL) {
         /* the call still points at us: freed when its answer arrives */
         return;

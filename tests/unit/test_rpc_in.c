@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -191,12 +192,15 @@ static void test_json_refusals(void **st)
     snprintf(deep + n, sizeof(deep) - (size_t)n, "}");
     assert_false(json(deep, &r));
     /* too many params */
-    char many[1024];
-    n = snprintf(many, sizeof(many), "{\"method\":\"m\",\"id\":1,\"params\":[");
+    size_t cap = (size_t)(XG_MAX_PARAMS + 1) * 2 + 64;
+    char *many = malloc(cap);
+    assert_non_null(many);
+    n = snprintf(many, cap, "{\"method\":\"m\",\"id\":1,\"params\":[");
     for (int i = 0; i < XG_MAX_PARAMS + 1; i++)
-        n += snprintf(many + n, sizeof(many) - (size_t)n, "%s1", i ? "," : "");
-    snprintf(many + n, sizeof(many) - (size_t)n, "]}");
+        n += snprintf(many + n, cap - (size_t)n, "%s1", i ? "," : "");
+    snprintf(many + n, cap - (size_t)n, "]}");
     assert_false(json(many, &r));
+    free(many);
 }
 
 int main(void)
