@@ -37,6 +37,7 @@ struct evcall {
     uint64_t resume;            /* producer: changes after this */
     bool legacy;                /* event.next: array answer */
     bool begun;                 /* producer wrote the opening */
+    uint32_t sent;              /* events written so far */
     xg_waiter waiter;
     struct ticket *ticket;      /* armed timeout, NULL when none */
     struct evcall *prev, *next; /* parked list */
@@ -243,6 +244,7 @@ static bool produce_events(xg_call *c, xg_writer *w, void *state)
     /* History loss while streaming can only shorten the answer; the client's
      * next call with our token reports EVENTS_LOST where XAPI would. */
     xg_store_changes(e->resume, e->mask, emit_change, &em, &err);
+    e->sent += em.count;
     if (w->out->total - em.start_bytes >= PRODUCE_SLICE_BYTES && em.last_gen > e->resume) {
         e->resume = em.last_gen;
         return false;               /* more to come when the socket drains */
@@ -252,7 +254,8 @@ static bool produce_events(xg_call *c, xg_writer *w, void *state)
         w->ops->member(w, "valid_ref_counts", 16);
         write_ref_counts(w);
         w->ops->member(w, "token", 5);
-        write_token(w, xg_store_generation());
+        /* an empty batch (timeout) gives the caller's token back, as XAPI */
+        write_token(w, e->sent == 0 && e->since > 0 ? e->since : xg_store_generation());
         w->ops->end_struct(w);
     } else if (e->session) {
         gw_legacy_set_cursor(e->session, xg_store_generation());
