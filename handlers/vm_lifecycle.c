@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../server/log.h"
+#include "tasks.h"
 #include "vm_internal.h"
 #include "vm_jobs.h"
 #include "vm_spec.h"
@@ -84,6 +85,30 @@ static void remove_image(const char *path)
 
 /* ---- starting jobs ------------------------------------------------------- */
 
+/* task.cancel of a running start or clean stop: the driver operation goes
+ * on (Xen cannot take back a guest's shutdown request), but its outcome is
+ * discarded and the task ends cancelled; a domain built meanwhile is
+ * destroyed, and a guest that does stop is picked up by reconciliation. */
+static void job_cancel(void *arg)
+{
+    struct vm_job *j = arg;
+    j->cancelled = true;
+}
+
+static bool job_cancellable(const struct vm_job *j)
+{
+    switch (j->kind) {
+    case JOB_START:
+    case JOB_SHUTDOWN_FALLBACK:
+        return true;
+    case JOB_SHUTDOWN:
+    case JOB_REBOOT:
+        return j->how == XG_STOP_CLEAN;
+    default:
+        return false;
+    }
+}
+
 /* Lists the job and hands it to the driver. On failure the job is freed
  * and the operation ended; on success the call is deferred. */
 static bool job_run(struct vm_job *j, xapi_vm *vm, xg_err *err)
@@ -112,8 +137,11 @@ static bool job_run(struct vm_job *j, xapi_vm *vm, xg_err *err)
         vm_job_free(j);
         return false;
     }
-    if (j->c)
+    if (j->c) {
         xg_call_defer(j->c);
+        if (job_cancellable(j))
+            gw_task_set_canceller(j->c, job_cancel, j);
+    }
     return true;
 }
 
@@ -175,6 +203,9 @@ static void complete_cancelled(struct vm_job *j, xapi_vm *vm, bool ok,
      * domain nobody wants. */
     if (ok && j->kind == JOB_REBOOT && vm &&
         (vm->domid < 0 || (uint32_t)vm->domid != domid))
+        destroy_leftover(domid);
+    /* A start cancelled by task.cancel built a domain nobody wants. */
+    if (ok && j->kind == JOB_START && vm && vm->domid < 0)
         destroy_leftover(domid);
     xg_err e = XG_ERR_INIT;
     xapi_err_task_cancelled(&e, j->task[0] ? j->task : XG_REF_NULL);

@@ -62,6 +62,28 @@ class TasksTest(GatewayTestCase):
         finally:
             self.s.call("VM.destroy", vm)
 
+    @sim_only
+    def test_cancel_async_start(self):
+        # the sim driver takes --sim-delay-ms (200 ms) to build a domain: a
+        # task.cancel right after Async.VM.start lands while it runs
+        vm = self.s.call("VM.create", vm_create_record("e2e-cancel"))
+        try:
+            task = self.s.call("Async.VM.start", vm, False, False)
+            self.assertIn("cancel", self.s.call("task.get_allowed_operations", task))
+            self.assertEqual(self.s.call("task.cancel", task), "")
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "cancelled", rec)
+            self.assertEqual(rec["error_info"], ["TASK_CANCELLED", task])
+            self.assertEqual(self.s.call("VM.get_power_state", vm), "Halted")
+            self.assertEqual(self.s.call("VM.get_current_operations", vm), {})
+            self.assertEqual(int(self.s.call("VM.get_domid", vm)), -1)
+            # a settled task cannot be cancelled
+            self.assertFailure(["OPERATION_NOT_ALLOWED", "This task cannot be cancelled"],
+                               self.s.call, "task.cancel", task)
+            self.s.call("task.destroy", task)
+        finally:
+            self.s.call("VM.destroy", vm)
+
     def test_async_errors_before_task(self):
         vm = self.s.call("VM.get_all")[0]
         e = self.assertFailure("MESSAGE_PARAMETER_COUNT_MISMATCH", self.s.call, "Async.VM.start", vm)
