@@ -160,6 +160,9 @@ struct xg_driver {
     bool (*host_stats)(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_err *err);
     bool (*pcpu_list)(struct xg_drv *d, xg_arena *a, struct xg_pcpu_info **out,
                       uint32_t *n_out, xg_err *err);
+    /* The hypervisor's console ring (what `xl dmesg` shows), NUL-terminated
+     * in the arena; when longer than max bytes the newest max are kept. */
+    bool (*host_console)(struct xg_drv *d, xg_arena *a, size_t max, char **out, xg_err *err);
 
     /* All existing domains, dom0 included. */
     bool (*dom_list)(struct xg_drv *d, xg_arena *a, struct xg_dom_info **out,

@@ -125,6 +125,12 @@ void conf_host_info(void **state)
     assert_true(h.total_bytes > 0);
     assert_true(h.free_bytes <= h.total_bytes);
     assert_true(h.cpu_mhz > 0);
+    /* the hypervisor console ring names the version; max keeps the newest */
+    char *con = NULL;
+    assert_true(e->drv->host_console(e->d, e->a, 64 * 1024, &con, &err));
+    assert_non_null(strstr(con, h.xen_version));
+    assert_true(e->drv->host_console(e->d, e->a, 16, &con, &err));
+    assert_true(strlen(con) <= 16);
     struct xg_pcpu_info *p;
     uint32_t n;
     assert_true(e->drv->pcpu_list(e->d, e->a, &p, &n, &err));

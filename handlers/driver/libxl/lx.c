@@ -79,6 +79,7 @@ const struct xg_driver xg_driver_libxl = {
     .host_info = lx_host_info,
     .host_stats = lx_host_stats,
     .pcpu_list = lx_pcpu_list,
+    .host_console = lx_host_console,
     .dom_list = lx_dom_list,
     .dom_info = lx_dom_info,
     .dom_vcpus = lx_dom_vcpus,

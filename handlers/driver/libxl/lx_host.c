@@ -238,3 +238,37 @@ bool lx_host_stats(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_
         return false;
     return pifs(a, &out->pifs, &out->npifs, err);
 }
+
+bool lx_host_console(struct xg_drv *d, xg_arena *a, size_t max, char **out, xg_err *err)
+{
+    /* read without clearing: other readers (xl dmesg) see the same ring */
+    libxl_xen_console_reader *cr = libxl_xen_console_read_start(d->ctx, 0);
+    if (!cr)
+        return xg_err_internal(err, "cannot read the Xen console ring");
+    char *buf = xg_arena_alloc(a, max + 1);
+    if (!buf) {
+        libxl_xen_console_read_finish(d->ctx, cr);
+        return xg_err_internal(err, "out of request memory");
+    }
+    size_t len = 0;
+    char *line;
+    int rc;
+    while ((rc = libxl_xen_console_read_line(d->ctx, cr, &line)) > 0) {
+        size_t n = strlen(line);
+        if (n > max)
+            line += n - max, n = max;
+        if (len + n > max) {             /* keep the newest bytes */
+            size_t drop = len + n - max;
+            memmove(buf, buf + drop, len - drop);
+            len -= drop;
+        }
+        memcpy(buf + len, line, n);
+        len += n;
+    }
+    libxl_xen_console_read_finish(d->ctx, cr);
+    if (rc < 0)
+        return lx_err(err, rc, "read Xen console", 0);
+    buf[len] = '\0';
+    *out = buf;
+    return true;
+}

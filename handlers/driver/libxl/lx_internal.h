@@ -118,6 +118,7 @@ bool lx_set_vcpus_online(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *e
 /* lx_host.c */
 xc_interface *lx_xc_open(void);
 void lx_xc_close(xc_interface *xch);
+bool lx_host_console(struct xg_drv *d, xg_arena *a, size_t max, char **out, xg_err *err);
 bool lx_host_info(struct xg_drv *d, struct xg_host_info *out, xg_err *err);
 bool lx_host_stats(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_err *err);
 bool lx_pcpu_list(struct xg_drv *d, xg_arena *a, struct xg_pcpu_info **out,

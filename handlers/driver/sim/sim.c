@@ -370,6 +370,7 @@ const struct xg_driver xg_driver_sim = {
     .host_info = sim_host_info,
     .host_stats = sim_host_stats,
     .pcpu_list = sim_pcpu_list,
+    .host_console = sim_host_console,
     .dom_list = sim_dom_list,
     .dom_info = sim_dom_info,
     .dom_vcpus = sim_dom_vcpus,

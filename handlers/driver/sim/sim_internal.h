@@ -126,6 +126,7 @@ void sim_dom_apply_fixture(struct xg_drv *d, struct sim_dom *s);
 
 /* sim_stats.c */
 bool sim_host_info(struct xg_drv *d, struct xg_host_info *out, xg_err *err);
+bool sim_host_console(struct xg_drv *d, xg_arena *a, size_t max, char **out, xg_err *err);
 bool sim_host_stats(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_err *err);
 bool sim_pcpu_list(struct xg_drv *d, xg_arena *a, struct xg_pcpu_info **out,
                    uint32_t *n_out, xg_err *err);

@@ -215,3 +215,35 @@ out:
     pthread_mutex_unlock(&d->lock);
     return ok;
 }
+
+/* The simulated hypervisor's console ring: what Xen prints while booting
+ * this host, derived from the same facts host_info reports. */
+bool sim_host_console(struct xg_drv *d, xg_arena *a, size_t max, char **out, xg_err *err)
+{
+    struct xg_host_info hi;
+    if (!sim_host_info(d, &hi, err))
+        return false;
+    char *text = xg_arena_printf(a,
+        " Xen version %s (Debian %s) (sim) gcc (Debian 12.2.0-14)\n"
+        "(XEN) Command line: %s\n"
+        "(XEN) CPU Vendor: %s, Family %u, Model %u, Stepping %u\n"
+        "(XEN) %s\n"
+        "(XEN) System RAM: %llu MiB\n"
+        "(XEN) Brought up %u CPUs\n"
+        "(XEN) Scheduling granularity: cpu, 1 CPU per sched-resource\n"
+        "(XEN) *** Building a PV Dom0 ***\n"
+        "(XEN) Dom0 has maximum %u VCPUs\n"
+        "(XEN) Initial low memory virq threshold set at 0x4000 pages.\n"
+        "(XEN) Scrubbing Free RAM in background\n"
+        "(XEN) Xen is relinquishing VGA console.\n"
+        "(XEN) Freed 2048kB init memory\n",
+        hi.xen_version, hi.xen_version, hi.xen_commandline, hi.cpu_vendor,
+        hi.cpu_family, hi.cpu_model, hi.cpu_stepping, hi.cpu_model_name,
+        (unsigned long long)(hi.total_bytes >> 20), hi.nr_cpus,
+        hi.nr_cpus < 8 ? hi.nr_cpus : 8);
+    if (!text)
+        return xg_err_internal(err, "out of request memory");
+    size_t n = strlen(text);
+    *out = n > max ? text + (n - max) : text;
+    return true;
+}
