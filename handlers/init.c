@@ -62,7 +62,7 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
         } else {
             gw_init_str(vm, XAPI_VM_F_PV_BOOTLOADER, "pygrub");
         }
-        char cps[16];
+        char cps[24];
         snprintf(cps, sizeof(cps), "%lld", (long long)(vmax > 1 ? vmax / (vmax % 2 ? 1 : 2) : 1));
         const char *pk[] = { "cores-per-socket", "nx", "acpi", "apic", "pae", "viridian" };
         const char *pv[] = { cps, "true", "1", "true", "true", g.type == XG_DOM_HVM ? "true" : "false" };

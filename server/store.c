@@ -123,10 +123,13 @@ void xg_store_init(void)
     S.scratch = xg_arena_new(1 << 20);
 }
 
+static void rel_index_free(void);
+
 void xg_store_shutdown(void)
 {
     if (!S.init)
         return;
+    rel_index_free();
     for (uint32_t c = 0; c < xg_nclasses; c++) {
         struct table *t = &S.t[c];
         for (uint32_t i = 0; i < t->n; i++)
@@ -463,6 +466,82 @@ static void history_add(xg_obj *o, uint64_t gen_deleted)
 
 /* ---- relations ------------------------------------------------------------ */
 
+/* Position of each member in the maintained sets, so that adding and
+ * removing a member is O(1) (host.resident_VMs of 10,000 VMs would make
+ * mass starts and deletions quadratic otherwise). Keyed by (member, set
+ * field, target); open addressing with tombstones, rebuilt on growth.
+ * Removal swaps the last member into the hole: XAPI sets have no order. */
+struct relpos {
+    xg_obj *member, *tgt;             /* member NULL: free; TOMB: deleted */
+    const xg_field_desc *inv;
+    uint32_t idx;
+};
+#define RELPOS_TOMB ((xg_obj *)1)
+static struct relpos *RP;
+static size_t rp_cap, rp_used;        /* used counts tombstones too */
+
+static size_t rp_hash(const xg_obj *m, const xg_field_desc *f, const xg_obj *t)
+{
+    uint64_t x = (uint64_t)(uintptr_t)m * 0x9E3779B97F4A7C15ULL;
+    x ^= (uint64_t)(uintptr_t)f * 0xC2B2AE3D27D4EB4FULL;
+    x ^= (uint64_t)(uintptr_t)t * 0x165667B19E3779F9ULL;
+    return (size_t)(x ^ (x >> 29));
+}
+
+static struct relpos *rp_find(const xg_obj *m, const xg_field_desc *f, const xg_obj *t)
+{
+    if (!rp_cap)
+        return NULL;
+    for (size_t i = rp_hash(m, f, t) & (rp_cap - 1);; i = (i + 1) & (rp_cap - 1)) {
+        struct relpos *e = &RP[i];
+        if (!e->member)
+            return NULL;
+        if (e->member == m && e->inv == f && e->tgt == t)
+            return e;
+    }
+}
+
+static void rp_put(xg_obj *m, const xg_field_desc *f, xg_obj *t, uint32_t idx);
+
+static void rp_grow(void)
+{
+    struct relpos *old = RP;
+    size_t old_cap = rp_cap;
+    rp_cap = old_cap ? old_cap * 2 : 256;
+    RP = xcalloc(rp_cap, sizeof(*RP));
+    rp_used = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].member && old[i].member != RELPOS_TOMB)
+            rp_put(old[i].member, old[i].inv, old[i].tgt, old[i].idx);
+    free(old);
+}
+
+static void rp_put(xg_obj *m, const xg_field_desc *f, xg_obj *t, uint32_t idx)
+{
+    if ((rp_used + 1) * 2 > rp_cap)
+        rp_grow();
+    size_t i = rp_hash(m, f, t) & (rp_cap - 1);
+    while (RP[i].member && RP[i].member != RELPOS_TOMB)
+        i = (i + 1) & (rp_cap - 1);
+    if (!RP[i].member)
+        rp_used++;
+    RP[i] = (struct relpos){ m, t, f, idx };
+}
+
+static void rel_index_free(void)
+{
+    free(RP);
+    RP = NULL;
+    rp_cap = rp_used = 0;
+}
+
+static void rp_del(struct relpos *e)
+{
+    e->member = RELPOS_TOMB;
+    e->tgt = NULL;
+    e->inv = NULL;
+}
+
 /* o's ref field f (f->inverse = maintained set on the target) gained or lost
  * target: update the target's set and give it a mod event. */
 static void rel_update(xg_obj *o, const xg_field_desc *f, const char *target, bool add)
@@ -472,22 +551,47 @@ static void rel_update(xg_obj *o, const xg_field_desc *f, const char *target, bo
         return;
     const xg_field_desc *inv = f->inverse;
     xg_set *s = fptr(tgt, inv);
+    struct relpos *e = rp_find(o, inv, tgt);
     if (add) {
-        if (xg_set_find(inv->type, s, &o->ref) >= 0)
+        if (e)
             return;
         xg_set_append(inv->type, s, &o->ref);
+        rp_put(o, inv, tgt, s->n - 1);
     } else {
-        /* newest members are the likeliest to go: search from the end */
-        uint32_t i = s->n;
-        while (i > 0) {
-            i--;
-            if (strcmp(((xg_ref *)xg_set_item(inv->type, s, i))->s, o->ref.s) == 0) {
-                xg_set_delete(inv->type, s, i);
-                break;
-            }
+        if (!e)
+            return;
+        uint32_t i = e->idx, last = s->n - 1;
+        rp_del(e);
+        xg_ref *items = s->items;
+        if (i != last) {
+            items[i] = items[last];
+            xg_obj *moved = xg_store_get_any(items[i].s, NULL);
+            struct relpos *me = moved ? rp_find(moved, inv, tgt) : NULL;
+            if (me)
+                me->idx = i;
         }
+        s->n--;
     }
     modified(tgt, inv->flags & XG_F_PERSIST);
+}
+
+/* A target leaves the store: forget where its members sat in its sets. */
+static void rel_forget_target(xg_obj *tgt)
+{
+    const xg_class_desc *cls = tgt->cls;
+    for (uint32_t i = 0; i < cls->nfields; i++) {
+        const xg_field_desc *inv = &cls->fields[i];
+        if (!(inv->flags & XG_F_MAINTAINED) || inv->type->kind != XG_K_SET)
+            continue;
+        const xg_set *s = fptr(tgt, inv);
+        const xg_ref *items = s->items;
+        for (uint32_t k = 0; k < s->n; k++) {
+            xg_obj *m = xg_store_get_any(items[k].s, NULL);
+            struct relpos *e = m ? rp_find(m, inv, tgt) : NULL;
+            if (e)
+                rp_del(e);
+        }
+    }
 }
 
 static bool is_relation_source(const xg_field_desc *f)
@@ -595,6 +699,7 @@ void xg_store_remove(void *obj)
     for (uint32_t i = 0; i < cls->nfields; i++)
         if (is_relation_source(&cls->fields[i]))
             rel_each(o, &cls->fields[i], fptr(o, &cls->fields[i]), false);
+    rel_forget_target(o);
     uuid_remove(t, o);
     name_remove(t, o);
     ref_remove(o);
