@@ -25,32 +25,33 @@ void gw_init_ref(void *obj, uint32_t idx, const char *ref)
     gw_init_field(obj, idx, &r);
 }
 
-void gw_put_str(void *obj, uint32_t idx, const char *s)
+void gw_set_str(void *obj, const xg_field_desc *f, const char *v)
 {
-    xg_store_set(obj, GW_F(obj, idx), &s);
+    const char *s = v ? v : "";
+    xg_store_set(obj, f, &s);
 }
 
-void gw_put_ref(void *obj, uint32_t idx, const char *ref)
+void gw_set_ref(void *obj, const xg_field_desc *f, const char *ref)
 {
     xg_ref r;
-    snprintf(r.s, sizeof(r.s), "%s", ref);
-    xg_store_set(obj, GW_F(obj, idx), &r);
+    snprintf(r.s, sizeof r.s, "%s", ref ? ref : XG_REF_NULL);
+    xg_store_set(obj, f, &r);
 }
 
-void gw_put_int(void *obj, uint32_t idx, int64_t v) { xg_store_set(obj, GW_F(obj, idx), &v); }
-void gw_put_float(void *obj, uint32_t idx, double v) { xg_store_set(obj, GW_F(obj, idx), &v); }
-void gw_put_bool(void *obj, uint32_t idx, bool v) { xg_store_set(obj, GW_F(obj, idx), &v); }
-void gw_put_enum(void *obj, uint32_t idx, int v) { xg_store_set(obj, GW_F(obj, idx), &v); }
-void gw_put_datetime(void *obj, uint32_t idx, int64_t s) { xg_store_set(obj, GW_F(obj, idx), &s); }
+void gw_set_int(void *obj, const xg_field_desc *f, int64_t v) { xg_store_set(obj, f, &v); }
+void gw_set_float(void *obj, const xg_field_desc *f, double v) { xg_store_set(obj, f, &v); }
+void gw_set_bool(void *obj, const xg_field_desc *f, bool v) { xg_store_set(obj, f, &v); }
+void gw_set_enum(void *obj, const xg_field_desc *f, int v) { xg_store_set(obj, f, &v); }
+void gw_set_time(void *obj, const xg_field_desc *f, int64_t secs) { xg_store_set(obj, f, &secs); }
 
-void gw_put_strmap(void *obj, uint32_t idx, const char *const *keys,
+void gw_set_strmap(void *obj, const xg_field_desc *f, const char *const *keys,
                    const char *const *vals, uint32_t n)
 {
     xg_map m = { .keys = (void *)keys, .vals = (void *)vals, .n = n, .cap = n };
-    xg_store_set(obj, GW_F(obj, idx), &m);
+    xg_store_set(obj, f, &m);
 }
 
-const char *gw_put_strmap_lookup(const xg_map *m, const char *key)
+const char *gw_smap_get(const xg_map *m, const char *key)
 {
     char **k = m->keys, **v = m->vals;
     for (uint32_t i = 0; i < m->n; i++)
@@ -59,18 +60,22 @@ const char *gw_put_strmap_lookup(const xg_map *m, const char *key)
     return NULL;
 }
 
-void gw_new_uuid(char out[37])
+bool gw_ref_is_set(const char *ref)
+{
+    return ref && ref[0] && strcmp(ref, XG_REF_NULL) != 0;
+}
+
+void gw_random_uuid(char out[37])
 {
     unsigned char b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        /* getrandom on Linux ≥ 3.17 does not fail for 16 bytes once the
-         * pool is initialised; fall back to time-based bytes rather than 0s */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        memcpy(b, &ts, sizeof(ts) < 16 ? sizeof(ts) : 16);
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n > 0)
+            got += (size_t)n;
     }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);    /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);    /* RFC 4122 variant */
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
              b[12], b[13], b[14], b[15]);

@@ -14,21 +14,25 @@
 void gw_init_field(void *obj, uint32_t idx, const void *value);
 void gw_init_str(void *obj, uint32_t idx, const char *s);
 void gw_init_ref(void *obj, uint32_t idx, const char *ref);
-/* After it is in the store: xg_store_set with the same conveniences. */
-void gw_put_str(void *obj, uint32_t idx, const char *s);
-void gw_put_ref(void *obj, uint32_t idx, const char *ref);
-void gw_put_int(void *obj, uint32_t idx, int64_t v);
-void gw_put_float(void *obj, uint32_t idx, double v);
-void gw_put_bool(void *obj, uint32_t idx, bool v);
-void gw_put_enum(void *obj, uint32_t idx, int v);
-void gw_put_datetime(void *obj, uint32_t idx, int64_t secs);
-/* String map helpers on a store object (replace whole map). */
-void gw_put_strmap(void *obj, uint32_t idx, const char *const *keys,
+/* After it is in the store: xg_store_set (event + persistence) with typed
+ * values; f is a field of obj's class (GW_F(obj, XAPI_<CLASS>_F_<FIELD>)). */
+void gw_set_str(void *obj, const xg_field_desc *f, const char *v);   /* NULL = "" */
+void gw_set_ref(void *obj, const xg_field_desc *f, const char *ref); /* NULL = OpaqueRef:NULL */
+void gw_set_int(void *obj, const xg_field_desc *f, int64_t v);
+void gw_set_float(void *obj, const xg_field_desc *f, double v);
+void gw_set_bool(void *obj, const xg_field_desc *f, bool v);
+void gw_set_enum(void *obj, const xg_field_desc *f, int v);
+void gw_set_time(void *obj, const xg_field_desc *f, int64_t secs);
+/* Replaces a (string -> string) map with n key/value pairs. */
+void gw_set_strmap(void *obj, const xg_field_desc *f, const char *const *keys,
                    const char *const *vals, uint32_t n);
-/* Map lookup: value of key in a (string -> string) map, or NULL. */
-const char *gw_put_strmap_lookup(const xg_map *m, const char *key);
+/* Value of key in a (string -> string) map, NULL when absent. */
+const char *gw_smap_get(const xg_map *m, const char *key);
+/* True when ref is a usable reference (not "", not OpaqueRef:NULL). */
+bool gw_ref_is_set(const char *ref);
 
-void gw_new_uuid(char out[37]);
+/* Fresh random uuid4 (getrandom). */
+void gw_random_uuid(char out[37]);
 int64_t gw_now(void);
 
 #endif

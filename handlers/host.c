@@ -57,14 +57,14 @@ bool handle_host_compute_free_memory(xg_call *c, xapi_host *host, int64_t *resul
 bool handle_host_enable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
-    gw_put_bool(host, XAPI_HOST_F_ENABLED, true);
+    gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), true);
     return true;
 }
 
 bool handle_host_disable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
-    gw_put_bool(host, XAPI_HOST_F_ENABLED, false);
+    gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), false);
     return true;
 }
 

@@ -48,11 +48,11 @@ static void publish_vm(const struct xg_metrics_vm_sample *s, int64_t now)
         return;
     bool changed = false;
     if (m->memory_actual != (int64_t)s->memory_actual_bytes) {
-        gw_put_int(m, XAPI_VM_METRICS_F_MEMORY_ACTUAL, (int64_t)s->memory_actual_bytes);
+        gw_set_int(m, GW_F(m, XAPI_VM_METRICS_F_MEMORY_ACTUAL), (int64_t)s->memory_actual_bytes);
         changed = true;
     }
     if (m->vcpus_number != (int64_t)s->vcpus_number) {
-        gw_put_int(m, XAPI_VM_METRICS_F_VCPUS_NUMBER, s->vcpus_number);
+        gw_set_int(m, GW_F(m, XAPI_VM_METRICS_F_VCPUS_NUMBER), s->vcpus_number);
         changed = true;
     }
     /* VCPUs_utilisation: (int -> float) map, vcpu number → fraction */
@@ -76,7 +76,7 @@ static void publish_vm(const struct xg_metrics_vm_sample *s, int64_t now)
         changed = true;
     }
     if (changed)
-        gw_put_datetime(m, XAPI_VM_METRICS_F_LAST_UPDATED, now);
+        gw_set_time(m, GW_F(m, XAPI_VM_METRICS_F_LAST_UPDATED), now);
 }
 
 void xg_metrics_hook_publish(const struct xg_metrics_host_sample *h,
@@ -88,9 +88,9 @@ void xg_metrics_hook_publish(const struct xg_metrics_host_sample *h,
     xapi_host_metrics *hm = host ? xg_store_get(&xapi_class_host_metrics, host->metrics.s) : NULL;
     if (hm && (hm->memory_total != (int64_t)h->memory_total_bytes ||
                hm->memory_free != (int64_t)h->memory_free_bytes)) {
-        gw_put_int(hm, XAPI_HOST_METRICS_F_MEMORY_TOTAL, (int64_t)h->memory_total_bytes);
-        gw_put_int(hm, XAPI_HOST_METRICS_F_MEMORY_FREE, (int64_t)h->memory_free_bytes);
-        gw_put_datetime(hm, XAPI_HOST_METRICS_F_LAST_UPDATED, now);
+        gw_set_int(hm, GW_F(hm, XAPI_HOST_METRICS_F_MEMORY_TOTAL), (int64_t)h->memory_total_bytes);
+        gw_set_int(hm, GW_F(hm, XAPI_HOST_METRICS_F_MEMORY_FREE), (int64_t)h->memory_free_bytes);
+        gw_set_time(hm, GW_F(hm, XAPI_HOST_METRICS_F_LAST_UPDATED), now);
     }
     for (uint32_t i = 0; i < n; i++)
         publish_vm(&vms[i], now);

@@ -44,7 +44,7 @@ void gw_vm_bind_domid(xapi_vm *vm, int64_t domid)
     if (domid >= 0 && domid < MAX_DOMID)
         by_domid[domid] = vm;
     if (vm->domid != domid)
-        gw_put_int(vm, XAPI_VM_F_DOMID, domid);
+        gw_set_int(vm, GW_F(vm, XAPI_VM_F_DOMID), domid);
 }
 
 /* ---- identity ----------------------------------------------------------- */
@@ -102,7 +102,7 @@ static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
     put_kv(a, &kp, &vp, &n, "network_backend", "bridge");
     put_kv(a, &kp, &vp, &n, "db_schema", "5.780");
     put_kv(a, &kp, &vp, &n, "driver", gw_drv->name);
-    gw_put_strmap(h, XAPI_HOST_F_SOFTWARE_VERSION, k, v, n);
+    gw_set_strmap(h, GW_F(h, XAPI_HOST_F_SOFTWARE_VERSION), k, v, n);
 
     char cnt[16], sockets[16], speed[32], fam[16], model[16], step[16];
     snprintf(cnt, sizeof(cnt), "%u", hi->nr_cpus);
@@ -121,18 +121,18 @@ static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
     put_kv(a, &kp, &vp, &n, "model", model);
     put_kv(a, &kp, &vp, &n, "stepping", step);
     put_kv(a, &kp, &vp, &n, "flags", hi->cpu_flags);
-    gw_put_strmap(h, XAPI_HOST_F_CPU_INFO, k, v, n);
+    gw_set_strmap(h, GW_F(h, XAPI_HOST_F_CPU_INFO), k, v, n);
 
     n = 0;
     put_kv(a, &kp, &vp, &n, "iommu", hi->chipset_iommu[0] ? hi->chipset_iommu : "false");
-    gw_put_strmap(h, XAPI_HOST_F_CHIPSET_INFO, k, v, n);
+    gw_set_strmap(h, GW_F(h, XAPI_HOST_F_CHIPSET_INFO), k, v, n);
 
     n = 0;
     put_kv(a, &kp, &vp, &n, "bios-vendor", hi->bios_vendor);
     put_kv(a, &kp, &vp, &n, "bios-version", hi->bios_version);
     put_kv(a, &kp, &vp, &n, "system-manufacturer", hi->system_manufacturer);
     put_kv(a, &kp, &vp, &n, "system-product-name", hi->system_product);
-    gw_put_strmap(h, XAPI_HOST_F_BIOS_STRINGS, k, v, n);
+    gw_set_strmap(h, GW_F(h, XAPI_HOST_F_BIOS_STRINGS), k, v, n);
 
     /* capabilities: the hypervisor's list, one word each */
     char caps[256];
@@ -145,12 +145,12 @@ static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
     xg_set capset = { .items = (void *)items, .n = ni, .cap = ni };
     xg_store_set(h, GW_F(h, XAPI_HOST_F_CAPABILITIES), &capset);
 
-    gw_put_str(h, XAPI_HOST_F_HOSTNAME, hi->hostname);
-    gw_put_str(h, XAPI_HOST_F_ADDRESS, hi->address[0] ? hi->address : "127.0.0.1");
-    gw_put_int(h, XAPI_HOST_F_API_VERSION_MAJOR, 2);
-    gw_put_int(h, XAPI_HOST_F_API_VERSION_MINOR, 21);
-    gw_put_str(h, XAPI_HOST_F_API_VERSION_VENDOR, "XenSource");
-    gw_put_str(h, XAPI_HOST_F_SCHED_POLICY, "credit");
+    gw_set_str(h, GW_F(h, XAPI_HOST_F_HOSTNAME), hi->hostname);
+    gw_set_str(h, GW_F(h, XAPI_HOST_F_ADDRESS), hi->address[0] ? hi->address : "127.0.0.1");
+    gw_set_int(h, GW_F(h, XAPI_HOST_F_API_VERSION_MAJOR), 2);
+    gw_set_int(h, GW_F(h, XAPI_HOST_F_API_VERSION_MINOR), 21);
+    gw_set_str(h, GW_F(h, XAPI_HOST_F_API_VERSION_VENDOR), "XenSource");
+    gw_set_str(h, GW_F(h, XAPI_HOST_F_SCHED_POLICY), "credit");
     const char *bl[] = { "pygrub", "eliloader" };
     xg_set bls = { .items = (void *)bl, .n = 2, .cap = 2 };
     xg_store_set(h, GW_F(h, XAPI_HOST_F_SUPPORTED_BOOTLOADERS), &bls);
@@ -188,7 +188,7 @@ static bool ensure_pool_and_host(const struct xg_host_info *hi, xg_arena *a, xg_
         the_pool = p;
     }
     if (strcmp(the_pool->master.s, the_host->obj.ref.s) != 0)
-        gw_put_ref(the_pool, XAPI_POOL_F_MASTER, the_host->obj.ref.s);
+        gw_set_ref(the_pool, GW_F(the_pool, XAPI_POOL_F_MASTER), the_host->obj.ref.s);
     set_host_facts(hi, a);
     return true;
 }
@@ -202,12 +202,12 @@ static bool ensure_host_metrics(const struct xg_host_info *hi, xg_err *err)
             xg_obj_free(m);
             return false;
         }
-        gw_put_ref(the_host, XAPI_HOST_F_METRICS, m->obj.ref.s);
+        gw_set_ref(the_host, GW_F(the_host, XAPI_HOST_F_METRICS), m->obj.ref.s);
     }
-    gw_put_int(m, XAPI_HOST_METRICS_F_MEMORY_TOTAL, (int64_t)hi->total_bytes);
-    gw_put_int(m, XAPI_HOST_METRICS_F_MEMORY_FREE, (int64_t)hi->free_bytes);
-    gw_put_bool(m, XAPI_HOST_METRICS_F_LIVE, true);
-    gw_put_datetime(m, XAPI_HOST_METRICS_F_LAST_UPDATED, gw_now());
+    gw_set_int(m, GW_F(m, XAPI_HOST_METRICS_F_MEMORY_TOTAL), (int64_t)hi->total_bytes);
+    gw_set_int(m, GW_F(m, XAPI_HOST_METRICS_F_MEMORY_FREE), (int64_t)hi->free_bytes);
+    gw_set_bool(m, GW_F(m, XAPI_HOST_METRICS_F_LIVE), true);
+    gw_set_time(m, GW_F(m, XAPI_HOST_METRICS_F_LAST_UPDATED), gw_now());
     return true;
 }
 
@@ -243,14 +243,14 @@ static bool ensure_host_cpus(const struct xg_host_info *hi, xg_arena *a, xg_err 
                 return false;
             }
         }
-        gw_put_ref(c, XAPI_HOST_CPU_F_HOST, the_host->obj.ref.s);
-        gw_put_str(c, XAPI_HOST_CPU_F_VENDOR, hi->cpu_vendor);
-        gw_put_int(c, XAPI_HOST_CPU_F_SPEED, hi->cpu_mhz);
-        gw_put_str(c, XAPI_HOST_CPU_F_MODELNAME, hi->cpu_model_name);
-        gw_put_int(c, XAPI_HOST_CPU_F_FAMILY, hi->cpu_family);
-        gw_put_int(c, XAPI_HOST_CPU_F_MODEL, hi->cpu_model);
-        gw_put_str(c, XAPI_HOST_CPU_F_STEPPING, step);
-        gw_put_str(c, XAPI_HOST_CPU_F_FLAGS, hi->cpu_flags);
+        gw_set_ref(c, GW_F(c, XAPI_HOST_CPU_F_HOST), the_host->obj.ref.s);
+        gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_VENDOR), hi->cpu_vendor);
+        gw_set_int(c, GW_F(c, XAPI_HOST_CPU_F_SPEED), hi->cpu_mhz);
+        gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_MODELNAME), hi->cpu_model_name);
+        gw_set_int(c, GW_F(c, XAPI_HOST_CPU_F_FAMILY), hi->cpu_family);
+        gw_set_int(c, GW_F(c, XAPI_HOST_CPU_F_MODEL), hi->cpu_model);
+        gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_STEPPING), step);
+        gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_FLAGS), hi->cpu_flags);
     }
     return true;
 }
@@ -291,7 +291,7 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
     char uuid[XG_UUID_STR];
     /* dom0's domain uuid is all zeroes; XAPI gives its VM a real uuid */
     if (control || !di->uuid[0] || strcmp(di->uuid, "00000000-0000-0000-0000-000000000000") == 0)
-        gw_new_uuid(uuid);
+        gw_random_uuid(uuid);
     else
         snprintf(uuid, sizeof(uuid), "%s", di->uuid);
     gw_init_str(vm, XAPI_VM_F_UUID, uuid);
@@ -368,9 +368,9 @@ static void reconcile_info(const struct xg_dom_info *di)
     case XG_DOM_RUNNING:
     case XG_DOM_PAUSED:
         if (vm->power_state != power_of(di)) {
-            gw_put_enum(vm, XAPI_VM_F_POWER_STATE, power_of(di));
+            gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
             if (!gw_ref_is_set(vm->resident_on.s))
-                gw_put_ref(vm, XAPI_VM_F_RESIDENT_ON, the_host->obj.ref.s);
+                gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), the_host->obj.ref.s);
             xg_err err = XG_ERR_INIT;
             gw_vm_attach_runtime_objects(vm, &err);
             gw_vm_update_allowed_operations(vm);
@@ -482,7 +482,7 @@ bool gw_objects_build(xg_err *err)
         xapi_vm *vm;
         while ((vm = xg_store_next(&xapi_class_vm, &cur)) != NULL)
             if (vm->domid >= 0 && !vm->is_control_domain)
-                gw_put_int(vm, XAPI_VM_F_DOMID, -1);
+                gw_set_int(vm, GW_F(vm, XAPI_VM_F_DOMID), -1);
         ok = ensure_pool_and_host(&hi, a, err) && ensure_host_metrics(&hi, err) &&
              ensure_host_cpus(&hi, a, err);
     }
@@ -504,13 +504,13 @@ void gw_objects_finish(void)
             (vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
              vm->power_state == XAPI_VM_POWER_STATE_PAUSED)) {
             XG_INFO("objects", "VM %s: its domain is gone: Halted", vm->uuid);
-            gw_put_enum(vm, XAPI_VM_F_POWER_STATE, XAPI_VM_POWER_STATE_HALTED);
-            gw_put_ref(vm, XAPI_VM_F_RESIDENT_ON, XG_REF_NULL);
+            gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), XAPI_VM_POWER_STATE_HALTED);
+            gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), XG_REF_NULL);
             gw_vm_runtime_stopped(vm);
             gw_vm_update_allowed_operations(vm);
         }
     if (the_dom0 && strcmp(the_host->control_domain.s, the_dom0->obj.ref.s) != 0)
-        gw_put_ref(the_host, XAPI_HOST_F_CONTROL_DOMAIN, the_dom0->obj.ref.s);
+        gw_set_ref(the_host, GW_F(the_host, XAPI_HOST_F_CONTROL_DOMAIN), the_dom0->obj.ref.s);
 }
 
 void gw_objects_start_resync(void)

@@ -170,7 +170,7 @@ bool xg_hook_session_check(xg_call *c, const char *ref, xg_err *err)
         return xg_err_set(err, "SESSION_INVALID", 1, ref);
     int64_t now = gw_now();
     if (now - s->last_active >= LAST_ACTIVE_REFRESH_SECS) {
-        gw_put_datetime(s, XAPI_SESSION_F_LAST_ACTIVE, now);
+        gw_set_time(s, GW_F(s, XAPI_SESSION_F_LAST_ACTIVE), now);
         gw_session_table_touch(s);
     }
     c->session = s;

@@ -78,12 +78,12 @@ static void task_complete(xapi_task *t, bool ok, const xg_err *err,
     forget_canceller(t);
     xg_set none = {0};
     xg_store_set(t, GW_F(t, XAPI_TASK_F_ALLOWED_OPERATIONS), &none);
-    gw_put_datetime(t, XAPI_TASK_F_FINISHED, now);
-    gw_put_float(t, XAPI_TASK_F_PROGRESS, 1.0);
+    gw_set_time(t, GW_F(t, XAPI_TASK_F_FINISHED), now);
+    gw_set_float(t, GW_F(t, XAPI_TASK_F_PROGRESS), 1.0);
     int status;
     if (ok) {
         char *r = strndup(result ? result : "", len);
-        gw_put_str(t, XAPI_TASK_F_RESULT, r ? r : "");
+        gw_set_str(t, GW_F(t, XAPI_TASK_F_RESULT), r ? r : "");
         free(r);
         status = XAPI_TASK_STATUS_TYPE_SUCCESS;
     } else {
@@ -98,7 +98,7 @@ static void task_complete(xapi_task *t, bool ok, const xg_err *err,
                      ? XAPI_TASK_STATUS_TYPE_CANCELLED
                      : XAPI_TASK_STATUS_TYPE_FAILURE;
     }
-    gw_put_enum(t, XAPI_TASK_F_STATUS, status);       /* last: clients settle on it */
+    gw_set_enum(t, GW_F(t, XAPI_TASK_F_STATUS), status);       /* last: clients settle on it */
 }
 
 void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,

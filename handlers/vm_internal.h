@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gw.h"
+#include "gw_util.h"
 
 /* Field descriptor of a generated class by field index constant. */
 #define GW_VMF(F)  (&xapi_class_vm.fields[XAPI_VM_F_##F])
@@ -17,25 +18,10 @@
 #define GW_VGMF(F) (&xapi_class_vm_guest_metrics.fields[XAPI_VM_GUEST_METRICS_F_##F])
 #define GW_CONF(F) (&xapi_class_console.fields[XAPI_CONSOLE_F_##F])
 
-/* Typed wrappers around xg_store_set (C storage per desc.h). */
-void gw_set_str(void *obj, const xg_field_desc *f, const char *v);
-void gw_set_int(void *obj, const xg_field_desc *f, int64_t v);
-void gw_set_bool(void *obj, const xg_field_desc *f, bool v);
-void gw_set_enum(void *obj, const xg_field_desc *f, int v);
-void gw_set_float(void *obj, const xg_field_desc *f, double v);
-void gw_set_time(void *obj, const xg_field_desc *f, int64_t secs);
-void gw_set_ref(void *obj, const xg_field_desc *f, const char *ref);
-
-/* Value of key in a (string -> string) map, NULL when absent. */
-const char *gw_smap_get(const xg_map *m, const char *key);
-/* True when ref is a usable reference (not "", not OpaqueRef:NULL). */
-bool gw_ref_is_set(const char *ref);
 /* Wire spelling of an enum value of field f ("Halted"); "" if out of range. */
 const char *gw_enum_name(const xg_field_desc *f, int v);
 /* Lowercase copy of s into buf (for VM_BAD_POWER_STATE params). */
 const char *gw_lower(const char *s, char *buf, size_t len);
-/* Fresh random "OpaqueRef:<uuid4>" / "<uuid4>" (getrandom). */
-void gw_random_uuid(char out[XG_UUID_STR]);
 
 /* VM_BAD_POWER_STATE [vm; expected; actual] with expected already joined. */
 bool gw_vm_bad_power_state(const xapi_vm *vm, const char *expected, xg_err *err);
