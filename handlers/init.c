@@ -62,8 +62,9 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
         } else {
             gw_init_str(vm, XAPI_VM_F_PV_BOOTLOADER, "pygrub");
         }
+        /* an even vCPU count is laid out as two sockets, an odd one as one */
         char cps[24];
-        snprintf(cps, sizeof(cps), "%lld", (long long)(vmax > 1 ? vmax / (vmax % 2 ? 1 : 2) : 1));
+        snprintf(cps, sizeof(cps), "%lld", (long long)(vmax <= 1 || vmax % 2 ? (vmax < 1 ? 1 : vmax) : vmax / 2));
         const char *pk[] = { "cores-per-socket", "nx", "acpi", "apic", "pae", "viridian" };
         const char *pv[] = { cps, "true", "1", "true", "true", g.type == XG_DOM_HVM ? "true" : "false" };
         xg_map pm = { .keys = (void *)pk, .vals = (void *)pv, .n = 6, .cap = 6 };

@@ -310,18 +310,17 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
     gw_init_field(vm, XAPI_VM_F_VCPUS_MAX, &vmax);
     gw_init_field(vm, XAPI_VM_F_VCPUS_AT_STARTUP, &vnow);
     gw_init_ref(vm, XAPI_VM_F_RESIDENT_ON, the_host->obj.ref.s);
-    /* platform carries the topology clients show (XO: cores-per-socket) */
+    /* platform carries the topology clients show (XO: cores-per-socket):
+     * dom0 mirrors the host's sockets when its vCPUs divide evenly; a
+     * domain made behind our back says nothing, so one core per socket */
+    int64_t cps = 1;
     struct xg_host_info hi;
     xg_err ignore = XG_ERR_INIT;
-    uint32_t cps = 1;
-    if (gw_drv->host_info(gw_d, &hi, &ignore) && hi.nr_sockets && hi.nr_cores)
+    if (control && gw_drv->host_info(gw_d, &hi, &ignore) && hi.nr_sockets &&
+        hi.nr_cores >= hi.nr_sockets && vmax % (hi.nr_cores / hi.nr_sockets) == 0)
         cps = hi.nr_cores / hi.nr_sockets;
-    if (control && cps && vmax % cps != 0)
-        cps = 1;
-    else if (!control)
-        cps = 1;
-    char cps_s[16];
-    snprintf(cps_s, sizeof(cps_s), "%u", cps ? cps : 1);
+    char cps_s[24];
+    snprintf(cps_s, sizeof(cps_s), "%lld", (long long)cps);
     const char *pk[] = { "cores-per-socket" }, *pv[] = { cps_s };
     xg_map pm = { .keys = (void *)pk, .vals = (void *)pv, .n = 1, .cap = 1 };
     gw_init_field(vm, XAPI_VM_F_PLATFORM, &pm);
