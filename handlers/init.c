@@ -63,8 +63,11 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
             gw_init_str(vm, XAPI_VM_F_PV_BOOTLOADER, "pygrub");
         }
         /* an even vCPU count is laid out as two sockets, an odd one as one */
+        int64_t cores = vmax < 1 ? 1 : vmax;
+        if (cores % 2 == 0)
+            cores /= 2;
         char cps[24];
-        snprintf(cps, sizeof(cps), "%lld", (long long)(vmax <= 1 || vmax % 2 ? (vmax < 1 ? 1 : vmax) : vmax / 2));
+        snprintf(cps, sizeof(cps), "%lld", (long long)cores);
         const char *pk[] = { "cores-per-socket", "nx", "acpi", "apic", "pae", "viridian" };
         const char *pv[] = { cps, "true", "1", "true", "true", g.type == XG_DOM_HVM ? "true" : "false" };
         xg_map pm = { .keys = (void *)pk, .vals = (void *)pv, .n = 6, .cap = 6 };
