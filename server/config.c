@@ -10,6 +10,10 @@
 #include "limits.h"
 #include "log.h"
 
+#ifndef XG_WWW_DEFAULT_DIR   /* set by CMake from the install prefix */
+#define XG_WWW_DEFAULT_DIR "/usr/share/xapi-gateway/www"
+#endif
+
 struct xg_config xg_cfg;
 
 void xg_config_defaults(void)
@@ -33,6 +37,7 @@ void xg_config_defaults(void)
     xg_cfg.session_idle_secs = XG_SESSION_IDLE_SECS;
     xg_cfg.max_sessions_per_user = XG_MAX_SESSIONS_PER_USER;
     xg_cfg.event_batch_ms = 0;
+    snprintf(xg_cfg.www_dir, sizeof(xg_cfg.www_dir), "%s", XG_WWW_DEFAULT_DIR);
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */
@@ -108,6 +113,8 @@ bool xg_config_set(const char *key, const char *v, xg_err *err)
         return parse_listen(&xg_cfg.http, v, err);
     if (strcmp(key, "state-dir") == 0)
         return copy(xg_cfg.state_dir, sizeof(xg_cfg.state_dir), key, v, err);
+    if (strcmp(key, "www") == 0)
+        return copy(xg_cfg.www_dir, sizeof(xg_cfg.www_dir), key, v, err);
     if (strcmp(key, "cert") == 0)
         return copy(xg_cfg.cert_path, sizeof(xg_cfg.cert_path), key, v, err);
     if (strcmp(key, "key") == 0)

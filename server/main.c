@@ -23,6 +23,7 @@
 #include "rpc_in.h"
 #include "timer.h"
 #include "transport.h"
+#include "www.h"
 
 static void usage(void)
 {
@@ -30,7 +31,7 @@ static void usage(void)
             "usage: xapi-gateway [--config FILE] [--https ADDR:PORT] [--http ADDR:PORT]\n"
             "                    [--state-dir DIR] [--driver auto|sim|libxl] [--sim-vms N]\n"
             "                    [--sim-delay-ms N] [--cert PEM --key PEM] [--auth file|pam]\n"
-            "                    [--log-level error|warn|info|debug]\n"
+            "                    [--log-level error|warn|info|debug] [--www DIR|off]\n"
             "       xapi-gateway passwd USER   (password from XAPI_GATEWAY_PASSWORD or stdin)\n");
 }
 
@@ -183,6 +184,8 @@ int main(int argc, char **argv)
         die("auth", &err);
     if (!xg_handlers_init(&xg_cfg, &err))
         die("start-up", &err);
+    if (!xg_www_open(xg_cfg.www_dir, &err))
+        die("www", &err);
 
     struct xg_listener_cfg ls[2];
     unsigned nls = 0;
@@ -222,6 +225,7 @@ int main(int argc, char **argv)
     }
     XG_INFO("main", "signal %d: shutting down", sig);
     xg_io_stop();
+    xg_www_close();
     xg_handlers_shutdown();
     xg_auth_shutdown();
     /* the timer thread may still serve deferred work of closed calls; the
