@@ -29,6 +29,8 @@ struct xg_config {
 extern struct xg_config xg_cfg;      /* the process's configuration */
 
 /* config.c (added by the transport owner) ------------------------------ */
+#include <stdio.h>
+
 #include "xg_err.h"
 /* Fills xg_cfg with the defaults (limits.h). */
 void xg_config_defaults(void);
@@ -37,5 +39,15 @@ void xg_config_defaults(void);
 bool xg_config_set(const char *key, const char *value, xg_err *err);
 /* "key = value" lines; '#' starts a comment. */
 bool xg_config_load_file(const char *path, xg_err *err);
+/* The same on another configuration (SIGHUP reload parses into a scratch copy
+ * so the live one never changes under other threads). */
+void xg_config_defaults_in(struct xg_config *cfg);
+bool xg_config_set_in(struct xg_config *cfg, const char *key, const char *value, xg_err *err);
+bool xg_config_load_file_in(struct xg_config *cfg, const char *path, xg_err *err);
+/* "  --name ARG   help [default: current value]" for every setting (--help). */
+void xg_config_print_options(FILE *out);
+/* The whole settings table as a commented config file with the current
+ * values (--dump-config: the packaged /etc/xapi-gateway/xapi-gateway.conf). */
+void xg_config_dump(FILE *out);
 
 #endif

@@ -91,7 +91,6 @@ static struct loop loops[MAX_LOOPS];
 static unsigned nloops;
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
-static SSL_CTX *tls_ctx;
 static atomic_uint nconns;
 static atomic_bool stopping;
 static struct xg_http_limits http_limits;
@@ -140,7 +139,7 @@ static void conn_new(struct loop *lp, int fd, bool tls, const struct sockaddr_st
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t now = xg_now_ms();
     if (tls) {
-        c->ssl = SSL_new(tls_ctx);
+        c->ssl = xg_tls_ssl_new();
         if (!c->ssl) {
             close(fd);
             free(c);
@@ -842,7 +841,8 @@ static int open_listener(const char *addr, unsigned port, xg_err *err, unsigned 
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
                  unsigned nthreads, xg_err *err)
 {
-    tls_ctx = tls;
+    if (tls)
+        xg_io_set_tls(tls);
     http_limits.max_header_bytes = xg_cfg.max_header_bytes;
     http_limits.max_header_count = XG_MAX_HEADER_COUNT;
     http_limits.max_body_bytes = xg_cfg.max_body_bytes;
