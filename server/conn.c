@@ -39,6 +39,7 @@
 #include "http_ex.h"
 #include "http_in.h"
 #include "http_routes.h"
+#include "www.h"
 #include "hooks.h"
 #include "limits.h"
 #include "log.h"
@@ -101,7 +102,6 @@ static struct loop loops[MAX_LOOPS];
 static unsigned nloops;
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
-static SSL_CTX *tls_ctx;
 static atomic_uint nconns;
 static atomic_bool stopping;
 static struct xg_http_limits http_limits;
@@ -150,7 +150,7 @@ static void conn_new(struct loop *lp, int fd, bool tls, const struct sockaddr_st
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t now = xg_now_ms();
     if (tls) {
-        c->ssl = SSL_new(tls_ctx);
+        c->ssl = xg_tls_ssl_new();
         if (!c->ssl) {
             close(fd);
             free(c);
@@ -275,6 +275,7 @@ static const char *reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -293,8 +294,18 @@ static const char *reason(int status)
 
 /* Header block as xapi writes it (spec/xapi-wire.md §1.3); clen < 0 means
  * no content-length (chunked or close-delimited). */
+static void put_headers_cc(struct conn *c, int status, const char *ctype,
+                           long long clen, const char *extra, const char *cache_control);
+
 static void put_headers(struct conn *c, int status, const char *ctype,
                         long long clen, const char *extra)
+{
+    put_headers_cc(c, status, ctype, clen, extra, NULL);
+}
+
+/* cache_control NULL: API answers are never cached */
+static void put_headers_cc(struct conn *c, int status, const char *ctype,
+                           long long clen, const char *extra, const char *cache_control)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof(buf), "HTTP/1.%d %d %s\r\n", c->http10 ? 0 : 1,
@@ -311,7 +322,9 @@ static void put_headers(struct conn *c, int status, const char *ctype,
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "connection: keep-alive\r\nkeep-alive: timeout=%u\r\n",
                       KEEPALIVE_ADVERTISED_S);
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: no-cache, no-store\r\n");
+    if (!cache_control || *cache_control)   /* "": the caller's extra headers have it */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: %s\r\n",
+                      cache_control ? cache_control : "no-cache, no-store");
     if (ctype)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-type: %s\r\n", ctype);
     n += snprintf(buf + n, sizeof(buf) - (size_t)n,
@@ -551,7 +564,10 @@ static void handle_route(struct conn *c, const char *path,
             .content_type = xg_http_in_header(&c->in, XG_H_CONTENT_TYPE),
             .client_addr = c->addr, .http10 = c->http10,
             .content_length = c->in.has_cl ? (int64_t)c->in.p.content_length : -1,
-            .upgrade = c->in.p.upgrade,
+            .upgrade = c->in.p.upgrade, .head = m == HTTP_HEAD,
+            .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
+            .if_none_match = xg_http_in_header(&c->in, XG_H_IF_NONE_MATCH),
+            .if_modified_since = xg_http_in_header(&c->in, XG_H_IF_MODIFIED_SINCE),
         },
         .body = raw ? NULL : xg_http_in_body(&c->in),
         .body_len = raw ? 0 : c->in.body_len,
@@ -581,8 +597,11 @@ static void ex_pump(struct conn *c)
             c->close_after = true;
         c->chunked = h.chunked;
         c->raw_head = h.content_length == XG_HTTP_RAW;
-        put_headers(c, h.status, h.content_type,
-                    h.content_length >= 0 ? h.content_length : -1, h.extra_headers);
+        /* a handler's own Cache-Control replaces the API default */
+        bool own_cc = strcasestr(h.extra_headers, "cache-control:") != NULL;
+        put_headers_cc(c, h.status, h.content_type,
+                       h.content_length >= 0 ? h.content_length : -1, h.extra_headers,
+                       own_cc ? "" : NULL);
         c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
     }
     xg_out_move(&c->sendq, &body);
@@ -985,7 +1004,8 @@ static bool route_raw_body(unsigned method, const char *path, size_t len)
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
                  unsigned nthreads, xg_err *err)
 {
-    tls_ctx = tls;
+    if (tls)
+        xg_io_set_tls(tls);
     http_limits.max_header_bytes = xg_cfg.max_header_bytes;
     http_limits.max_header_count = XG_MAX_HEADER_COUNT;
     http_limits.max_body_bytes = xg_cfg.max_body_bytes;

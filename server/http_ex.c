@@ -195,7 +195,7 @@ static void append_locked(xg_http_ex *x, const void *data, size_t n)
 bool xg_http_write(xg_http_ex *x, const void *data, size_t n)
 {
     pthread_mutex_lock(&x->mu);
-    bool ok = x->answered && !x->gone;
+    bool ok = x->answered && !x->gone && x->head.content_length != XG_HTTP_NO_BODY;
     if (!x->answered)
         XG_ERROR("http", "%s: body written before the answer's head", x->rq.path);
     if (ok && n > 0 && !x->head_only) {
@@ -246,8 +246,10 @@ static void finish(xg_http_ex *x)
     if (x->head.chunked)
         xg_out_append(&x->out, "0\r\n\r\n", 5);
     int64_t cl = x->head.content_length;
-    x->keep_alive = !(x->route->flags & XG_ROUTE_RAW_BODY) && cl != XG_HTTP_RAW && !x->want_close &&
-                    (cl >= 0 ? x->body_written == cl : x->head.chunked || x->head_only);
+    x->keep_alive = !(x->route->flags & XG_ROUTE_RAW_BODY) && cl != XG_HTTP_RAW &&
+                    !x->want_close &&
+                    (cl >= 0 ? x->body_written == cl
+                             : cl == XG_HTTP_NO_BODY || x->head.chunked || x->head_only);
     x->done = true;
     kick_locked(x);
     pthread_mutex_unlock(&x->mu);
@@ -386,8 +388,16 @@ static void run_buffered_get(xg_http_ex *x)
     xg_out_init(&rs.body);
     x->route->get_fn(&x->rq, &rs);
     rs.extra_headers[sizeof(rs.extra_headers) - 1] = '\0';
-    if (xg_http_respond(x, rs.status, rs.content_type, (int64_t)rs.body.total,
-                        rs.extra_headers)) {
+    char extra[sizeof(rs.extra_headers) + 160];
+    snprintf(extra, sizeof(extra), "%s", rs.extra_headers);
+    if (rs.cache_control) {
+        size_t k = strlen(extra);
+        snprintf(extra + k, sizeof(extra) - k, "cache-control: %s\r\n", rs.cache_control);
+    }
+    if (rs.status == 304)
+        xg_out_reset(&rs.body);
+    if (xg_http_respond(x, rs.status, rs.status == 304 ? NULL : rs.content_type,
+                        rs.status == 304 ? XG_HTTP_NO_BODY : (int64_t)rs.body.total, extra)) {
         for (struct xg_chunk *ch = rs.body.head; ch; ch = ch->next)
             if (!xg_http_write(x, ch->data, ch->len))
                 break;

@@ -33,9 +33,14 @@ void xg_http_route(const char *method, const char *path, unsigned flags,
     add_route((struct xg_http_route_entry){ method, path, flags, fn, NULL });
 }
 
+void xg_http_register_get_flags(const char *path, unsigned flags, xg_http_get_fn fn)
+{
+    add_route((struct xg_http_route_entry){ "GET", path, flags, NULL, fn });
+}
+
 void xg_http_register_get(const char *path, xg_http_get_fn fn)
 {
-    add_route((struct xg_http_route_entry){ "GET", path, 0, NULL, fn });
+    xg_http_register_get_flags(path, 0, fn);
 }
 
 /* "/a/b" matches the pattern "/a/b", and "/a/\*" matches "/a/" and below. */

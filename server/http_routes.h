@@ -56,6 +56,10 @@ struct xg_http_request {
     bool upgrade;                    /* CONNECT or Upgrade: raw stream follows */
     const char *user;                /* authenticated user, "" on public routes */
     const char *session_ref;         /* the session used, NULL with Basic auth */
+    bool head;                       /* HEAD: headers only (web root) */
+    const char *accept_encoding;     /* web root: gzip, conditional GET */
+    const char *if_none_match;
+    const char *if_modified_since;
 };
 
 typedef struct xg_http_ex xg_http_ex;   /* one request/response exchange */
@@ -86,10 +90,14 @@ ssize_t xg_http_read(xg_http_ex *x, void *buf, size_t n);
 /* Raw stream (101 Switching Protocols, 200 to CONNECT): no framing, the
  * connection closes when the handler returns. */
 #define XG_HTTP_RAW (-2)
+/* No body and no Content-Length (304 Not Modified). */
+#define XG_HTTP_NO_BODY (-3)
 
-/* Sends the status line and headers (server, CORS and cache headers are
- * added). content_type may be NULL; extra_headers is "" or lines each
- * ending in "\r\n". Once per exchange; false if already answered. */
+/* Sends the status line and headers (Connection, CORS and
+ * "Cache-Control: no-cache, no-store" are added, the latter unless
+ * extra_headers has its own). content_type may be NULL; extra_headers is ""
+ * or lines each ending in "\r\n". Once per exchange; false if already
+ * answered. */
 bool xg_http_respond(xg_http_ex *x, int status, const char *content_type,
                      int64_t content_length, const char *extra_headers);
 /* Appends body bytes. Blocks (this worker only) while more than
@@ -111,14 +119,16 @@ struct xg_http_response {
     xg_out body;
     char extra_headers[512];         /* "Name: value\r\n" lines, may be empty */
     bool close;                      /* Connection: close after it */
+    const char *cache_control;       /* static string; NULL: no-cache, no-store */
 };
 
 typedef void (*xg_http_get_fn)(const struct xg_http_request *rq,
                                struct xg_http_response *rs);
 
-/* Registers an authenticated GET route whose handler fills a response in
- * memory (on a worker thread, like every handler). */
+/* Registers a GET route whose handler fills a response in memory (on a
+ * worker thread, like every handler); flags as for xg_http_route. */
 void xg_http_register_get(const char *path, xg_http_get_fn fn);
+void xg_http_register_get_flags(const char *path, unsigned flags, xg_http_get_fn fn);
 
 /* ---- framework side (conn.c) ------------------------------------------- */
 
