@@ -14,7 +14,8 @@ from hostile import Closed, HostileCase, Reader, json_call, post_bytes, unverifi
 
 BAD = b"Basic " + base64.b64encode(b"root:not-the-password")
 ATTACKERS = 6
-PHASE_S = 2.0
+PHASE_S = 1.5
+PHASES = 3
 
 
 def get_bytes(path, auth=None):
@@ -73,57 +74,65 @@ class BadBasicFloodTest(HostileCase):
             except (OSError, Closed):
                 pass                                  # the phase ended under a parked request
 
+    def attack_phase(self, sock, reader, counts, check_other_address):
+        stop, socks = threading.Event(), []
+        ts = [threading.Thread(target=self.attacker, args=(stop, counts, socks, i), daemon=True)
+              for i in range(ATTACKERS)]
+        for t in ts:
+            t.start()
+        time.sleep(0.1)                                # the flood is running
+        lat = self.timed_calls(sock, reader, PHASE_S)
+        if check_other_address:
+            # meanwhile a right password from another address is neither refused nor throttled
+            s2 = connect(self.gw, source="127.0.0.2")
+            try:
+                good = b"Basic " + base64.b64encode(
+                    ("%s:%s" % (self.gw.user, self.gw.password)).encode())
+                s2.sendall(get_bytes("/metrics", good))
+                r = Reader(s2).read()
+                self.assertEqual(r.status, 200, r)
+                self.assertIn(b"# TYPE", r.body)
+            finally:
+                s2.close()
+        stop.set()
+        for s in list(socks):                          # wakes attackers parked on a 401
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in ts:
+            t.join(70)
+        return lat
+
     def test_bad_basic_flood_leaves_authenticated_latency(self):
         sock = connect(self.gw)
         reader = Reader(sock)
+        counts = [0] * (ATTACKERS + 1)
         try:
             self.timed_calls(sock, reader, 0.2)        # warm-up
-            base, attack = [], []
-            counts = [0] * (ATTACKERS + 1)
-            for phase in range(2):
-                base += self.timed_calls(sock, reader, PHASE_S)
-                stop, socks = threading.Event(), []
-                ts = [threading.Thread(target=self.attacker, args=(stop, counts, socks, i),
-                                       daemon=True)
-                      for i in range(ATTACKERS)]
-                for t in ts:
-                    t.start()
-                time.sleep(0.1)                        # the flood is running
-                attack += self.timed_calls(sock, reader, PHASE_S)
-                # meanwhile a right password from another address is not refused or throttled
-                if phase == 0:
-                    s2 = connect(self.gw, source="127.0.0.2")
-                    try:
-                        good = b"Basic " + base64.b64encode(
-                            ("%s:%s" % (self.gw.user, self.gw.password)).encode())
-                        s2.sendall(get_bytes("/metrics", good))
-                        r = Reader(s2).read()
-                        self.assertEqual(r.status, 200, r)
-                        self.assertIn(b"# TYPE", r.body)
-                    finally:
-                        s2.close()
-                stop.set()
-                for s in list(socks):                  # wakes attackers parked on a 401
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                for t in ts:
-                    t.join(70)
-            base += self.timed_calls(sock, reader, PHASE_S)
+            # B A B A B A B: each attack phase is judged against the baselines on either side
+            # of it, taken under the same machine load (other suites run in parallel in CI)
+            base = [self.timed_calls(sock, reader, PHASE_S)]
+            attack = []
+            for i in range(PHASES):
+                attack.append(self.attack_phase(sock, reader, counts, i == 0))
+                base.append(self.timed_calls(sock, reader, PHASE_S))
         finally:
             sock.close()
-        b99, a99 = percentile(base, 99), percentile(attack, 99)
-        print("\nauthenticated JSON-RPC call: baseline p50 %.2f ms p99 %.2f ms; under %d bad-Basic "
-              "clients p50 %.2f ms p99 %.2f ms; %d bad requests answered"
-              % (percentile(base, 50) * 1e3, b99 * 1e3, ATTACKERS, percentile(attack, 50) * 1e3,
-                 a99 * 1e3, sum(counts[:-1])))
+        ok = 0
+        for i, a in enumerate(attack):
+            b99 = max(percentile(base[i], 99), percentile(base[i + 1], 99))
+            a99 = percentile(a, 99)
+            print("\nphase %d: authenticated JSON-RPC call p99 %.2f ms (p50 %.2f) under %d "
+                  "bad-Basic clients vs %.2f ms baseline"
+                  % (i, a99 * 1e3, percentile(a, 50) * 1e3, ATTACKERS, b99 * 1e3))
+            # 2x the baseline, plus 1 ms of scheduler noise from 7 extra client threads in this
+            # very process on a 2-core machine (before the fix: p90 419 ms)
+            ok += a99 <= 2 * b99 + 0.001
+        print("%d bad requests answered 401" % sum(counts[:-1]))
         self.assertEqual(counts[-1], 0, "a bad password was not answered 401")
         self.assertGreater(sum(counts[:-1]), ATTACKERS, "the attackers were not served at all")
-        # 2x the baseline, plus 2 ms for the scheduler noise of 7 extra client threads in this
-        # very process on a 2-core machine (before the fix: p90 419 ms)
-        self.assertLessEqual(a99, 2 * b99 + 0.002,
-                             "p99 %.2f ms under attack vs %.2f ms baseline" % (a99 * 1e3, b99 * 1e3))
+        self.assertGreaterEqual(ok, PHASES - 1, "authenticated p99 above 2x baseline")
         self.assertAlive(what="bad Basic flood")
 
 
