@@ -247,6 +247,18 @@ class XmlBodyTest(HostileCase):
                 self.assert_html_500(r, "Parse_error")
                 self.assertAlive(what=repr(v))
 
+    def test_issue20_reproducer(self):
+        # issue 20: an unauthenticated 103-byte call whose <i4> has a trailing space killed the
+        # gateway (the <i4>-><i8> pre-pass fed xmlrpc-c's crashing <i8> error path)
+        body = (b"<methodCall><methodName>x</methodName><params><param><value><i4>1 </i4></value>"
+                b"</param></params></methodCall>")
+        try:
+            r = self.post_xml(body)
+        except Exception as e:  # noqa: BLE001
+            self.fail("no answer (%r); gateway rc=%r" % (e, self.gw.proc.poll()))
+        self.assertEqual(r.status, 500, r)
+        self.assertAlive(what="issue 20 reproducer")
+
     def test_i4_overflow_typed(self):
         r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(),
                                   b"<i4>99999999999999999999</i4>"))

@@ -123,6 +123,14 @@ static void test_xml_refusals(void **st)
     assert_true(r.params[1].u.i == -5);
     assert_false(xml("<methodCall><methodName>m</methodName><params><param><value><i4>99999999999999999999"
                      "</i4></value></param></params></methodCall>", &r));
+    /* issue 20: malformed integers are refused, never passed to a parser
+     * that crashes on them */
+    assert_false(xml("<methodCall><methodName>x</methodName><params><param><value><i4>1 </i4>"
+                     "</value></param></params></methodCall>", &r));
+    assert_false(xml("<methodCall><methodName>x</methodName><params><param><value><int> 1</int>"
+                     "</value></param></params></methodCall>", &r));
+    assert_false(xml("<methodCall><methodName>x</methodName><params><param><value><i8>1&#32;</i8>"
+                     "</value></param></params></methodCall>", &r));
     /* nesting beyond the limit */
     char deep[8192];
     n = snprintf(deep, sizeof(deep), "<methodCall><methodName>m</methodName><params><param>");
