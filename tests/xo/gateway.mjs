@@ -33,7 +33,7 @@ export function findBinary() {
   return undefined
 }
 
-export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
+export async function startGateway({ simVms = 3, simDelayMs = 200, extraArgs = [] } = {}) {
   if (REMOTE) {
     return {
       url: process.env.XG_E2E_URL,
@@ -53,7 +53,8 @@ export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
   const port = await freePort()
   const password = 'xo-Secret-pw'
   const args = ['--https', `127.0.0.1:${port}`, '--state-dir', stateDir, '--driver', 'sim',
-    '--sim-vms', String(simVms), '--sim-delay-ms', String(simDelayMs), '--log-level', 'info']
+    '--sim-vms', String(simVms), '--sim-delay-ms', String(simDelayMs), '--log-level', 'info',
+    ...extraArgs]
   const child = spawn(binary, args, {
     env: { ...process.env, XAPI_GATEWAY_ROOT_PASSWORD: password },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,6 +87,8 @@ export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
   })
   return {
     url: `https://127.0.0.1:${port}`,
+    port,
+    stateDir,
     user: 'root',
     password,
     log: () => log,
