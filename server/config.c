@@ -71,6 +71,10 @@ static const struct xg_setting settings[] = {
     U32("event-batch-ms", event_batch_ms, "MS", "delay before event.from answers"),
     STR("www", www_dir, NULL, "DIR",
         "static web root served at / (XO Lite); \"off\": the API only"),
+    STR("product-brand", product_brand, NULL, "NAME",
+        "host software_version.product_brand (clients branch on XCP-ng)"),
+    STR("product-version", product_version, NULL, "X.Y.Z", "host product_version"),
+    STR("build-number", build_number, NULL, "TEXT", "host software_version.build_number"),
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -101,6 +105,9 @@ void xg_config_defaults_in(struct xg_config *c)
     c->max_sessions_per_user = XG_MAX_SESSIONS_PER_USER;
     c->event_batch_ms = 0;
     snprintf(c->www_dir, sizeof(c->www_dir), "%s", XG_WWW_DEFAULT_DIR);
+    snprintf(c->product_brand, sizeof(c->product_brand), "XCP-ng");
+    snprintf(c->product_version, sizeof(c->product_version), "8.3.0");
+    snprintf(c->build_number, sizeof(c->build_number), "8.3.0");
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */
