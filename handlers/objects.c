@@ -12,11 +12,8 @@
 #include "../server/world.h"
 #include "gw.h"
 #include "gw_util.h"
-<<<<<<< HEAD
-#include "net.h"
-=======
 #include "identity.h"
->>>>>>> main
+#include "net.h"
 #include "objects.h"
 #include "vm_internal.h"
 

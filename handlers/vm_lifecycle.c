@@ -17,11 +17,8 @@
 
 #include "../server/log.h"
 #include "tasks.h"
-<<<<<<< HEAD
-#include "net.h"
-=======
 #include "messages.h"
->>>>>>> main
+#include "net.h"
 #include "vm_internal.h"
 #include "vm_jobs.h"
 #include "vm_spec.h"
