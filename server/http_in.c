@@ -18,6 +18,9 @@ static const char *const hdr_names[XG_H_COUNT] = {
     [XG_H_TASK_ID] = "task-id",
     [XG_H_ACRH] = "access-control-request-headers",
     [XG_H_CONTENT_TYPE] = "content-type",
+    [XG_H_UPGRADE] = "upgrade",
+    [XG_H_WS_KEY] = "sec-websocket-key",
+    [XG_H_WS_VERSION] = "sec-websocket-version",
 };
 
 #define H(p) ((struct xg_http_in *)(p)->data)
@@ -25,7 +28,7 @@ static const char *const hdr_names[XG_H_COUNT] = {
 static void reset_request(struct xg_http_in *h)
 {
     h->in_msg = h->headers_done = h->complete = false;
-    h->has_cl = h->has_te = h->hdr_overflow = false;
+    h->has_cl = h->has_te = h->hdr_overflow = h->upgrade = false;
     h->url_off = h->url_len = h->body_off = h->body_len = 0;
     for (int i = 0; i < XG_H_COUNT; i++)
         h->hv_off[i] = h->hv_len[i] = 0;
@@ -218,10 +221,10 @@ static enum xg_http_status run(struct xg_http_in *h)
             }
             return XG_HTTP_ERROR;
         }
-        if (h->p.upgrade) {        /* CONNECT or Upgrade: not served */
-            h->error_status = 400;
-            h->error_why = "upgrade not supported";
-            return XG_HTTP_ERROR;
+        if (h->p.upgrade) {        /* CONNECT or Upgrade: the caller decides */
+            h->upgrade = true;
+            h->complete = true;
+            return XG_HTTP_REQUEST;
         }
         if (h->complete)
             return XG_HTTP_REQUEST;

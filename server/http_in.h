@@ -6,7 +6,9 @@
  * POST (411), body limit from Content-Length before reading it (413),
  * Transfer-Encoding refused (411 alone, 400 with Content-Length: request
  * bodies must be framed by Content-Length, as xapi requires), malformed
- * input (400). Memory: buffer allocated on first byte, grown only as far as
+ * input (400). A CONNECT or Upgrade request ends the HTTP stream: it is
+ * returned with `upgrade` set and nothing after it is parsed (the bytes
+ * that follow are xg_http_in_rest). Memory: buffer allocated on first byte, grown only as far as
  * a declared body needs, released when a connection goes idle. */
 #ifndef XG_HTTP_IN_H
 #define XG_HTTP_IN_H
@@ -21,6 +23,7 @@ enum xg_hdr {
     XG_H_AUTHORIZATION, XG_H_COOKIE, XG_H_ACCEPT, XG_H_TASK_ID,
     XG_H_ACRH,                  /* access-control-request-headers */
     XG_H_CONTENT_TYPE,
+    XG_H_UPGRADE, XG_H_WS_KEY, XG_H_WS_VERSION,   /* WebSocket handshake */
     XG_H_COUNT
 };
 
@@ -43,6 +46,7 @@ struct xg_http_in {
     size_t msg_start;           /* offset of the current message */
     /* current request */
     bool in_msg, headers_done, complete, has_cl, has_te, hdr_overflow;
+    bool upgrade;               /* CONNECT or Upgrade: the rest is another protocol */
     size_t url_off, url_len, body_off, body_len;
     size_t hv_off[XG_H_COUNT], hv_len[XG_H_COUNT];
     int cur_hdr;                /* header whose value is being read, or -1 */
@@ -82,5 +86,11 @@ static inline bool xg_http_in_http10(const struct xg_http_in *h)
     return h->p.http_major == 1 && h->p.http_minor == 0;
 }
 bool xg_http_in_keep_alive(const struct xg_http_in *h);
+/* Bytes received after an upgrade request's header block. */
+static inline const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len)
+{
+    *len = h->len - h->parsed;
+    return h->buf + h->parsed;
+}
 
 #endif

@@ -37,6 +37,28 @@ xg_http_get_fn xg_http_find_get(const char *path)
     return NULL;
 }
 
+static struct { const char *path; xg_http_takeover_fn fn; } takeovers[4];
+static unsigned ntakeovers;
+
+void xg_http_register_takeover(const char *path, xg_http_takeover_fn fn)
+{
+    if (ntakeovers == sizeof(takeovers) / sizeof(takeovers[0])) {
+        XG_ERROR("http", "takeover table full, %s not registered", path);
+        return;
+    }
+    takeovers[ntakeovers].path = path;
+    takeovers[ntakeovers].fn = fn;
+    ntakeovers++;
+}
+
+xg_http_takeover_fn xg_http_find_takeover(const char *path)
+{
+    for (unsigned i = 0; i < ntakeovers; i++)
+        if (strcmp(takeovers[i].path, path) == 0)
+            return takeovers[i].fn;
+    return NULL;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

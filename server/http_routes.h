@@ -34,6 +34,28 @@ typedef void (*xg_http_get_fn)(const struct xg_http_request *rq,
 
 void xg_http_register_get(const char *path, xg_http_get_fn fn);
 xg_http_get_fn xg_http_find_get(const char *path);
+
+/* A route that leaves the request/response model (CONNECT, WebSocket
+ * Upgrade): the I/O thread detaches the connection and hands its socket to
+ * the handler, which owns it from then on (answers the request itself, on
+ * its own thread). The handler runs on the I/O thread: it must only copy
+ * what it needs and queue the work, never block. Strings and `rest` are
+ * valid during the call only. */
+struct ssl_st;
+struct xg_http_takeover {
+    int fd;                          /* non-blocking, owned by the handler */
+    struct ssl_st *ssl;              /* TLS session on fd, or NULL (plain) */
+    bool connect;                    /* CONNECT, else GET with Upgrade */
+    bool http10;
+    const char *path, *query, *cookie, *authorization;
+    const char *upgrade, *ws_key, *ws_version;   /* headers or NULL */
+    const char *client_addr;
+    const char *rest;                /* bytes received after the headers */
+    size_t rest_len;
+};
+typedef void (*xg_http_takeover_fn)(const struct xg_http_takeover *t);
+void xg_http_register_takeover(const char *path, xg_http_takeover_fn fn);
+xg_http_takeover_fn xg_http_find_takeover(const char *path);
 /* Query helpers: next value of `name` after *pos (start with 0), percent-
  * decoded into buf; false when there are no more. */
 bool xg_query_next(const char *query, const char *name, size_t *pos,

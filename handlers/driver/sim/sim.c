@@ -121,6 +121,8 @@ static bool sim_open(struct xg_drv **out, const struct xg_drv_config *cfg,
     if (!d->doms)
         abort();
     pthread_mutex_init(&d->lock, NULL);
+    if (!sim_consoles_new(d))
+        abort();
     d->cfg = *cfg;
     snprintf(d->state_dir, sizeof d->state_dir, "%s", cfg->state_dir ? cfg->state_dir : "");
     d->cfg.state_dir = d->state_dir;
@@ -164,6 +166,7 @@ static void sim_close(struct xg_drv *d)
     if (!d)
         return;
     sim_worker_stop(&d->worker, d);   /* pending dones fire (failed) first */
+    sim_consoles_free(d);
     for (uint32_t i = 0; i < SIM_DOMID_LIMIT; i++)
         free(d->doms[i]);
     free(d->doms);
@@ -386,4 +389,5 @@ const struct xg_driver xg_driver_sim = {
     .dom_set_vcpus_online = sim_set_vcpus_online,
     .guest_read = sim_guest_read,
     .guest_list = sim_guest_list,
+    .console_open = sim_console_open,
 };
