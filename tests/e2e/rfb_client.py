@@ -119,15 +119,14 @@ class WsStream(RawStream):
             # pong / others: keep reading
 
 
-def open_ws(host, port, query, cookie=None, timeout=20, protocols="binary", extra=None):
+def open_ws(host, port, query, cookie=None, timeout=20, protocols="binary", version="13"):
     sock = _tls(host, port, timeout)
     key = base64.b64encode(os.urandom(16)).decode()
     lines = ["GET /console?%s HTTP/1.1" % query, "Host: %s:%d" % (host, port),
              "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
-             "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: " + protocols]
+             "Sec-WebSocket-Version: " + version, "Sec-WebSocket-Protocol: " + protocols]
     if cookie:
         lines.append("Cookie: " + cookie)
-    lines += extra or []
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
     status, head = _read_head(sock)
     if status != 101:
