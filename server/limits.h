@@ -38,4 +38,8 @@
 #define XG_CONSOLE_HANDSHAKE_MS    10000          /* request answered and RFB set up */
 #define XG_CONSOLE_LINGER_MS       30000          /* a text screen outlives its last viewer */
 
+/* static web root (www.c): largest file served, memory for cached bodies */
+#define XG_WWW_MAX_FILE_BYTES      (16 * 1024 * 1024)
+#define XG_WWW_CACHE_BYTES         ((size_t)64 * 1024 * 1024)
+
 #endif
