@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vm_disks.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -50,7 +51,8 @@ bool handle_vm_get_allowed_vbd_devices(xg_call *c, xapi_vm *vm,
     xapi_vm_guest_metrics *gm =
         xg_store_get(&xapi_class_vm_guest_metrics, vm->guest_metrics.s);
     bool pv_drivers = gm && gm->pv_drivers_detected;
-    return number_set(c, hvm && !pv_drivers ? 4 : 16, result_out, err);
+    return gw_vm_allowed_vbd_devices(c, vm, hvm && !pv_drivers ? 4 : 16,
+                                     result_out, err);
 }
 
 /* Xapi_vm_helpers.allowed_VIF_devices: 0-6 for every guest type. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -156,7 +157,8 @@ bool gw_vm_build_spec(const xapi_vm *vm, xg_arena *a, bool start_paused,
             return xg_err_internal(err, "out of job memory");
     }
 #undef DUP
-    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err))
+    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err) ||
+        !gw_vm_disks(vm, a, &s->disks, &s->ndisks, err))
         return false;
     return kv_of_map(a, &vm->xenstore_data, &s->xenstore, &s->nxenstore, err);
 }

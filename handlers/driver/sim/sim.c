@@ -384,6 +384,9 @@ const struct xg_driver xg_driver_sim = {
     .dom_unpause = sim_dom_unpause,
     .dom_set_memory_target = sim_set_memory_target,
     .dom_set_vcpus_online = sim_set_vcpus_online,
+    .dom_disk_add = sim_dom_disk_add,
+    .dom_disk_remove = sim_dom_disk_remove,
+    .dom_cdrom_change = sim_dom_cdrom_change,
     .guest_read = sim_guest_read,
     .guest_list = sim_guest_list,
 };
