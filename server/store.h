@@ -51,6 +51,9 @@ bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err);
 /* Removes and frees obj; records a `del` event; maintained relation sets on
  * referenced objects are updated (mod events for them). */
 void xg_store_remove(void *obj);
+/* Links every relation whose target was added after its source (objects
+ * reloaded from the database in any order); already linked ones are kept. */
+void xg_store_relink_all(void);
 
 /* Lookup ------------------------------------------------------------------- */
 void *xg_store_get(const xg_class_desc *cls, const char *ref);
