@@ -52,7 +52,7 @@ bool gw_persist_load_store(xg_err *err)
     bool ok = gw_persist_load(load_row, &lc, err);
     xg_arena_free(lc.a);
     if (ok)
-        xg_store_relink_all();
+        xg_store_relink();
     if (ok && (lc.loaded || lc.skipped))
         XG_INFO("persist", "restored %u objects (%u skipped)", lc.loaded, lc.skipped);
     return ok;

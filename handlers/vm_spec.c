@@ -8,6 +8,7 @@
 
 #include "storage.h"
 #include "vm_internal.h"
+#include "net.h"
 #include "vm_spec.h"
 
 enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm)
@@ -159,6 +160,8 @@ bool gw_vm_build_spec(const xapi_vm *vm, xg_arena *a, bool start_paused,
 #undef DUP
     if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err) ||
         !gw_vm_disks(vm, a, &s->disks, &s->ndisks, err))
+        return false;
+    if (!gw_vif_build_nics(vm, a, (struct xg_nic_spec **)&s->nics, &s->nnics, err))
         return false;
     return kv_of_map(a, &vm->xenstore_data, &s->xenstore, &s->nxenstore, err);
 }
