@@ -42,11 +42,11 @@ static xapi_vm *vm_of_target(const char *query, int *status)
 int xg_console_hook_resolve(const char *query, const char *cookie,
                             struct xg_console_target *out)
 {
-    /* no authorization header: only a session is looked at */
     struct xg_http_request rq = { .method = "GET", .path = "/console", .query = query,
                                   .cookie = cookie && *cookie ? cookie : NULL };
+    char ref[XG_REF_LEN + 16], user[256];
     xg_err err = XG_ERR_INIT;
-    if (!xg_hook_http_auth(&rq, &err)) {
+    if (!xg_hook_http_session(&rq, ref, sizeof ref, user, sizeof user, &err)) {
         xg_err_clear(&err);
         return 401;
     }

@@ -6,9 +6,7 @@
  * POST (411), body limit from Content-Length before reading it (413),
  * Transfer-Encoding refused (411 alone, 400 with Content-Length: request
  * bodies must be framed by Content-Length, as xapi requires), malformed
- * input (400). A CONNECT or Upgrade request ends the HTTP stream: it is
- * returned with `upgrade` set and nothing after it is parsed (the bytes
- * that follow are xg_http_in_rest). Memory: buffer allocated on first byte, grown only as far as
+ * input (400). Memory: buffer allocated on first byte, grown only as far as
  * a declared body needs, released when a connection goes idle. */
 #ifndef XG_HTTP_IN_H
 #define XG_HTTP_IN_H
@@ -36,6 +34,12 @@ enum xg_http_status {
 
 struct xg_http_limits {
     uint32_t max_header_bytes, max_header_count, max_body_bytes;
+    /* Optional: true if the request (method as http_parser's enum, path
+     * without query) streams its body: then the request is complete at the
+     * end of its headers, no body limit applies, Upgrade/CONNECT are
+     * allowed, and the bytes after the headers are the caller's
+     * (xg_http_in_rest); the connection cannot be reused afterwards. */
+    bool (*raw_body)(unsigned method, const char *path, size_t len);
 };
 
 struct xg_http_in {
@@ -46,8 +50,7 @@ struct xg_http_in {
     size_t parsed;              /* bytes consumed by the parser */
     size_t msg_start;           /* offset of the current message */
     /* current request */
-    bool in_msg, headers_done, complete, has_cl, has_te, hdr_overflow;
-    bool upgrade;               /* CONNECT or Upgrade: the rest is another protocol */
+    bool in_msg, headers_done, complete, has_cl, has_te, hdr_overflow, raw;
     size_t url_off, url_len, body_off, body_len;
     size_t hv_off[XG_H_COUNT], hv_len[XG_H_COUNT];
     int cur_hdr;                /* header whose value is being read, or -1 */
@@ -87,11 +90,7 @@ static inline bool xg_http_in_http10(const struct xg_http_in *h)
     return h->p.http_major == 1 && h->p.http_minor == 0;
 }
 bool xg_http_in_keep_alive(const struct xg_http_in *h);
-/* Bytes received after an upgrade request's header block. */
-static inline const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len)
-{
-    *len = h->len - h->parsed;
-    return h->buf + h->parsed;
-}
+/* Raw-body requests: the bytes received after the headers. */
+const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len);
 
 #endif

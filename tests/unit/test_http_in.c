@@ -115,15 +115,25 @@ static void test_garbage(void **st)
     xg_http_in_free(&h);
 }
 
-/* CONNECT and Upgrade end HTTP: the request comes out flagged, the bytes
- * behind it are left for the protocol that follows, never parsed. */
+/* CONNECT and Upgrade end HTTP on a path that takes the raw stream: the
+ * request comes out flagged, the bytes behind it are left for the protocol
+ * that follows, never parsed; elsewhere they are refused. */
+static bool console_raw(unsigned method, const char *path, size_t len)
+{
+    (void)method;
+    return len == 8 && memcmp(path, "/console", 8) == 0;
+}
+
 static void test_upgrade(void **st)
 {
+    struct xg_http_limits rl = lim;
+    rl.raw_body = console_raw;
     struct xg_http_in h;
-    xg_http_in_init(&h, &lim);
+    xg_http_in_init(&h, &rl);
     assert_int_equal(FEED(&h, "CONNECT /console?uuid=u HTTP/1.0\r\nCookie: session_id=s\r\n\r\n"
                               "RFB 003.008\n"), XG_HTTP_REQUEST);
-    assert_true(h.upgrade);
+    assert_true(h.raw);
+    assert_true(h.p.upgrade);
     assert_int_equal(h.p.method, HTTP_CONNECT);
     assert_string_equal(xg_http_in_path(&h), "/console");
     assert_string_equal(xg_http_in_query(&h), "uuid=u");
@@ -134,21 +144,21 @@ static void test_upgrade(void **st)
     assert_memory_equal(rest, "RFB 003.008\n", 12);
     xg_http_in_free(&h);
 
-    xg_http_in_init(&h, &lim);
+    xg_http_in_init(&h, &rl);
     assert_int_equal(FEED(&h, "GET /console HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                               "Sec-WebSocket-Version: 13\r\n\r\n"), XG_HTTP_REQUEST);
-    assert_true(h.upgrade);
+    assert_true(h.p.upgrade);
     assert_string_equal(xg_http_in_header(&h, XG_H_UPGRADE), "websocket");
     assert_string_equal(xg_http_in_header(&h, XG_H_WS_KEY), "dGhlIHNhbXBsZSBub25jZQ==");
     assert_string_equal(xg_http_in_header(&h, XG_H_WS_VERSION), "13");
     xg_http_in_free(&h);
 
-    /* a plain GET is not an upgrade */
-    xg_http_in_init(&h, &lim);
-    assert_int_equal(FEED(&h, "GET /console HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"),
-                     XG_HTTP_REQUEST);
-    assert_false(h.upgrade);
+    /* another path: no other protocol is served */
+    xg_http_in_init(&h, &rl);
+    assert_int_equal(FEED(&h, "GET /metrics HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+                     XG_HTTP_ERROR);
+    assert_int_equal(h.error_status, 400);
     xg_http_in_free(&h);
 }
 
