@@ -13,12 +13,14 @@
 #include "gw.h"
 #include "identity.h"
 #include "gw_util.h"
+#include "console/console.h"
 #include "metrics/metrics.h"
 #include "net.h"
 #include "objects.h"
 #include "persist.h"
 #include "persist_load.h"
 #include "session_table.h"
+#include "storage.h"
 #include "tasks.h"
 #include "vm_internal.h"
 
@@ -146,7 +148,8 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
         goto out;
     XG_INFO("init", "driver %s open", gw_drv->name);
     bool first_start = xg_store_count(&xapi_class_host) == 0;
-    if (!gw_objects_build(err) || !gw_net_open(err) || !gw_templates_ensure(err))
+    if (!gw_objects_build(err) || !gw_net_open(err) || !gw_storage_init(err) ||
+        !gw_templates_ensure(err))
         goto out;
     if (first_start && strcmp(gw_drv->name, "sim") == 0 && cfg->sim_vms) {
         if (!create_sim_guests(cfg->sim_vms, err))
@@ -162,6 +165,8 @@ out:
         return false;
     if (!xg_metrics_init(gw_drv, gw_d, state_dir, err))
         return false;
+    if (!xg_console_init(err))
+        return false;
     gw_sessions_start();
     gw_tasks_start();
     gw_objects_start_resync();
@@ -172,6 +177,7 @@ out:
 
 void xg_handlers_shutdown(void)
 {
+    xg_console_shutdown();           /* its streams use the driver */
     xg_metrics_shutdown();
     xg_world_lock();
     xg_err err = XG_ERR_INIT;
