@@ -17,6 +17,10 @@
 #include "limits.h"
 #include "log.h"
 
+#ifndef XG_WWW_DEFAULT_DIR   /* set by CMake from the install prefix */
+#define XG_WWW_DEFAULT_DIR "/usr/share/xapi-gateway/www"
+#endif
+
 struct xg_config xg_cfg;
 
 enum setting_kind { SET_U32, SET_STR, SET_LISTEN };
@@ -65,6 +69,12 @@ static const struct xg_setting settings[] = {
     U32("max-sessions-per-user", max_sessions_per_user, "N",
         "sessions per user; the least recently used is evicted beyond"),
     U32("event-batch-ms", event_batch_ms, "MS", "delay before event.from answers"),
+    STR("www", www_dir, NULL, "DIR",
+        "static web root served at / (XO Lite); \"off\": the API only"),
+    STR("product-brand", product_brand, NULL, "NAME",
+        "host software_version.product_brand (clients branch on XCP-ng)"),
+    STR("product-version", product_version, NULL, "X.Y.Z", "host product_version"),
+    STR("build-number", build_number, NULL, "TEXT", "host software_version.build_number"),
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -94,6 +104,10 @@ void xg_config_defaults_in(struct xg_config *c)
     c->session_idle_secs = XG_SESSION_IDLE_SECS;
     c->max_sessions_per_user = XG_MAX_SESSIONS_PER_USER;
     c->event_batch_ms = 0;
+    snprintf(c->www_dir, sizeof(c->www_dir), "%s", XG_WWW_DEFAULT_DIR);
+    snprintf(c->product_brand, sizeof(c->product_brand), "XCP-ng");
+    snprintf(c->product_version, sizeof(c->product_version), "8.3.0");
+    snprintf(c->build_number, sizeof(c->build_number), "8.3.0");
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */

@@ -24,6 +24,10 @@ struct xg_config {
     uint32_t header_read_timeout_ms, header_total_timeout_ms, idle_timeout_ms;
     uint32_t session_idle_secs, max_sessions_per_user;
     uint32_t event_batch_ms;         /* delay before event.from answers (0) */
+    char www_dir[512];               /* static web root at "/" ("off": none) */
+    char product_brand[64];          /* host identity (handlers/identity.c) */
+    char product_version[32];
+    char build_number[64];
 };
 
 extern struct xg_config xg_cfg;      /* the process's configuration */

@@ -24,6 +24,7 @@
 #include "rpc_in.h"
 #include "timer.h"
 #include "transport.h"
+#include "www.h"
 
 static void usage(FILE *out)
 {
@@ -287,6 +288,8 @@ int main(int argc, char **argv)
         die("auth", &err);
     if (!xg_handlers_init(&xg_cfg, &err))
         die("start-up", &err);
+    if (!xg_www_open(xg_cfg.www_dir, &err))
+        die("www", &err);
 
     struct xg_listener_cfg ls[2];
     unsigned nls = 0;
@@ -324,6 +327,7 @@ int main(int argc, char **argv)
     XG_INFO("main", "signal %d: shutting down", sig);
     xg_notify_stopping();
     xg_io_stop();
+    xg_www_close();
     xg_handlers_shutdown();
     xg_auth_shutdown();
     /* the timer thread may still serve deferred work of closed calls; the
