@@ -291,6 +291,8 @@ int main(int argc, char **argv)
         die("start-up", &err);
     if (!xg_www_open(xg_cfg.www_dir, &err))
         die("www", &err);
+    /* every GET no API route takes: a file of the web root, else 404 */
+    xg_http_register_get_flags("/*", XG_ROUTE_PUBLIC, xg_www_serve);
 
     struct xg_listener_cfg ls[2];
     unsigned nls = 0;
