@@ -48,7 +48,7 @@ echo "XG-CTL-UP uptime=$(up)"
 if [ "$XG_MODE" != none ] && [ -f /xg/xapi-gateway.deb ]; then
   # progress on the console: boot.sh's watchdog reboots a silent dom0
   echo "XG-DEB-INSTALLING uptime=$(up)"
-  if dpkg --force-unsafe-io -i /xg/xapi-gateway.deb 2>&1 | tee /var/log/xg-dpkg.log; [ "${PIPESTATUS[0]}" = 0 ]; then
+  if dpkg --force-unsafe-io -i /xg/xapi-gateway.deb > /var/log/xg-dpkg.log 2>&1; then
     echo "XG-DEB-INSTALLED $(dpkg-query -W -f '${Version}' xapi-gateway) uptime=$(up)"
   else
     echo "XG-DEB-FAILED: $(tail -n 5 /var/log/xg-dpkg.log | tr '\n' ' ')"
