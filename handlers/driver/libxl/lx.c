@@ -97,4 +97,5 @@ const struct xg_driver xg_driver_libxl = {
     .nic_remove = lx_nic_remove,
     .guest_read = lx_guest_read,
     .guest_list = lx_guest_list,
+    .console_open = lx_console_open,
 };
