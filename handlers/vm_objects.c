@@ -9,6 +9,8 @@
 
 #include "../server/log.h"
 #include "gw_util.h"
+#include "net.h"
+#include "storage.h"
 #include "vm_internal.h"
 
 static int domain_type_of(enum xg_dom_type t)
@@ -59,23 +61,30 @@ static bool ensure_metrics(xapi_vm *vm, xg_err *err)
     return true;
 }
 
-static bool ensure_console(xapi_vm *vm, xg_err *err)
+/* Where a client reaches this gateway's /console: host.address and the
+ * port actually served, which a URL carries unless it is the default. */
+static void console_location(const char *uuid, char *loc, size_t len)
 {
-    if (vm->consoles.n > 0)
-        return true;
     xapi_host *h = gw_host();
     const char *addr = h && h->address[0] ? h->address : "127.0.0.1";
     bool v6 = strchr(addr, ':') != NULL;
+    bool tls = xg_cfg.https.set || !xg_cfg.http.set;
+    unsigned port = tls ? xg_cfg.https.port : xg_cfg.http.port;
+    char portpart[8] = "";
+    if (port != (tls ? 443u : 80u))
+        snprintf(portpart, sizeof portpart, ":%u", port);
+    snprintf(loc, len, "%s://%s%s%s%s/console?uuid=%s", tls ? "https" : "http",
+             v6 ? "[" : "", addr, v6 ? "]" : "", portpart, uuid);
+}
+
+static bool add_console(xapi_vm *vm, int proto, xg_err *err)
+{
     char uuid[XG_UUID_STR], ref[XG_REF_LEN], loc[256];
     gw_random_uuid(uuid);
     snprintf(ref, sizeof ref, "OpaqueRef:%s", uuid);
-    snprintf(loc, sizeof loc, "https://%s%s%s/console?ref=%s", v6 ? "[" : "",
-             addr, v6 ? "]" : "", ref);
-    /* RFB for HVM guests (the emulated VGA through qemu's VNC); the PV
-     * text console otherwise, as XAPI does. */
-    int proto = vm_is_hvm(vm) ? XAPI_CONSOLE_PROTOCOL_RFB
-                              : XAPI_CONSOLE_PROTOCOL_VT100;
+    console_location(uuid, loc, sizeof loc);
     xapi_console *con = xg_obj_new(&xapi_class_console);
+    gw_init_str(con, XAPI_CONSOLE_F_UUID, uuid);
     gw_init_field(con, XAPI_CONSOLE_F_PROTOCOL, &proto);
     gw_init_str(con, XAPI_CONSOLE_F_LOCATION, loc);
     gw_init_ref(con, XAPI_CONSOLE_F_VM, vm->obj.ref.s);
@@ -84,6 +93,18 @@ static bool ensure_console(xapi_vm *vm, xg_err *err)
         return false;
     }
     return true;
+}
+
+static bool ensure_console(xapi_vm *vm, xg_err *err)
+{
+    if (vm->consoles.n > 0)
+        return true;
+    /* As XAPI: `rfb` first (XO Lite opens VM.consoles[0] blindly): qemu's
+     * VNC for HVM guests, the text console rendered (vncterm) for PV/PVH
+     * guests and dom0, which also have their raw `vt100` text console. */
+    if (!add_console(vm, XAPI_CONSOLE_PROTOCOL_RFB, err))
+        return false;
+    return vm_is_hvm(vm) || add_console(vm, XAPI_CONSOLE_PROTOCOL_VT100, err);
 }
 
 static void remove_consoles(xapi_vm *vm)
@@ -128,8 +149,11 @@ bool gw_vm_attach_runtime_objects(xapi_vm *vm, xg_err *err)
 
 void gw_vm_runtime_stopped(xapi_vm *vm)
 {
+    gw_vm_vbds_stopped(vm);
     remove_consoles(vm);
     remove_guest_metrics(vm);
+    /* a suspended VM keeps its VIFs reserved for the resume */
+    gw_vif_set_attached_all(vm, vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED);
     xapi_vm_metrics *m = xg_store_get(&xapi_class_vm_metrics, vm->metrics.s);
     if (m) {
         gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), 0);
@@ -166,4 +190,5 @@ void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type)
     gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), vm->memory_dynamic_max);
     gw_set_bool(m, GW_VMMF(HVM), type == XG_DOM_HVM);
     gw_set_enum(m, GW_VMMF(CURRENT_DOMAIN_TYPE), domain_type_of(type));
+    gw_vm_vbds_booted(vm);
 }

@@ -28,9 +28,12 @@ endif()
 
 add_library(xg_driver_sim OBJECT
   ${XG_DRIVER_DIR}/sim/sim.c
+  ${XG_DRIVER_DIR}/sim/sim_console.c
+  ${XG_DRIVER_DIR}/sim/sim_disk.c
   ${XG_DRIVER_DIR}/sim/sim_dom.c
   ${XG_DRIVER_DIR}/sim/sim_fixture.c
   ${XG_DRIVER_DIR}/sim/sim_guest.c
+  ${XG_DRIVER_DIR}/sim/sim_nic.c
   ${XG_DRIVER_DIR}/sim/sim_ops.c
   ${XG_DRIVER_DIR}/sim/sim_stats.c
   ${XG_DRIVER_DIR}/sim/sim_time.c
@@ -46,10 +49,12 @@ if(XENLIGHT_FOUND AND XENSTORE_FOUND AND XENTOOLLOG_FOUND AND XENCTRL_FOUND)
     ${XG_DRIVER_DIR}/libxl/lx.c
     ${XG_DRIVER_DIR}/libxl/lx_config.c
     ${XG_DRIVER_DIR}/libxl/lx_ctx.c
+    ${XG_DRIVER_DIR}/libxl/lx_disk.c
     ${XG_DRIVER_DIR}/libxl/lx_errors.c
     ${XG_DRIVER_DIR}/libxl/lx_events.c
     ${XG_DRIVER_DIR}/libxl/lx_guest.c
     ${XG_DRIVER_DIR}/libxl/lx_host.c
+    ${XG_DRIVER_DIR}/libxl/lx_nic.c
     ${XG_DRIVER_DIR}/libxl/lx_ops.c
     ${XG_DRIVER_DIR}/libxl/lx_stats.c)
   target_compile_options(xg_driver_libxl PRIVATE ${XG_WARN})

@@ -27,6 +27,33 @@ static const struct xg_kv xsdata[] = {
     { "vm-data/mmio-hole-size", "268435456" }, { "vm-data/role", "db" },
 };
 
+/* eth0 on the physical network; eth1 on an internal one, rate-limited to
+ * 1024 KiB/s over 50 ms slices (what vif.c makes of qos kbps=1024). */
+static const struct xg_nic_spec pv_nics[] = {
+    { .devid = 0, .mac = {0xee, 0x2f, 0x51, 0x0a, 0x3c, 0x01}, .bridge = "xenbr0", .mtu = 1500 },
+    { .devid = 1, .mac = {0x02, 0x16, 0x3e, 0x00, 0x00, 0x02}, .bridge = "xapi0", .mtu = 9000,
+      .rate_bytes_per_interval = 52428, .rate_interval_usecs = 50000 },
+};
+static const struct xg_nic_spec hvm_nics[] = {
+    { .devid = 0, .mac = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee}, .bridge = "xenbr0", .mtu = 1500,
+      .model = "e1000" },
+};
+
+/* A qcow2 system disk and an ISO in a CD drive (PV: a removable blkfront
+ * disk); on HVM the disk on the first IDE position and an empty CD drive
+ * created at build time so that media can be inserted later. */
+static const struct xg_disk pv_disks[] = {
+    { .vdev = "xvda", .path = "/var/lib/xapi-gateway/sr/0b6c.qcow2",
+      .format = XG_DISK_QCOW2, .readwrite = true },
+    { .vdev = "xvdd", .path = "/var/lib/xapi-gateway/iso/debian.iso",
+      .format = XG_DISK_RAW, .cdrom = true },
+};
+static const struct xg_disk hvm_disks[] = {
+    { .vdev = "hda", .path = "/var/lib/xapi-gateway/sr/77e1.qcow2",
+      .format = XG_DISK_QCOW2, .readwrite = true },
+    { .vdev = "hdd", .format = XG_DISK_EMPTY, .cdrom = true },
+};
+
 static void base(struct xg_dom_spec *s, enum xg_dom_type t)
 {
     memset(s, 0, sizeof *s);
@@ -50,10 +77,14 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         s->cmdline = "root=/dev/xvda1 console=hvc0 quiet";
         s->xenstore = xsdata;
         s->nxenstore = 2;
+        s->nics = pv_nics;
+        s->nnics = 2;
     } else if (!strcmp(name, "pv-pygrub")) {
         base(s, XG_DOM_PV);
         s->bootloader = "pygrub";
         s->bootloader_args = "--kernel=/boot/vmlinuz  --args=quiet";
+        s->disks = pv_disks;
+        s->ndisks = 2;
     } else if (!strcmp(name, "pvh")) {
         base(s, XG_DOM_PVH);
         s->kernel = "/var/lib/xen/boot/vmlinuz-pvh";
@@ -66,6 +97,10 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         s->boot_order = "dc";
         s->platform = hvm_platform;
         s->nplatform = sizeof hvm_platform / sizeof hvm_platform[0];
+        s->nics = hvm_nics;
+        s->nnics = 1;
+        s->disks = hvm_disks;
+        s->ndisks = 2;
     } else if (!strcmp(name, "hvm-minimal")) {
         base(s, XG_DOM_HVM);
         s->mem_target = 0;                   /* falls back to dynamic_max */
@@ -194,6 +229,33 @@ static void invalid_specs(void **state)
     expect_fail(&s, "too long");
     s.nxenstore = 100000;
     expect_fail(&s, "too many");
+    /* NICs: a bridge, a unicast MAC, a devid libxl can take, bounded count */
+    spec_named("pv-direct", &s);
+    struct xg_nic_spec n = pv_nics[0];
+    s.nics = &n;
+    s.nnics = 1;
+    n.bridge[0] = 0;
+    expect_fail(&s, "bridge");
+    n = pv_nics[0];
+    n.mac[0] = 0x01;
+    expect_fail(&s, "multicast");
+    n = pv_nics[0];
+    n.devid = 4096;
+    expect_fail(&s, "devid");
+    s.nnics = 100000;
+    expect_fail(&s, "nics");
+    /* disks: a vdev, an absolute image path, a bounded count */
+    spec_named("pv-pygrub", &s);
+    struct xg_disk dk = pv_disks[0];
+    s.disks = &dk;
+    s.ndisks = 1;
+    dk.vdev = "";
+    expect_fail(&s, "vdev");
+    dk = pv_disks[0];
+    dk.path = "relative.qcow2";
+    expect_fail(&s, "absolute");
+    s.ndisks = 100000;
+    expect_fail(&s, "disks");
 }
 
 int main(int argc, char **argv)

@@ -73,10 +73,31 @@ static uint32_t nkeys(const struct sim_dom *s)
     return K_FIXED + (s->hostile ? 1 + HOSTILE_MANY : 0);
 }
 
-static void key_name(uint32_t k, char *path, size_t n)
+/* The agent reports addresses only for the NIC the guest has (eth0). */
+static bool key_present(const struct sim_dom *s, uint32_t k)
+{
+    if (k == K_VIF_IPV4 || k == K_VIF_IPV6)
+        return (s->nics & 1u) != 0;
+    return true;
+}
+
+/* CentOS 7 guests run the old xe-guest-utilities, which publish addresses
+ * per interface name (attr/eth0/ip) instead of per vif. */
+static const char *fixed_path(const struct sim_dom *s, uint32_t k)
+{
+    if (strcmp(s->distro, "centos") == 0) {
+        if (k == K_VIF_IPV4)
+            return "attr/eth0/ip";
+        if (k == K_VIF_IPV6)
+            return "attr/eth0/ipv6/0/addr";
+    }
+    return key_path[k];
+}
+
+static void key_name(const struct sim_dom *s, uint32_t k, char *path, size_t n)
 {
     if (k < K_FIXED)
-        snprintf(path, n, "%s", key_path[k]);
+        snprintf(path, n, "%s", fixed_path(s, k));
     else if (k == K_HOSTILE_BIG)
         snprintf(path, n, "data/hostile/big");
     else
@@ -148,7 +169,7 @@ static uint32_t find_key(const struct sim_dom *s, const char *path)
     if (n == 0)
         return UINT32_MAX;
     for (uint32_t k = 0; k < K_FIXED; k++)
-        if (strcmp(key_path[k], path) == 0)
+        if (strcmp(fixed_path(s, k), path) == 0)
             return k;
     if (!s->hostile)
         return UINT32_MAX;
@@ -174,7 +195,7 @@ bool sim_guest_read(struct xg_drv *d, uint32_t domid, const char *path,
     if (s) {
         uint32_t k = find_key(s, path);
         buf[0] = '\0';              /* absent reads as empty, see driver.h */
-        if (k != UINT32_MAX)
+        if (k != UINT32_MAX && key_present(s, k))
             key_value(s, sim_now_ns(), k, buf, len);
     }
     pthread_mutex_unlock(&d->lock);
@@ -202,7 +223,9 @@ bool sim_guest_list(struct xg_drv *d, uint32_t domid, const char *path, xg_arena
     const char *last = NULL;
     size_t last_len = 0;
     for (uint32_t k = 0; k < n && cnt < max; k++) {
-        key_name(k, full, sizeof full);
+        if (!key_present(s, k))
+            continue;
+        key_name(s, k, full, sizeof full);
         const char *rest = full;
         if (plen) {
             if (strncmp(full, path, plen) != 0 || full[plen] != '/')
