@@ -98,6 +98,15 @@ void lx_op_free(struct lx_op *op);
 /* Runs on the event thread: completes an op (calls done) and frees it. */
 void lx_op_finish(struct lx_op *op, bool ok, const xg_err *err, uint32_t domid);
 
+/* lx_console.c: see driver.h console_open. */
+bool lx_console_open(struct xg_drv *d, uint32_t domid, enum xg_console_kind *kind, int *fd,
+                     xg_err *err);
+/* Where an HVM guest's qemu serves VNC: <state dir>/vnc-<uuid>; false when
+ * that does not fit a socket address. */
+bool lx_console_vnc_path(struct xg_drv *d, const char *uuid, char *out, size_t len);
+/* An HVM guest's qemu serves VNC on that socket (and nowhere else). */
+void lx_console_vnc_setup(struct xg_drv *d, const char *uuid, libxl_domain_build_info *b);
+
 /* lx_ops.c: finishing work on the event thread */
 void lx_ops_on_ao_done(struct xg_drv *d, struct lx_op *op);
 void lx_ops_on_event(struct xg_drv *d, uint32_t domid, int reason);
@@ -116,6 +125,12 @@ bool lx_dom_unpause(struct xg_drv *d, uint32_t domid, xg_err *err);
 bool lx_set_memory_target(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
 bool lx_set_vcpus_online(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
 /* lx_nic.c */
+/* lx_disk.c */
+bool lx_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk, xg_err *err);
+bool lx_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev, bool force,
+                    xg_err *err);
+bool lx_cdrom_change(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                     xg_err *err);
 bool lx_nic_add(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
                 const xg_done *done, xg_err *err);
 bool lx_nic_remove(struct xg_drv *d, uint32_t domid, uint32_t devid, bool force,

@@ -150,6 +150,8 @@ bool lx_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
     op->start_paused = spec->start_paused;
     if (!lx_config_from_spec(spec, &op->config, err))
         goto fail;
+    if (op->config.b_info.type == LIBXL_DOMAIN_TYPE_HVM)
+        lx_console_vnc_setup(d, spec->uuid, &op->config.b_info);
     if (!enough_memory(d, &op->config, err))
         goto fail;
     if (spec->restore_path && spec->restore_path[0]) {
