@@ -12,6 +12,7 @@ struct xg_config {
     struct xg_listen https;          /* default 0.0.0.0:443 */
     struct xg_listen http;           /* plain, off unless given */
     char state_dir[512];             /* database, users, certificate, RRDs */
+    char local_sr_dir[400];          /* first start's local SR; "" = state_dir/sr */
     char driver[16];                 /* auto | sim | libxl */
     uint32_t sim_vms;
     uint32_t sim_delay_ms;           /* sim: duration of long operations */
@@ -25,6 +26,7 @@ struct xg_config {
     uint32_t session_idle_secs, max_sessions_per_user;
     uint32_t event_batch_ms;         /* delay before event.from answers (0) */
     char www_dir[512];               /* static web root at "/" ("off": none) */
+    char local_socket[108];          /* Unix socket path, "auto" or "off" */
     char product_brand[64];          /* host identity (handlers/identity.c) */
     char product_version[32];
     char build_number[64];

@@ -18,9 +18,11 @@
 #ifndef XG_DRIVER_H
 #define XG_DRIVER_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../../server/arena.h"
 #include "../../server/xg_err.h"
@@ -238,7 +240,10 @@ struct xg_driver {
     /* Block devices of a running domain. disk_add hot-plugs a disk;
      * disk_remove unplugs vdev (force: without waiting for the guest, which
      * may otherwise refuse: then DEVICE_DETACH_REJECTED); cdrom_change puts
-     * disk's medium (or none, format EMPTY) into the existing drive vdev. */
+     * disk's medium (or none, format EMPTY) into the existing drive vdev.
+     * disk_add/disk_remove may block (hotplug scripts, the guest's
+     * frontend): handlers call them from a worker WITHOUT the world lock,
+     * so they must be safe against concurrent driver calls. */
     bool (*dom_disk_add)(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                          xg_err *err);
     bool (*dom_disk_remove)(struct xg_drv *d, uint32_t domid, const char *vdev,
@@ -284,6 +289,17 @@ struct xg_driver {
 extern const struct xg_driver xg_driver_sim;     /* test hooks: sim/sim.h;
                                                     guests: sim/sim_fixture.h */
 extern const struct xg_driver xg_driver_libxl;
+
+/* HOST_NOT_ENOUGH_FREE_MEMORY [needed; available] (bytes): the one XAPI
+ * error drivers raise themselves (they build without the generated
+ * constructors; tools/check-errors.sh allows this one place). */
+static inline bool xg_drv_err_no_memory(xg_err *err, uint64_t need, uint64_t avail)
+{
+    char a[24], b[24];
+    snprintf(a, sizeof a, "%" PRIu64, need);
+    snprintf(b, sizeof b, "%" PRIu64, avail);
+    return xg_err_set(err, "HOST_NOT_ENOUGH_FREE_MEMORY", 2, a, b);
+}
 
 /* select.c: "auto" picks libxl when /proc/xen/capabilities contains
  * control_d, else sim, and logs which and why. "libxl" without Xen fails. */
