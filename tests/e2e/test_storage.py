@@ -399,7 +399,17 @@ class TransferTest(StorageBase):
         self.assertEqual(st, 200)
         st, _, back = self.gw.request("GET", self.url("/export_raw_vdi", vdi=w))
         self.assertEqual(back, body)
-        for x in (v, w):
+        # qcow2 out (one standalone image: the chain flattened) and back in
+        ws = self.s.call("VDI.snapshot", w, {})
+        st, hdrs, q = self.gw.request("GET", self.url("/export_raw_vdi", vdi=w, format="qcow2"))
+        self.assertEqual(st, 200)
+        self.assertEqual(q[:4], b"QFI\xfb")
+        z = self.vdi(size=8 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=z, format="qcow2"), body=q)
+        self.assertEqual(st, 200)
+        st, _, back = self.gw.request("GET", self.url("/export_raw_vdi", vdi=z))
+        self.assertEqual(back, body)
+        for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
     def test_errors(self):
