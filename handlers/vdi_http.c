@@ -145,35 +145,6 @@ static void fail_early(xg_http_ex *x, struct target *t, int status, const xg_err
 
 /* ---- child processes with one pipe ------------------------------------------ */
 
-/* Starts argv with its stdin (child_reads) or stdout connected to *fd. */
-static pid_t spawn_piped(const char *const *argv, bool child_reads, int *fd)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (child_reads) {
-        posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    } else {
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    }
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(child_reads ? p[0] : p[1]);
-    fcntl(child_reads ? p[1] : p[0], F_SETPIPE_SZ, 1 << 20);   /* fewer wake-ups */
-    if (rc != 0) {
-        close(child_reads ? p[1] : p[0]);
-        return -1;
-    }
-    *fd = child_reads ? p[1] : p[0];
-    return pid;
-}
-
 static bool reap(pid_t pid, bool kill_it)
 {
     int st = 0;
@@ -247,7 +218,7 @@ static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
                           "--", "-", "[", QEMU_NBD, "-f", "qcow2", "--cache=writeback",
                           t->path, "]", NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, true, &fd);
+    pid_t pid = gw_spawn_piped(argv, true, &fd);
     if (pid < 0)
         return xg_err_internal(err, "cannot start nbdcopy");
     int64_t got = 0;
@@ -265,7 +236,7 @@ static bool image_self_contained(const char *tmp, const char *fmt, xg_err *err)
 {
     const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", fmt, tmp, NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, false, &fd);
+    pid_t pid = gw_spawn_piped(argv, false, &fd);
     if (pid < 0)
         return xg_err_internal(err, "cannot start qemu-img");
     char out[16384];
@@ -395,7 +366,7 @@ static bool export_raw(xg_http_ex *x, struct target *t, const char *hdr, xg_err 
     const char *argv[] = {NBDCOPY, "--synchronous", "--", "[", QEMU_NBD, "-r", "-f",
                           t->raw_image ? "raw" : "qcow2", t->path, "]", "-", NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, false, &fd);
+    pid_t pid = gw_spawn_piped(argv, false, &fd);
     if (pid < 0) {
         xg_err_internal(err, "cannot start nbdcopy");
         xg_http_respond(x, 500, NULL, 0, hdr);
