@@ -137,10 +137,7 @@ static bool enough_memory(struct xg_drv *d, libxl_domain_config *c, xg_err *err)
         return lx_err(err, rc, "free memory", INVALID_DOMID);
     if (need_kb <= free_kb)
         return true;
-    char a[32], b[32];
-    snprintf(a, sizeof a, "%" PRIu64, need_kb * 1024);
-    snprintf(b, sizeof b, "%" PRIu64, free_kb * 1024);
-    return xg_err_set(err, "HOST_NOT_ENOUGH_FREE_MEMORY", 2, a, b);
+    return xg_drv_err_no_memory(err, need_kb * 1024, free_kb * 1024);
 }
 
 bool lx_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
