@@ -12,6 +12,7 @@
 #include "driver/sim/sim_fixture.h"
 #include "gw.h"
 #include "identity.h"
+#include "plugins.h"
 #include "gw_util.h"
 #include "metrics/metrics.h"
 #include "objects.h"
@@ -103,6 +104,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
     if (!gw_drv)
         return false;
     gw_identity_configure(cfg->product_brand, cfg->product_version, cfg->build_number);
+    gw_plugins_configure(cfg->plugin_dir, cfg->plugin_timeout_s);
     struct xg_drv_config dc = {
         .state_dir = state_dir, .sim_vms = cfg->sim_vms,
         .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,

@@ -22,6 +22,10 @@ static void set_limits(void)
     /* body cap is ours (300 KiB) and checked before; keep xmlrpc-c's a bit
      * above so that its own check never disagrees with ours */
     xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, XG_MAX_BODY_BYTES + 1024);
+    /* host plugins answer in XML-RPC too (handlers/plugins.c): their
+     * output, bounded before parsing, may be larger than a request */
+    if (XG_PLUGIN_OUTPUT_BYTES > XG_MAX_BODY_BYTES)
+        xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, XG_PLUGIN_OUTPUT_BYTES + 1024);
     xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, XG_MAX_NESTING);
 }
 
