@@ -9,6 +9,12 @@ import path from 'node:path'
 
 export const REMOTE = Boolean(process.env.XG_E2E_URL)
 
+// Time bounds in tests are hang guards, never latency assertions (issue 22): every one goes
+// through scaled() so that $XG_TIME_SCALE (default 1; the sanitizer stage and CI raise it)
+// stretches them all. Same rule as tests/e2e/gateway.py.
+export const TIME_SCALE = Math.max(1, Number(process.env.XG_TIME_SCALE) || 1)
+export const scaled = ms => ms * TIME_SCALE
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
@@ -63,8 +69,8 @@ export async function startGateway({ simVms = 3, simDelayMs = 200, extraArgs = [
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`gateway did not log "${want}" within 20 s\n${log}`))
-    }, 20e3)
+      reject(new Error(`gateway did not log "${want}" within ${scaled(30)} s\n${log}`))
+    }, scaled(30e3))
     const onData = d => {
       log += d
       if (log.includes(want)) {
@@ -89,7 +95,7 @@ export async function startGateway({ simVms = 3, simDelayMs = 200, extraArgs = [
     async stop() {
       if (exited === null) {
         child.kill('SIGTERM')
-        const t = setTimeout(() => child.kill('SIGKILL'), 15e3)
+        const t = setTimeout(() => child.kill('SIGKILL'), scaled(20e3))
         await exitP
         clearTimeout(t)
       }
