@@ -5,7 +5,8 @@
 set -euo pipefail
 
 PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
-      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl)
+      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl
+      chromium)   # tests/browser: XO Lite in headless Chromium
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi
