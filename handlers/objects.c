@@ -13,6 +13,7 @@
 #include "gw.h"
 #include "gw_util.h"
 #include "identity.h"
+#include "net.h"
 #include "objects.h"
 #include "vm_internal.h"
 
@@ -344,8 +345,12 @@ static void reconcile_info(const struct xg_dom_info *di)
         break;
     case XG_DOM_RUNNING:
     case XG_DOM_PAUSED:
-        if (vm->power_state != power_of(di)) {
-            gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
+        /* a power state loaded from the database may already match while
+         * the runtime fields (resident_on, consoles) are not set yet: the
+         * first sight of a domain after a restart sets them too */
+        if (vm->power_state != power_of(di) || !gw_ref_is_set(vm->resident_on.s)) {
+            if (vm->power_state != power_of(di))
+                gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
             if (!gw_ref_is_set(vm->resident_on.s))
                 gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), the_host->obj.ref.s);
             xg_err err = XG_ERR_INIT;
@@ -426,6 +431,7 @@ static void resync_tick(void *arg)
     xg_timer_cancel(resync_timer);      /* our own, fired handle */
     xg_world_lock();
     gw_reconcile_all();
+    gw_net_sync();
     /* Guest agents write when they like: refresh what they report, a
      * bounded slice per tick (round robin over domids), because guest data
      * reads are xenstore round trips made under the world lock. */

@@ -9,6 +9,8 @@
 
 #include "../server/log.h"
 #include "gw_util.h"
+#include "net.h"
+#include "storage.h"
 #include "vm_internal.h"
 
 static int domain_type_of(enum xg_dom_type t)
@@ -128,8 +130,11 @@ bool gw_vm_attach_runtime_objects(xapi_vm *vm, xg_err *err)
 
 void gw_vm_runtime_stopped(xapi_vm *vm)
 {
+    gw_vm_vbds_stopped(vm);
     remove_consoles(vm);
     remove_guest_metrics(vm);
+    /* a suspended VM keeps its VIFs reserved for the resume */
+    gw_vif_set_attached_all(vm, vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED);
     xapi_vm_metrics *m = xg_store_get(&xapi_class_vm_metrics, vm->metrics.s);
     if (m) {
         gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), 0);
@@ -166,4 +171,5 @@ void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type)
     gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), vm->memory_dynamic_max);
     gw_set_bool(m, GW_VMMF(HVM), type == XG_DOM_HVM);
     gw_set_enum(m, GW_VMMF(CURRENT_DOMAIN_TYPE), domain_type_of(type));
+    gw_vm_vbds_booted(vm);
 }

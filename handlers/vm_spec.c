@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage.h"
 #include "vm_internal.h"
+#include "net.h"
 #include "vm_spec.h"
 
 enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm)
@@ -156,7 +158,10 @@ bool gw_vm_build_spec(const xapi_vm *vm, xg_arena *a, bool start_paused,
             return xg_err_internal(err, "out of job memory");
     }
 #undef DUP
-    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err))
+    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err) ||
+        !gw_vm_disks(vm, a, &s->disks, &s->ndisks, err))
+        return false;
+    if (!gw_vif_build_nics(vm, a, (struct xg_nic_spec **)&s->nics, &s->nnics, err))
         return false;
     return kv_of_map(a, &vm->xenstore_data, &s->xenstore, &s->nxenstore, err);
 }
