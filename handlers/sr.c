@@ -490,6 +490,7 @@ static void replug_all(void)
 
 bool gw_storage_init(xg_err *err)
 {
+    gw_vdi_http_register();
     if (!gw_sm_ensure(err))
         return false;
     if (xg_store_count(&xapi_class_sr) > 0) {

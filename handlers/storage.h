@@ -48,8 +48,11 @@ void gw_sr_refresh_sizes(xapi_sr *sr);
 void gw_sr_update_allowed_operations(xapi_sr *sr);
 /* Reconciles the VDIs of an ISO SR with its directory. */
 bool gw_sr_scan_iso(xapi_sr *sr, xg_err *err);
-/* First start: the local disk SR and ISO library, pool defaults. */
+/* First start: the local disk SR and ISO library, pool defaults; every
+ * start: SM records, re-plug, the HTTP transfer routes. */
 bool gw_storage_init(xg_err *err);
+/* /import_raw_vdi and /export_raw_vdi (vdi_http.c). */
+void gw_vdi_http_register(void);
 
 /* Image files (image.c); paths are built from uuids only ------------------ */
 /* <dir>/<location>.qcow2 for disk SRs, <dir>/<location> for ISO SRs. */

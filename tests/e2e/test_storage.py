@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import unittest
 
-from gateway import Gateway, GatewayTestCase, XapiSession, sim_only
+from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only
 from test_records import vm_create_record
 
 NULL = "OpaqueRef:NULL"
@@ -363,6 +363,103 @@ class SrLifecycleTest(StorageBase):
     def _destroy_unplugged(self, sr, pbd):
         self.s.call("PBD.unplug", pbd)
         self.s.call("SR.destroy", sr)
+
+
+@sim_only
+class TransferTest(StorageBase):
+    def url(self, path, **q):
+        import urllib.parse
+        q.setdefault("session_id", self.s.ref)
+        return "%s?%s" % (path, urllib.parse.urlencode(q))
+
+    def test_raw_round_trip_with_task(self):
+        v = self.vdi(size=8 * MiB)
+        data = os.urandom(3 * MiB) + b"\0" * MiB + os.urandom(MiB)
+        task = self.s.call("task.create", "import", "")
+        st, hdrs, _ = self.gw.request("PUT", self.url("/import_raw_vdi/", vdi=v, format="raw",
+                                                      task_id=task), body=data)
+        self.assertEqual(st, 200)
+        self.assertEqual(dict((k.lower(), x) for k, x in hdrs)["task-id"], task)
+        rec = self.s.call("task.get_record", task)
+        self.assertEqual(rec["status"], "success", rec)
+        self.assertEqual(rec["result"], "<value>%s</value>" % v)
+        self.assertGreater(int(self.s.call("VDI.get_physical_utilisation", v)), 4 * MiB)
+        st, hdrs, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(st, 200)
+        self.assertEqual(len(body), 8 * MiB)
+        self.assertEqual(body[:len(data)], data)
+        self.assertEqual(body[len(data):], b"\0" * (8 * MiB - len(data)))
+        # by uuid, as vhd, and back into another disk
+        uuid = self.s.call("VDI.get_uuid", v)
+        st, hdrs, vhd = self.gw.request("GET", self.url("/export_raw_vdi/", vdi=uuid, format="vhd"))
+        self.assertEqual(st, 200)
+        self.assertEqual(vhd[-512:][:8], b"conectix")
+        w = self.vdi(size=8 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=w, format="vhd"), body=vhd)
+        self.assertEqual(st, 200)
+        st, _, back = self.gw.request("GET", self.url("/export_raw_vdi", vdi=w))
+        self.assertEqual(back, body)
+        for x in (v, w):
+            self.s.call("VDI.destroy", x)
+
+    def test_errors(self):
+        v = self.vdi(size=MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="tar"), body=b"x")
+        self.assertEqual(st, 404)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi="OpaqueRef:nope"), body=b"x")
+        self.assertEqual(st, 400)
+        st, _, _ = self.gw.request("PUT", "/import_raw_vdi?vdi=%s" % v, body=b"x")
+        self.assertEqual(st, 401)
+        # more than the disk holds: the task fails, the disk keeps its size
+        task = self.s.call("task.create", "too big", "")
+        self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, task_id=task), body=b"y" * (2 * MiB))
+        rec = self.s.call("task.get_record", task)
+        self.assertEqual(rec["status"], "failure")
+        self.assertEqual(rec["error_info"][0], "VDI_TOO_SMALL")
+        # a qcow2 that points at a host file is refused
+        tmp = os.path.join(self.gw.state_dir, "evil.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname",
+                        tmp, "1M"], check=True)
+        task = self.s.call("task.create", "evil", "")
+        with open(tmp, "rb") as f:
+            self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="qcow2", task_id=task),
+                            body=f.read())
+        rec = self.s.call("task.get_record", task)
+        self.assertEqual(rec["status"], "failure")
+        self.s.call("VDI.destroy", v)
+
+
+HTTP_PORT = free_port()
+
+
+@sim_only
+class XoUploadTest(StorageBase):
+    """XO's putResource: Content-Length 1 PiB when the size is unknown, then it closes its
+    sending side after the last byte; that end is the end of the data, not a truncation."""
+    extra_args = ["--http", "127.0.0.1:%d" % HTTP_PORT]
+
+    def test_pib_length_and_close(self):
+        import socket
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        data = os.urandom(2 * MiB)
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "vdi": v, "format": "raw"})
+        c.sendall(("PUT /import_raw_vdi/?%s HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Length: 1125899906842624\r\n\r\n" % q).encode() + data)
+        c.shutdown(socket.SHUT_WR)
+        resp = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            resp += b
+        c.close()
+        self.assertTrue(resp.startswith(b"HTTP/1.1 200"), resp[:200])
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
+            {"session_id": self.s.ref, "vdi": v}))
+        self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
 
 
 @sim_only

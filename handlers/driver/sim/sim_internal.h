@@ -15,7 +15,7 @@
 #define SIM_DOMID_LIMIT 0x7FF0u     /* DOMID_FIRST_RESERVED: domids are < this */
 #define SIM_MAX_PAUSE 254u          /* Xen refuses a 255th toolstack pause (EUSERS) */
 #define SIM_NVBDS 2u
-#define SIM_NPIFS 2u
+#define SIM_NPIFS 1u                 /* eth0: the sim host's one NIC (hostnet_sim.c) */
 
 #define SIM_MAX_DISKS 64
 
