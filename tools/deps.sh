@@ -8,6 +8,8 @@ PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-pars
       libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
       libnl-route-3-dev qemu-utils libnbd-bin
       chromium)   # tests/browser: XO Lite in headless Chromium
+# consoles: libvterm (the terminal emulator) and a PSF console font
+PKGS+=(libvterm-dev psf-unifont)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi
