@@ -231,6 +231,61 @@ async function login(page, gw) {
   await page.waitForURL(/#\/(pool|host)\//, { timeout: 30e3 })
 }
 
+// The new-VM form end to end: a template, PXE install, a disk on the default SR and the default
+// network, booted after creation; then the VM must exist, be a VM (not a template), have its disk
+// and interface, and run.
+async function newVm(page, gw, session) {
+  const log = page.__log
+  const before = { console: log.console.length, http: log.http.length, rpc: log.rpc.length }
+  const name = 'browser-made-vm'
+  await page.goto(`${gw.url}/#/vm/new`)
+  await page.locator('.vts-select .ui-input').first().click({ timeout: 20e3 * SCALE })
+  await page.locator('.ui-dropdown', { hasText: 'Generic Linux HVM' }).first().click()
+  await page.locator('label.ui-radio-button', { hasText: 'PXE' }).click()
+  await page.locator('.vts-input-wrapper', { hasText: 'VM name' }).locator('input').fill(name)
+  // the form's two "New" buttons: network interfaces, then storage
+  await page.locator('button', { hasText: 'New' }).nth(1).click()
+  await page.screenshot({ path: path.join(ARTIFACTS, 'vm_new_form.png') })
+  await page.locator('button[type=submit]', { hasText: 'Create' }).click()
+  await page.waitForURL(/#\/vm\/[0-9a-f-]{36}\//, { timeout: 60e3 * SCALE })
+  const deadline = Date.now() + 60e3 * SCALE
+  let vm
+  while (Date.now() < deadline) {
+    const recs = await rpc(gw.url, 'VM.get_all_records', [session])
+    vm = Object.values(recs).find(v => v.name_label === name)
+    if (vm?.power_state === 'Running') break
+    await page.waitForTimeout(500)
+  }
+  await page.waitForTimeout(2000)
+  await page.screenshot({ path: path.join(ARTIFACTS, 'vm_new_created.png') })
+  const startErr = log.rpc.slice(before.rpc).find(m => /^VM\.start -> VM_IS_TEMPLATE/.test(m))
+  const provisionPending = Boolean(vm && vm.is_a_template && startErr)
+  if (provisionPending) {
+    // XAPI's VM.provision clears is_a_template; the hardening issue (11) brings that
+    log.rpc.splice(before.rpc)
+    pending.add('VM.provision clearing is_a_template (issue 11): the new VM could not start')
+  } else if (!vm) {
+    fail(`new VM: no VM named ${name} after Create`)
+  } else {
+    if (vm.is_a_template) fail('new VM: still a template')
+    if (vm.power_state !== 'Running') fail(`new VM: ${vm.power_state}, not Running`)
+    const vbds = await Promise.all(vm.VBDs.map(r => rpc(gw.url, 'VBD.get_record', [session, r])))
+    if (!vbds.some(b => b.type === 'Disk')) fail('new VM: no disk')
+    if (vm.VIFs.length !== 1) fail(`new VM: ${vm.VIFs.length} VIFs`)
+  }
+  const problems = [
+    ...log.rpc.slice(before.rpc).map(m => `JSON-RPC error ${m}`),
+    ...log.http.slice(before.http).map(m => `HTTP ${m}`),
+    ...log.console.slice(before.console).filter(m => !XO_LITE_OWN.some(re => re.test(m)) &&
+      !/Failed to load resource/.test(m) &&
+      // XO Lite's own report of that failed start
+      !(provisionPending && /is halted or host could not be found/.test(m)))
+      .map(m => `console: ${m.split('\n')[0].slice(0, 300)}`),
+  ]
+  for (const p of problems) fail(`new VM: ${p}`)
+  if (!problems.length && vm && !vm.is_a_template) console.log(`ok   new VM form: ${name} created with a disk and a VIF, Running`)
+}
+
 // ---- phase 1: every view -------------------------------------------------------------------
 const gw = await startGateway({ simVms: 3, extraArgs: ['--www', www, '--plugin-dir', PLUGINS] })
 let browser
@@ -269,6 +324,7 @@ try {
   await visit(page, gw, `/pool/${pool.uuid}/dashboard`, servedClasses, async p => {
     await p.getByRole('button', { name: 'Load now' }).click({ timeout: 10e3 * SCALE })
   })
+  await newVm(page, gw, session)
   // consoles last: noVNC's teardown logs into whatever view comes next. The console transport
   // (/console over WebSocket) is another issue's: until the gateway serves it, not judged.
   const consoleServed = (await fetch(`${gw.url}/console`)).status !== 404
