@@ -77,6 +77,8 @@ static const struct xg_setting settings[] = {
     STR("build-number", build_number, NULL, "TEXT", "host software_version.build_number"),
     STR("plugin-dir", plugin_dir, NULL, "DIR", "host.call_plugin: where plugins are installed"),
     U32("plugin-timeout-s", plugin_timeout_s, "S", "host.call_plugin: a plugin running longer is killed"),
+    STR("varstore-dir", varstore_dir, NULL, "DIR",
+        "guest Secure Boot certificates (PK/KEK/db/dbx.auth), as varstored keeps them"),
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -112,6 +114,7 @@ void xg_config_defaults_in(struct xg_config *c)
     snprintf(c->build_number, sizeof(c->build_number), "8.3.0");
     snprintf(c->plugin_dir, sizeof(c->plugin_dir), "/etc/xapi.d/plugins");
     c->plugin_timeout_s = XG_PLUGIN_TIMEOUT_S;
+    snprintf(c->varstore_dir, sizeof(c->varstore_dir), "/var/lib/varstored");
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */

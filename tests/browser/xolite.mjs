@@ -13,6 +13,7 @@
 // MESSAGE_METHOD_UNKNOWN and the cards about them; once the class is served they are checked
 // like the rest.
 import fs from 'node:fs'
+import https from 'node:https'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -60,6 +61,21 @@ const pending = new Set()
 const fail = msg => {
   failures.push(msg)
   console.log(`FAIL ${msg}`)
+}
+
+// Status of a WebSocket upgrade request (fetch cannot send one): 404 = no such endpoint.
+function upgradeStatus(url) {
+  return new Promise(resolve => {
+    const rq = https.request(url, {
+      rejectUnauthorized: false,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    })
+    rq.on('upgrade', (res, socket) => { socket.destroy(); resolve(101) })
+    rq.on('response', res => { res.resume(); resolve(res.statusCode) })
+    rq.on('error', () => resolve(0))
+    rq.end()
+  })
 }
 
 async function rpc(url, method, params) {
@@ -278,8 +294,8 @@ async function newVm(page, gw, session) {
     ...log.http.slice(before.http).map(m => `HTTP ${m}`),
     ...log.console.slice(before.console).filter(m => !XO_LITE_OWN.some(re => re.test(m)) &&
       !/Failed to load resource/.test(m) &&
-      // XO Lite's own report of that failed start
-      !(provisionPending && /is halted or host could not be found/.test(m)))
+      // XO Lite's own reports of that failed start
+      !(provisionPending && /is halted or host could not be found|VM_IS_TEMPLATE/.test(m)))
       .map(m => `console: ${m.split('\n')[0].slice(0, 300)}`),
   ]
   for (const p of problems) fail(`new VM: ${p}`)
@@ -327,7 +343,7 @@ try {
   await newVm(page, gw, session)
   // consoles last: noVNC's teardown logs into whatever view comes next. The console transport
   // (/console over WebSocket) is another issue's: until the gateway serves it, not judged.
-  const consoleServed = (await fetch(`${gw.url}/console`)).status !== 404
+  const consoleServed = (await upgradeStatus(`${gw.url}/console`)) !== 404
   if (consoleServed) {
     await visit(page, gw, `/host/${host.uuid}/console`, servedClasses)
     await visit(page, gw, `/vm/${vm.uuid}/console`, servedClasses)
