@@ -5,7 +5,8 @@
  *     XENAPI_MISSING_PLUGIN [name];
  *   - run with one argument, the XML-RPC methodCall of fn with params
  *     [session ref, struct of string args];
- *   - stdout is an XML-RPC methodResponse holding one string; a fault gives
+ *   - stdout is an XML-RPC methodResponse holding one string (read by
+ *     plugin_response.c); a fault gives
  *     XENAPI_PLUGIN_FAILURE [fault, code, reason], a non-zero exit
  *     [non-zero exit, stdout, stderr], a signal [signal: SIGxxx, stdout,
  *     stderr], unreadable output [failed to parse plugin output, stdout, why].
@@ -29,13 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <xmlrpc-c/base.h>
-
 #include "../server/limits.h"
 #include "../server/log.h"
-#include "../server/rpc_in.h"
 #include "../server/world.h"
 #include "gw.h"
+#include "plugin_response.h"
 
 struct job {
     struct job *next;
@@ -275,49 +274,21 @@ static bool answer(const struct run *r, xg_arena *a, char **result, xg_err *err)
     }
     if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
         return failure(err, a, "non-zero exit", r, r->log);
-    if (xg_xml_has_declaration(r->out, r->out_len))
-        return failure(err, a, "failed to parse plugin output", r, "markup declarations refused");
-    xmlrpc_env env;
-    xmlrpc_env_init(&env);
-    xmlrpc_value *v = NULL;
-    int fault_code = 0;
-    const char *fault_string = NULL;
-    xmlrpc_parse_response2(&env, r->out, r->out_len, &v, &fault_code, &fault_string);
-    bool ok = false;
-    if (env.fault_occurred) {
-        failure(err, a, "failed to parse plugin output", r, env.fault_string);
-    } else if (fault_string) {
+    struct gw_plugin_reply rep;
+    switch (gw_plugin_read_reply(a, r->out, r->out_len, &rep)) {
+    case GW_PLUGIN_OK:
+        *result = (char *)rep.text;
+        return true;
+    case GW_PLUGIN_FAULT: {
         char code[24];
-        snprintf(code, sizeof(code), "%d", fault_code);
-        xapi_err_xenapi_plugin_failure(err, "fault", code,
-                                       quoted(a, fault_string, strlen(fault_string)));
-        free((void *)fault_string);   /* xmlrpc-c allocates it with malloc */
-    } else if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRING) {
-        failure(err, a, "unexpected XMLRPC result", r, "");
-    } else {
-        const char *s = NULL;
-        size_t n = 0;
-        xmlrpc_read_string_lp(&env, v, &n, &s);
-        if (env.fault_occurred || !s) {
-            failure(err, a, "failed to parse plugin output", r,
-                    env.fault_occurred ? env.fault_string : "");
-        } else {
-            char *copy = xg_arena_alloc(a, n + 1);
-            if (copy) {
-                memcpy(copy, s, n);
-                copy[n] = '\0';
-                *result = copy;
-                ok = true;
-            } else {
-                xg_err_internal(err, "out of call memory");
-            }
-        }
-        free((void *)s);
+        snprintf(code, sizeof(code), "%d", (int)rep.fault_code);
+        return xapi_err_xenapi_plugin_failure(err, "fault", code, quoted(a, rep.text, rep.len));
     }
-    if (v)
-        xmlrpc_DECREF(v);
-    xmlrpc_env_clean(&env);
-    return ok;
+    case GW_PLUGIN_UNEXPECTED:
+        return failure(err, a, "unexpected XMLRPC result", r, "");
+    default:
+        return failure(err, a, "failed to parse plugin output", r, rep.why);
+    }
 }
 
 /* ===== workers ======================================================== */

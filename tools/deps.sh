@@ -4,7 +4,7 @@
 # (a nodesource nodejs conflicts with Debian's npm package).
 set -euo pipefail
 
-PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
+PKGS=(cmake gcc clang make pkg-config python3 libhttp-parser-dev libyajl-dev
       libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
       libnl-route-3-dev qemu-utils libnbd-bin
       chromium)   # tests/browser: XO Lite in headless Chromium
