@@ -63,6 +63,12 @@ const fail = msg => {
   console.log(`FAIL ${msg}`)
 }
 
+// Screenshots are artifacts: one that times out on a loaded machine is noted, not a failure.
+async function shot(page, file) {
+  await page.screenshot({ path: file, timeout: 60e3 * SCALE })
+    .catch(e => console.log(`note: no screenshot ${path.basename(file)}: ${e.message.split('\n')[0]}`))
+}
+
 // Status of a WebSocket upgrade request (fetch cannot send one): 404 = no such endpoint.
 function upgradeStatus(url) {
   return new Promise(resolve => {
@@ -219,7 +225,7 @@ async function visit(page, gw, view, servedClasses, action) {
   }
   // pool_dashboard.png, vm_console.png…: one file per view, whatever the uuids
   const file = path.join(ARTIFACTS, view.replace(/^\/([a-z]+)\/[0-9a-f-]{36}\//, '$1_').replace(/[^a-z0-9_]+/gi, '_') + '.png')
-  await page.screenshot({ path: file })
+  await shot(page, file)
   const problems = []
   for (const s of st) problems.push(`${s.kind} state${s.title ? ` in card "${s.title}"` : ''} after ${VIEW_BOUND_MS / 1000} s`)
   for (const m of log.rpc.slice(before.rpc)) problems.push(`JSON-RPC error ${m}`)
@@ -261,7 +267,7 @@ async function newVm(page, gw, session) {
   await page.locator('.vts-input-wrapper', { hasText: 'VM name' }).locator('input').fill(name)
   // the form's two "New" buttons: network interfaces, then storage
   await page.locator('button', { hasText: 'New' }).nth(1).click()
-  await page.screenshot({ path: path.join(ARTIFACTS, 'vm_new_form.png') })
+  await shot(page, path.join(ARTIFACTS, 'vm_new_form.png'))
   await page.locator('button[type=submit]', { hasText: 'Create' }).click()
   await page.waitForURL(/#\/vm\/[0-9a-f-]{36}\//, { timeout: 60e3 * SCALE })
   const deadline = Date.now() + 60e3 * SCALE
@@ -273,7 +279,7 @@ async function newVm(page, gw, session) {
     await page.waitForTimeout(500)
   }
   await page.waitForTimeout(2000)
-  await page.screenshot({ path: path.join(ARTIFACTS, 'vm_new_created.png') })
+  await shot(page, path.join(ARTIFACTS, 'vm_new_created.png'))
   const startErr = log.rpc.slice(before.rpc).find(m => /^VM\.start -> VM_IS_TEMPLATE/.test(m))
   const provisionPending = Boolean(vm && vm.is_a_template && startErr)
   if (provisionPending) {
@@ -289,13 +295,20 @@ async function newVm(page, gw, session) {
     if (!vbds.some(b => b.type === 'Disk')) fail('new VM: no disk')
     if (vm.VIFs.length !== 1) fail(`new VM: ${vm.VIFs.length} VIFs`)
   }
+  const consoleNow = log.console.slice(before.console)
+  // XO Lite opens the new VM's dashboard before it calls VM.start (new-vm page: create, route,
+  // then start), so its stats fetch meets a Halted VM and throws; the failed fetch's result is
+  // then mapped as undefined. A real XCP-ng host sees the same. Excused only here, and only
+  // when the VM did come up.
+  const openedHalted = consoleNow.some(m => /is halted or host could not be found/.test(m))
   const problems = [
     ...log.rpc.slice(before.rpc).map(m => `JSON-RPC error ${m}`),
     ...log.http.slice(before.http).map(m => `HTTP ${m}`),
-    ...log.console.slice(before.console).filter(m => !XO_LITE_OWN.some(re => re.test(m)) &&
+    ...consoleNow.filter(m => !XO_LITE_OWN.some(re => re.test(m)) &&
       !/Failed to load resource/.test(m) &&
-      // XO Lite's own reports of that failed start
-      !(provisionPending && /is halted or host could not be found|VM_IS_TEMPLATE/.test(m)))
+      !(provisionPending && /is halted or host could not be found|VM_IS_TEMPLATE/.test(m)) &&
+      !(vm?.power_state === 'Running' && openedHalted &&
+        /is halted or host could not be found|reading 'map'/.test(m)))
       .map(m => `console: ${m.split('\n')[0].slice(0, 300)}`),
   ]
   for (const p of problems) fail(`new VM: ${p}`)
@@ -373,7 +386,9 @@ if (TTI_VMS > 0) {
       [...document.querySelectorAll('.ui-card')].some(c => c.innerText.includes(String(n))),
     TTI_VMS, { timeout: 120e3 * SCALE, polling: 100 })
     const tti = Date.now() - t0
-    await page.screenshot({ path: path.join(ARTIFACTS, `pool-dashboard-${TTI_VMS}-vms.png`) })
+    // an artifact only: a screenshot of 1,000 rows may be slow on a loaded machine
+    await page.screenshot({ path: path.join(ARTIFACTS, `pool-dashboard-${TTI_VMS}-vms.png`),
+      timeout: 120e3 * SCALE }).catch(e => console.log(`note: no TTI screenshot: ${e.message.split('\n')[0]}`))
     console.log(`TTI pool dashboard with ${TTI_VMS} sim VMs: ${(tti / 1000).toFixed(2)} s (login submitted -> status card counts every VM)`)
   } catch (e) {
     fail(`phase 2: ${e.stack ?? e}`)
