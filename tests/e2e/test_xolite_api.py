@@ -4,10 +4,9 @@ lifecycle messages, and the PCI/PGPU/VTPM classes (served, empty)."""
 import os
 import shutil
 import tempfile
-import time
 import unittest
 
-from gateway import Failure, Gateway, GatewayTestCase, sim_only
+from gateway import Failure, Gateway, GatewayTestCase, sim_only, wait_until
 
 
 class IdentityTest(GatewayTestCase):
@@ -118,8 +117,11 @@ class PoolCertificatesTest(unittest.TestCase):
 class MessageTest(GatewayTestCase):
     def test_lifecycle_messages(self):
         ref, vm = self.guests("Halted")[0]
-        before = self.s.call("host.get_servertime", self.s.call("host.get_all")[0])
-        time.sleep(1.1)                 # messages are stamped to the second
+        host = self.s.call("host.get_all")[0]
+        before = self.s.call("host.get_servertime", host)
+        # messages are stamped to the second: wait for the server's clock to pass `before`
+        wait_until(lambda: self.s.call("host.get_servertime", host).value > before.value, 10, 0.05,
+                   "the server clock to pass %s" % before.value)
         self.s.call("VM.start", ref, False, False)
         self.s.call("VM.hard_shutdown", ref)
         msgs = self.s.call("message.get_since", before)
