@@ -213,58 +213,11 @@ void gw_sessions_start(void)
 
 /* ---- HTTP endpoints ---------------------------------------------------- */
 
-static int b64val(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
-
-/* Decodes at most len-1 bytes; false on malformed input. */
-static bool b64decode(const char *in, char *out, size_t len)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (; *in && *in != '='; in++) {
-        int v = b64val((unsigned char)*in);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= len)
-                return false;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return memchr(out, '\0', o) == NULL;
-}
-
-static bool cookie_session(const char *cookie, char *buf, size_t len)
-{
-    const char *p = cookie ? strstr(cookie, "session_id=") : NULL;
-    if (!p)
-        return false;
-    p += strlen("session_id=");
-    size_t n = strcspn(p, "; ");
-    if (n == 0 || n >= len)
-        return false;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return true;
-}
-
 bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err)
 {
     char ref[XG_REF_LEN + 16];
     if (xg_query_get(rq->query, "session_id", ref, sizeof(ref)) ||
-        cookie_session(rq->cookie, ref, sizeof(ref))) {
+        xg_http_cookie_session(rq->cookie, ref, sizeof(ref))) {
         xg_world_lock();
         bool ok = xg_store_get(&xapi_class_session, ref) != NULL;
         xg_world_unlock();
@@ -272,7 +225,7 @@ bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err)
     }
     if (rq->authorization && strncasecmp(rq->authorization, "Basic ", 6) == 0) {
         char cred[512];
-        if (!b64decode(rq->authorization + 6, cred, sizeof(cred)))
+        if (!xg_http_basic_decode(rq->authorization + 6, cred, sizeof(cred)))
             return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, "",
                               "Malformed authorization");
         char *colon = strchr(cred, ':');

@@ -39,5 +39,11 @@ xg_http_get_fn xg_http_find_get(const char *path);
 bool xg_query_next(const char *query, const char *name, size_t *pos,
                    char *buf, size_t len);
 bool xg_query_get(const char *query, const char *name, char *buf, size_t len);
+/* Credentials: the base64 text after "Basic " decoded into out as
+ * "user:password" (false when malformed, too long for len or holding a NUL
+ * byte); the session_id=… of a Cookie header (false when absent or longer
+ * than len-1). */
+bool xg_http_basic_decode(const char *b64, char *out, size_t len);
+bool xg_http_cookie_session(const char *cookie, char *buf, size_t len);
 
 #endif

@@ -165,6 +165,50 @@ struct xr {
     bool pending_end;                /* after <x/> */
 };
 
+/* At '&' of t[0..n): appends the character an entity stands for (the five
+ * XML ones, which ms_xml_text writes, and numeric references as UTF-8) to
+ * out[*k], returning the bytes consumed; anything else is a literal '&'. */
+static size_t xr_entity(const char *t, size_t n, char *out, size_t *k, size_t cap)
+{
+    static const struct { const char *name; char ch; } named[] = {
+        {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''},
+    };
+    for (size_t e = 0; e < sizeof(named) / sizeof(named[0]); e++) {
+        size_t len = strlen(named[e].name);
+        if (n >= len && memcmp(t, named[e].name, len) == 0) {
+            out[(*k)++] = named[e].ch;
+            return len;
+        }
+    }
+    const char *semi = n > 3 && t[1] == '#' ? memchr(t, ';', n < 12 ? n : 12) : NULL;
+    if (semi) {
+        bool hex = t[2] == 'x' || t[2] == 'X';
+        char *end;
+        unsigned long c = strtoul(t + (hex ? 3 : 2), &end, hex ? 16 : 10);
+        if (end == semi && end > t + (hex ? 3 : 2) && c >= 0x20 && c <= 0x10FFFF &&
+            !(c >= 0xD800 && c <= 0xDFFF) && *k + 5 < cap) {
+            if (c < 0x80) {
+                out[(*k)++] = (char)c;
+            } else if (c < 0x800) {
+                out[(*k)++] = (char)(0xC0 | (c >> 6));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                out[(*k)++] = (char)(0xE0 | (c >> 12));
+                out[(*k)++] = (char)(0x80 | ((c >> 6) & 0x3F));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            } else {
+                out[(*k)++] = (char)(0xF0 | (c >> 18));
+                out[(*k)++] = (char)(0x80 | ((c >> 12) & 0x3F));
+                out[(*k)++] = (char)(0x80 | ((c >> 6) & 0x3F));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            }
+            return (size_t)(semi - t) + 1;
+        }
+    }
+    out[(*k)++] = '&';
+    return 1;
+}
+
 static enum tok xr_next(struct xr *x)
 {
     if (x->pending_end) {
@@ -184,7 +228,10 @@ static enum tok xr_next(struct xr *x)
             for (size_t i = 0; i < n && k + 1 < sizeof(x->text); i++) {
                 if (t[i] != ' ' && t[i] != '\n' && t[i] != '\r' && t[i] != '\t')
                     blank = false;
-                x->text[k++] = t[i];
+                if (t[i] == '&')
+                    i += xr_entity(t + i, n - i, x->text, &k, sizeof(x->text)) - 1;
+                else
+                    x->text[k++] = t[i];
             }
             x->text[k] = '\0';
             if (!blank)
@@ -310,6 +357,10 @@ static bool parse_ds(struct xr *x, struct load *L, xg_err *err)
             size_t n = strlen(v);
             if (n >= sizeof(d->name))
                 return xg_err_internal(err, "rrd: DS name too long");
+            /* our dumps drop control bytes: such a name could not reload */
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                    return xg_err_internal(err, "rrd: control byte in a DS name");
             memcpy(d->name, v, n + 1);
         }
         else if (!strcmp(el, "type")) {

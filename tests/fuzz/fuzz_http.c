@@ -1,10 +1,40 @@
-/* fuzz_http.c: libFuzzer target for http_in.c framing: the input is split
- * into reads at bytes chosen by its first byte, then every request is
- * taken in order, as conn.c does. */
+/* fuzz_http.c: libFuzzer target for the HTTP request side: http_in.c
+ * framing (the input is split into reads at a step chosen by its first
+ * byte, then every request is taken in order, as conn.c does), and for each
+ * complete request what the GET handlers read from it (http_routes.c): the
+ * query string, Basic credentials and the session cookie. */
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_in.h"
+#include "http_routes.h"
+
+static void read_request(struct xg_http_in *h)
+{
+    (void)xg_http_in_path(h);
+    const char *q = xg_http_in_query(h);
+    for (int i = 0; i < XG_H_COUNT; i++)
+        (void)xg_http_in_header(h, (enum xg_hdr)i);
+    /* the names the handlers ask for; small buffers reach the truncation */
+    static const char *const names[] = {"session_id", "start", "cf", "vm_uuid", "json", ""};
+    char val[40];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t pos = 0;
+        for (int k = 0; k < 8 && xg_query_next(q, names[i], &pos, val, sizeof val); k++)
+            ;
+    }
+    (void)xg_query_get(q, "uuid", val, 1);
+    const char *auth = xg_http_in_header(h, XG_H_AUTHORIZATION);
+    char cred[512];
+    if (auth && strncasecmp(auth, "Basic ", 6) == 0 &&
+        xg_http_basic_decode(auth + 6, cred, sizeof cred) && strlen(cred) >= sizeof cred)
+        __builtin_trap();
+    char ref[80];
+    if (xg_http_cookie_session(xg_http_in_header(h, XG_H_COOKIE), ref, sizeof ref) &&
+        (!ref[0] || strlen(ref) >= sizeof ref))
+        __builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,10 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += k;
         enum xg_http_status s = xg_http_in_feed(&h, k);
         while (s == XG_HTTP_REQUEST) {
-            (void)xg_http_in_path(&h);
-            (void)xg_http_in_query(&h);
-            for (int i = 0; i < XG_H_COUNT; i++)
-                (void)xg_http_in_header(&h, (enum xg_hdr)i);
+            read_request(&h);
             s = xg_http_in_next(&h);
         }
         if (s == XG_HTTP_ERROR)
