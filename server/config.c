@@ -152,6 +152,13 @@ bool xg_config_load_file(const char *path, xg_err *err)
     bool ok = true;
     while (ok && fgets(line, sizeof(line), f)) {
         lineno++;
+        /* A longer line would be read as two: the tail of a comment or of a
+         * value must not become a setting of its own. */
+        if (!strchr(line, '\n') && !feof(f)) {
+            ok = xg_err_internal(err, "%s:%u: line longer than %zu bytes", path, lineno,
+                                 sizeof(line) - 2);
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
