@@ -33,19 +33,20 @@ LLVM_PROFILE_FILE="$work/cov.profraw" "$exe" -runs=0 "$work/corpus" "$seeds" \
 "$XG_LLVM_PROFDATA" merge -sparse -o "$work/cov.profdata" "$work/cov.profraw"
 "$XG_LLVM_COV" export -summary-only -instr-profile="$work/cov.profdata" "$exe" > "$work/cov.json"
 status=0
-python3 - "$name" "$work/cov.json" "$@" > "$work/coverage.txt" <<'PY' || status=1
-import json, sys
-name, report, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
+root=$(cd "$(dirname "$0")/../.." && pwd)
+python3 - "$name" "$work/cov.json" "$root" "$@" > "$work/coverage.txt" <<'PY' || status=1
+import json, os, sys
+name, report, root, wanted = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 files = {f["filename"]: f["summary"]["lines"] for f in json.load(open(report))["data"][0]["files"]}
 ok = True
 for spec in wanted:
     path, minimum = spec.rsplit("=", 1)
     lines = files.get(path)
     if lines is None:
-        print(f"coverage {name}: {path} not in the report"); ok = False; continue
+        print(f"coverage {name}: {os.path.relpath(path, root)} not in the report"); ok = False; continue
     pct = 100.0 * lines["covered"] / lines["count"] if lines["count"] else 0.0
     verdict = "ok" if pct >= float(minimum) else "BELOW THRESHOLD"
-    print(f"coverage {name}: {path} {pct:.1f}% of lines ({lines['covered']}/{lines['count']}), "
+    print(f"coverage {name}: {os.path.relpath(path, root)} {pct:.1f}% of lines ({lines['covered']}/{lines['count']}), "
           f"threshold {minimum}%: {verdict}")
     ok = ok and pct >= float(minimum)
 sys.exit(0 if ok else 1)
