@@ -333,6 +333,8 @@ static void park(struct evcall *e, uint64_t timeout_ms)
     /* the world lock is held, so on_timeout cannot run before tk->t is set */
     tk->t = xg_timer_add(timeout_ms, on_timeout, tk);
     xg_call_defer(e->c);
+    /* tests wait for this line instead of sleeping until a waiter is parked */
+    XG_DEBUG("event", "call parked (timeout %" PRIu64 " ms)", timeout_ms);
 }
 
 void gw_events_session_gone(xapi_session *s)

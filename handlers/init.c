@@ -11,6 +11,7 @@
 #include "../server/world.h"
 #include "driver/sim/sim_fixture.h"
 #include "gw.h"
+#include "identity.h"
 #include "gw_util.h"
 #include "metrics/metrics.h"
 #include "objects.h"
@@ -101,6 +102,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
     gw_drv = xg_driver_select(cfg->driver, err);
     if (!gw_drv)
         return false;
+    gw_identity_configure(cfg->product_brand, cfg->product_version, cfg->build_number);
     struct xg_drv_config dc = {
         .state_dir = state_dir, .sim_vms = cfg->sim_vms,
         .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "../server/log.h"
 #include "../server/timer.h"
 #include "../server/world.h"
 #include "gw.h"
 #include "gw_util.h"
+#include "identity.h"
 #include "objects.h"
 #include "vm_internal.h"
 
@@ -77,32 +77,9 @@ static void put_kv(xg_arena *a, const char ***k, const char ***v, uint32_t *n,
 static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
 {
     xapi_host *h = the_host;
-    struct utsname u;
-    uname(&u);
     const char *k[40], *v[40], **kp = k, **vp = v;
     uint32_t n = 0;
-    char xenv[64];
-    snprintf(xenv, sizeof(xenv), "%s", hi->xen_version);
-    /* product/platform versions of XCP-ng 8.3, whose API level (2.21) we
-     * serve: clients choose code paths from them (XO: platform_version). */
-    put_kv(a, &kp, &vp, &n, "product_version", "8.3.0");
-    put_kv(a, &kp, &vp, &n, "product_version_text", "8.3");
-    put_kv(a, &kp, &vp, &n, "product_version_text_short", "8.3");
-    put_kv(a, &kp, &vp, &n, "platform_name", "XCP");
-    put_kv(a, &kp, &vp, &n, "platform_version", "3.4.0");
-    put_kv(a, &kp, &vp, &n, "product_brand", "xapi-gateway");
-    put_kv(a, &kp, &vp, &n, "build_number", "0.1.0");
-    put_kv(a, &kp, &vp, &n, "xapi", "25.33");
-    put_kv(a, &kp, &vp, &n, "xapi_build", "25.33.1");
-    put_kv(a, &kp, &vp, &n, "hostname", hi->hostname);
-    put_kv(a, &kp, &vp, &n, "xen", xenv);
-    put_kv(a, &kp, &vp, &n, "linux", hi->linux_release[0] ? hi->linux_release : u.release);
-    put_kv(a, &kp, &vp, &n, "xencenter_min", "2.21");
-    put_kv(a, &kp, &vp, &n, "xencenter_max", "2.21");
-    put_kv(a, &kp, &vp, &n, "network_backend", "bridge");
-    put_kv(a, &kp, &vp, &n, "db_schema", "5.780");
-    put_kv(a, &kp, &vp, &n, "driver", gw_drv->name);
-    gw_set_strmap(h, GW_F(h, XAPI_HOST_F_SOFTWARE_VERSION), k, v, n);
+    gw_identity_apply_host(h, hi, gw_drv->name);
 
     char cnt[16], sockets[16], speed[32], fam[16], model[16], step[16];
     snprintf(cnt, sizeof(cnt), "%u", hi->nr_cpus);
@@ -190,6 +167,7 @@ static bool ensure_pool_and_host(const struct xg_host_info *hi, xg_arena *a, xg_
     if (strcmp(the_pool->master.s, the_host->obj.ref.s) != 0)
         gw_set_ref(the_pool, GW_F(the_pool, XAPI_POOL_F_MASTER), the_host->obj.ref.s);
     set_host_facts(hi, a);
+    gw_identity_apply_pool(the_pool);
     return true;
 }
 

@@ -126,6 +126,33 @@ bool handle_session_local_logout(xg_call *c, xg_err *err)
     return handle_session_logout(c, err);
 }
 
+/* The distinct auth_user_sid of open sessions: only externally authenticated
+ * users have one, so with local users alone the answer is empty. What matters
+ * to clients is that it needs a valid session (XO Lite checks a remembered
+ * session with it and logs out on SESSION_INVALID). */
+bool handle_session_get_all_subject_identifiers(xg_call *c, xg_set *result_out, xg_err *err)
+{
+    uint32_t cap = xg_store_count(&xapi_class_session);
+    const char **sids = xg_arena_alloc(c->arena, sizeof(char *) * (cap ? cap : 1));
+    if (!sids)
+        return xg_err_internal(err, "out of request memory");
+    uint32_t n = 0;
+    uint64_t cur = 0;
+    xapi_session *s;
+    while ((s = xg_store_next(&xapi_class_session, &cur)) != NULL && n < cap) {
+        if (!s->auth_user_sid || !*s->auth_user_sid)
+            continue;
+        bool seen = false;
+        for (uint32_t i = 0; i < n && !seen; i++)
+            seen = strcmp(sids[i], s->auth_user_sid) == 0;
+        if (!seen)
+            sids[n++] = s->auth_user_sid;
+    }
+    result_out->items = (void *)sids;
+    result_out->n = result_out->cap = n;
+    return true;
+}
+
 /* change_password: the old password is checked on the auth pool, then the
  * new one is hashed there too; neither holds the world lock. */
 struct chpw {

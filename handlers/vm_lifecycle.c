@@ -17,6 +17,7 @@
 
 #include "../server/log.h"
 #include "tasks.h"
+#include "messages.h"
 #include "vm_internal.h"
 #include "vm_jobs.h"
 #include "vm_spec.h"
@@ -25,9 +26,22 @@
 
 /* ---- state transitions -------------------------------------------------- */
 
+/* Each power transition leaves the message XAPI posts for it (XO Lite's
+ * alarms and XO's logs read them). */
 static void set_power(xapi_vm *vm, int ps)
 {
+    int was = vm->power_state;
+    if (was == ps)
+        return;
     gw_set_enum(vm, GW_VMF(POWER_STATE), ps);
+    if (ps == XAPI_VM_POWER_STATE_RUNNING && was == XAPI_VM_POWER_STATE_HALTED)
+        gw_message_vm(vm, GW_MSG_VM_STARTED);
+    else if (ps == XAPI_VM_POWER_STATE_RUNNING && was == XAPI_VM_POWER_STATE_SUSPENDED)
+        gw_message_vm(vm, GW_MSG_VM_RESUMED);
+    else if (ps == XAPI_VM_POWER_STATE_HALTED)
+        gw_message_vm(vm, GW_MSG_VM_SHUTDOWN);
+    else if (ps == XAPI_VM_POWER_STATE_SUSPENDED)
+        gw_message_vm(vm, GW_MSG_VM_SUSPENDED);
 }
 
 /* The VM has no domain any more: Halted (or Suspended), off this host. */
@@ -582,6 +596,8 @@ void gw_vm_domain_stopped(xapi_vm *vm, enum xg_shutdown_reason reason)
     enum after a = action_for(vm, reason);
     XG_INFO(AREA, "VM %s: domain %u stopped (reason %d), action %d",
             vm->uuid, domid, (int)reason, (int)a);
+    if (reason == XG_SHUTDOWN_CRASH || reason == XG_SHUTDOWN_WATCHDOG)
+        gw_message_vm(vm, GW_MSG_VM_CRASHED);
     switch (a) {
     case AFTER_NOTHING:
         return;

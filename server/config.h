@@ -24,11 +24,17 @@ struct xg_config {
     uint32_t header_read_timeout_ms, header_total_timeout_ms, idle_timeout_ms;
     uint32_t session_idle_secs, max_sessions_per_user;
     uint32_t event_batch_ms;         /* delay before event.from answers (0) */
+    char www_dir[512];               /* static web root at "/" ("off": none) */
+    char product_brand[64];          /* host identity (handlers/identity.c) */
+    char product_version[32];
+    char build_number[64];
 };
 
 extern struct xg_config xg_cfg;      /* the process's configuration */
 
 /* config.c (added by the transport owner) ------------------------------ */
+#include <stdio.h>
+
 #include "xg_err.h"
 /* Fills xg_cfg with the defaults (limits.h). */
 void xg_config_defaults(void);
@@ -37,5 +43,15 @@ void xg_config_defaults(void);
 bool xg_config_set(const char *key, const char *value, xg_err *err);
 /* "key = value" lines; '#' starts a comment. */
 bool xg_config_load_file(const char *path, xg_err *err);
+/* The same on another configuration (SIGHUP reload parses into a scratch copy
+ * so the live one never changes under other threads). */
+void xg_config_defaults_in(struct xg_config *cfg);
+bool xg_config_set_in(struct xg_config *cfg, const char *key, const char *value, xg_err *err);
+bool xg_config_load_file_in(struct xg_config *cfg, const char *path, xg_err *err);
+/* "  --name ARG   help [default: current value]" for every setting (--help). */
+void xg_config_print_options(FILE *out);
+/* The whole settings table as a commented config file with the current
+ * values (--dump-config: the packaged /etc/xapi-gateway/xapi-gateway.conf). */
+void xg_config_dump(FILE *out);
 
 #endif

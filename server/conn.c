@@ -33,6 +33,7 @@
 #include "config.h"
 #include "http_in.h"
 #include "http_routes.h"
+#include "www.h"
 #include "hooks.h"
 #include "limits.h"
 #include "log.h"
@@ -91,7 +92,6 @@ static struct loop loops[MAX_LOOPS];
 static unsigned nloops;
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
-static SSL_CTX *tls_ctx;
 static atomic_uint nconns;
 static atomic_bool stopping;
 static struct xg_http_limits http_limits;
@@ -140,7 +140,7 @@ static void conn_new(struct loop *lp, int fd, bool tls, const struct sockaddr_st
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t now = xg_now_ms();
     if (tls) {
-        c->ssl = SSL_new(tls_ctx);
+        c->ssl = xg_tls_ssl_new();
         if (!c->ssl) {
             close(fd);
             free(c);
@@ -253,6 +253,7 @@ static const char *reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -271,8 +272,18 @@ static const char *reason(int status)
 
 /* Header block as xapi writes it (spec/xapi-wire.md §1.3); clen < 0 means
  * no content-length (chunked or close-delimited). */
+static void put_headers_cc(struct conn *c, int status, const char *ctype,
+                           long long clen, const char *extra, const char *cache_control);
+
 static void put_headers(struct conn *c, int status, const char *ctype,
                         long long clen, const char *extra)
+{
+    put_headers_cc(c, status, ctype, clen, extra, NULL);
+}
+
+/* cache_control NULL: API answers are never cached */
+static void put_headers_cc(struct conn *c, int status, const char *ctype,
+                           long long clen, const char *extra, const char *cache_control)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof(buf), "HTTP/1.%d %d %s\r\n", c->http10 ? 0 : 1,
@@ -287,7 +298,8 @@ static void put_headers(struct conn *c, int status, const char *ctype,
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "connection: keep-alive\r\nkeep-alive: timeout=%u\r\n",
                       KEEPALIVE_ADVERTISED_S);
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: no-cache, no-store\r\n");
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: %s\r\n",
+                  cache_control ? cache_control : "no-cache, no-store");
     if (ctype)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-type: %s\r\n", ctype);
     n += snprintf(buf + n, sizeof(buf) - (size_t)n,
@@ -483,27 +495,44 @@ static void handle_options(struct conn *c)
     c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
 }
 
-static void handle_get(struct conn *c, const char *path, xg_http_get_fn fn)
+/* fn NULL: a file of the web root (GET or HEAD) */
+static void handle_get(struct conn *c, const char *path, xg_http_get_fn fn, bool head)
 {
     struct xg_http_request rq = {
-        .method = "GET", .path = path, .query = xg_http_in_query(&c->in),
+        .method = head ? "HEAD" : "GET", .path = path, .query = xg_http_in_query(&c->in),
         .authorization = xg_http_in_header(&c->in, XG_H_AUTHORIZATION),
         .accept = xg_http_in_header(&c->in, XG_H_ACCEPT),
         .cookie = xg_http_in_header(&c->in, XG_H_COOKIE),
-        .client_addr = c->addr, .http10 = c->http10,
+        .client_addr = c->addr, .http10 = c->http10, .head = head,
+        .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
+        .if_none_match = xg_http_in_header(&c->in, XG_H_IF_NONE_MATCH),
+        .if_modified_since = xg_http_in_header(&c->in, XG_H_IF_MODIFIED_SINCE),
     };
     struct xg_http_response rs;
     memset(&rs, 0, sizeof(rs));
     rs.status = 200;
     rs.content_type = "text/plain";
     xg_out_init(&rs.body);
-    fn(&rq, &rs);
-    xg_hook_http_task_end(&rq, rs.status);
+    if (fn) {
+        fn(&rq, &rs);
+        xg_hook_http_task_end(&rq, rs.status);
+    } else {
+        xg_www_serve(&rq, &rs);
+    }
     rs.extra_headers[sizeof(rs.extra_headers) - 1] = '\0';
     c->close_after = c->close_after || rs.close;
     c->chunked = false;
-    put_headers(c, rs.status, rs.content_type, (long long)rs.body.total, rs.extra_headers);
-    xg_out_move(&c->sendq, &rs.body);
+    if (rs.status == 304) {          /* no body, no content-length */
+        put_headers_cc(c, 304, NULL, -1, rs.extra_headers, rs.cache_control);
+        xg_out_reset(&rs.body);
+    } else {
+        put_headers_cc(c, rs.status, rs.content_type, (long long)rs.body.total,
+                       rs.extra_headers, rs.cache_control);
+        if (head)
+            xg_out_reset(&rs.body);
+        else
+            xg_out_move(&c->sendq, &rs.body);
+    }
     c->st = CS_WRITE;
     c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
 }
@@ -520,11 +549,9 @@ static void handle_request(struct conn *c)
     } else if (m == HTTP_OPTIONS) {
         handle_options(c);
     } else if (m == HTTP_GET || m == HTTP_HEAD) {
+        /* an API endpoint, else a file of the web root, else 404 */
         xg_http_get_fn fn = m == HTTP_GET ? xg_http_find_get(path) : NULL;
-        if (fn)
-            handle_get(c, path, fn);
-        else
-            simple_response(c, 403, false);
+        handle_get(c, path, fn, m == HTTP_HEAD);
     } else {
         simple_response(c, 403, false);
     }
@@ -842,7 +869,8 @@ static int open_listener(const char *addr, unsigned port, xg_err *err, unsigned 
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
                  unsigned nthreads, xg_err *err)
 {
-    tls_ctx = tls;
+    if (tls)
+        xg_io_set_tls(tls);
     http_limits.max_header_bytes = xg_cfg.max_header_bytes;
     http_limits.max_header_count = XG_MAX_HEADER_COUNT;
     http_limits.max_body_bytes = xg_cfg.max_body_bytes;

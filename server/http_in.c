@@ -18,6 +18,9 @@ static const char *const hdr_names[XG_H_COUNT] = {
     [XG_H_TASK_ID] = "task-id",
     [XG_H_ACRH] = "access-control-request-headers",
     [XG_H_CONTENT_TYPE] = "content-type",
+    [XG_H_ACCEPT_ENCODING] = "accept-encoding",
+    [XG_H_IF_NONE_MATCH] = "if-none-match",
+    [XG_H_IF_MODIFIED_SINCE] = "if-modified-since",
 };
 
 #define H(p) ((struct xg_http_in *)(p)->data)

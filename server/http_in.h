@@ -21,6 +21,7 @@ enum xg_hdr {
     XG_H_AUTHORIZATION, XG_H_COOKIE, XG_H_ACCEPT, XG_H_TASK_ID,
     XG_H_ACRH,                  /* access-control-request-headers */
     XG_H_CONTENT_TYPE,
+    XG_H_ACCEPT_ENCODING, XG_H_IF_NONE_MATCH, XG_H_IF_MODIFIED_SINCE,   /* web root */
     XG_H_COUNT
 };
 

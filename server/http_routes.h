@@ -19,6 +19,10 @@ struct xg_http_request {
     const char *cookie;              /* header value or NULL */
     const char *client_addr;
     bool http10;
+    bool head;                       /* HEAD: headers only (web root) */
+    const char *accept_encoding;     /* web root: gzip, conditional GET */
+    const char *if_none_match;
+    const char *if_modified_since;
 };
 
 struct xg_http_response {
@@ -27,6 +31,7 @@ struct xg_http_response {
     xg_out body;
     char extra_headers[512];         /* "WWW-Authenticate: …\r\n", may be empty */
     bool close;                      /* Connection: close after it */
+    const char *cache_control;       /* static string; NULL: no-cache, no-store */
 };
 
 typedef void (*xg_http_get_fn)(const struct xg_http_request *rq,

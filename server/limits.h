@@ -34,4 +34,8 @@
 #define XG_GUEST_KEY_BYTES         1024           /* one xenstore value from a guest */
 #define XG_GUEST_KEYS_MAX          256            /* keys per guest map */
 
+/* static web root (www.c): largest file served, memory for cached bodies */
+#define XG_WWW_MAX_FILE_BYTES      (16 * 1024 * 1024)
+#define XG_WWW_CACHE_BYTES         ((size_t)64 * 1024 * 1024)
+
 #endif

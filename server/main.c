@@ -20,18 +20,31 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "rpc_in.h"
 #include "timer.h"
 #include "transport.h"
+#include "www.h"
 
-static void usage(void)
+static void usage(FILE *out)
 {
-    fprintf(stderr,
-            "usage: xapi-gateway [--config FILE] [--https ADDR:PORT] [--http ADDR:PORT]\n"
-            "                    [--state-dir DIR] [--driver auto|sim|libxl] [--sim-vms N]\n"
-            "                    [--sim-delay-ms N] [--cert PEM --key PEM] [--auth file|pam]\n"
-            "                    [--log-level error|warn|info|debug]\n"
-            "       xapi-gateway passwd USER   (password from XAPI_GATEWAY_PASSWORD or stdin)\n");
+    fprintf(out,
+            "usage: xapi-gateway [--config FILE] [--OPTION VALUE ...]\n"
+            "       xapi-gateway [--config FILE] --check-config | --dump-config\n"
+            "       xapi-gateway passwd USER   (password from XAPI_GATEWAY_PASSWORD or stdin)\n"
+            "       xapi-gateway --version | --help\n"
+            "\n"
+            "Serves the XAPI management API (XML-RPC and JSON-RPC over HTTPS) of this Xen host.\n"
+            "\n"
+            "Options (each is also a config file key, without the dashes):\n"
+            "  --config FILE                    read settings from FILE first; the command line wins\n"
+            "  --check-config                   validate the configuration and exit (0 if valid)\n"
+            "  --dump-config                    print every setting as a commented config file\n");
+    xg_config_print_options(out);
+    fprintf(out,
+            "\n"
+            "Signals: SIGTERM and SIGINT shut down cleanly; SIGHUP re-reads the config file and\n"
+            "reloads the TLS certificate and the log level without dropping connections.\n");
 }
 
 static void die(const char *what, const xg_err *err)
@@ -41,26 +54,47 @@ static void die(const char *what, const xg_err *err)
     exit(1);
 }
 
-/* Applies --config first, then every other option (the command line wins).
- * Leaves positional arguments in pos[]. */
-static void parse_args(int argc, char **argv, const char **pos, int *npos)
+enum run_mode { RUN_SERVE, RUN_CHECK_CONFIG, RUN_DUMP_CONFIG };
+
+static const char *config_path;   /* --config FILE, re-read on SIGHUP */
+
+/* Applies defaults, then --config, then every other option (the command line
+ * wins) to cfg. Leaves positional arguments in pos[]; returns false with err
+ * set on a bad setting. */
+static bool parse_args(struct xg_config *cfg, int argc, char **argv, const char **pos,
+                       int *npos, enum run_mode *mode, xg_err *err)
 {
-    xg_err err = XG_ERR_INIT;
+    xg_config_defaults_in(cfg);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            if (!xg_config_load_file(argv[i + 1], &err))
-                die("config", &err);
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            if (!xg_config_load_file(argv[i] + 9, &err))
-                die("config", &err);
+        const char *path = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        if (path) {
+            config_path = path;
+            if (!xg_config_load_file_in(cfg, path, err))
+                return false;
         }
     }
     *npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
+            usage(stdout);
             exit(0);
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("xapi-gateway %s\n", XG_VERSION);
+            exit(0);
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            *mode = RUN_CHECK_CONFIG;
+            continue;
+        }
+        if (strcmp(a, "--dump-config") == 0) {
+            *mode = RUN_DUMP_CONFIG;
+            continue;
         }
         if (strncmp(a, "--", 2) != 0) {
             if (*npos < 8)
@@ -75,7 +109,7 @@ static void parse_args(int argc, char **argv, const char **pos, int *npos)
             val = eq + 1;
         } else {
             if (i + 1 >= argc) {
-                usage();
+                usage(stderr);
                 exit(2);
             }
             snprintf(key, sizeof(key), "%s", a + 2);
@@ -83,11 +117,21 @@ static void parse_args(int argc, char **argv, const char **pos, int *npos)
         }
         if (strcmp(key, "config") == 0)
             continue;
-        if (!xg_config_set(key, val, &err)) {
-            usage();
-            die("bad option", &err);
-        }
+        if (!xg_config_set_in(cfg, key, val, err))
+            return false;
     }
+    return true;
+}
+
+/* What --check-config verifies beyond the syntax: files named by the
+ * configuration are readable. */
+static bool check_files(const struct xg_config *cfg, xg_err *err)
+{
+    const char *files[] = { cfg->cert_path, cfg->key_path };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        if (files[i][0] && access(files[i], R_OK) != 0)
+            return xg_err_internal(err, "cannot read %s: %s", files[i], strerror(errno));
+    return true;
 }
 
 /* mkdir -p; the last component gets mode 0700 (it holds keys and hashes). */
@@ -139,6 +183,55 @@ static int cmd_passwd(const char *user)
     return 0;
 }
 
+/* The TLS context from the configured certificate, or the self-signed one
+ * in the state dir (made on the first start). */
+static SSL_CTX *load_tls(const struct xg_config *cfg, xg_err *err)
+{
+    char cert[1100], key[1100];
+    if (cfg->cert_path[0]) {
+        snprintf(cert, sizeof(cert), "%s", cfg->cert_path);
+        snprintf(key, sizeof(key), "%s", cfg->key_path[0] ? cfg->key_path : cfg->cert_path);
+    } else if (!xg_cert_ensure(cfg->state_dir, cert, sizeof(cert), key, sizeof(key), err)) {
+        return NULL;
+    }
+    return xg_tls_ctx_new(cert, key, err);
+}
+
+/* SIGHUP: re-read the command line and config file into a scratch copy and
+ * apply what can change while running: the log level and the TLS
+ * certificate (new connections get it; open ones keep theirs). Listeners,
+ * state dir and driver need a restart. A bad file changes nothing. */
+static void reload(int argc, char **argv, bool tls)
+{
+    xg_notify_reloading();
+    static struct xg_config fresh;   /* only the signal loop uses it */
+    const char *pos[8];
+    int npos = 0;
+    enum run_mode mode = RUN_SERVE;
+    xg_err err = XG_ERR_INIT;
+    if (!parse_args(&fresh, argc, argv, pos, &npos, &mode, &err)) {
+        XG_ERROR("main", "reload: configuration refused, nothing changed: %s",
+                 err.nparams ? err.param[0] : "error");
+        xg_notify_ready(0);
+        return;
+    }
+    enum xg_log_level lvl;
+    if (xg_log_parse_level(fresh.log_level, &lvl))
+        xg_log_threshold = lvl;
+    if (tls) {
+        SSL_CTX *ctx = load_tls(&fresh, &err);
+        if (ctx) {
+            xg_io_set_tls(ctx);
+            XG_INFO("main", "reload: TLS certificate reloaded");
+        } else {
+            XG_ERROR("main", "reload: certificate refused, keeping the old one: %s",
+                     err.nparams ? err.param[0] : "error");
+        }
+    }
+    XG_INFO("main", "reload done (log level %s)", fresh.log_level);
+    xg_notify_ready(0);
+}
+
 int main(int argc, char **argv)
 {
     xg_err err = XG_ERR_INIT;
@@ -147,8 +240,21 @@ int main(int argc, char **argv)
     /* scripts wait for "listening on" and the root password: never keep
      * them in a block buffer when stdout is a file or a pipe */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    xg_config_defaults();
-    parse_args(argc, argv, pos, &npos);
+    enum run_mode mode = RUN_SERVE;
+    if (!parse_args(&xg_cfg, argc, argv, pos, &npos, &mode, &err)) {
+        usage(stderr);
+        die("bad option", &err);
+    }
+    if (mode == RUN_DUMP_CONFIG) {
+        xg_config_dump(stdout);
+        return 0;
+    }
+    if (mode == RUN_CHECK_CONFIG) {
+        if (!check_files(&xg_cfg, &err))
+            die("config", &err);
+        printf("configuration OK\n");
+        return 0;
+    }
 
     enum xg_log_level lvl;
     if (xg_log_parse_level(xg_cfg.log_level, &lvl))
@@ -157,7 +263,7 @@ int main(int argc, char **argv)
     if (npos > 0) {
         if (strcmp(pos[0], "passwd") == 0 && npos == 2)
             return cmd_passwd(pos[1]);
-        usage();
+        usage(stderr);
         return 2;
     }
 
@@ -183,20 +289,14 @@ int main(int argc, char **argv)
         die("auth", &err);
     if (!xg_handlers_init(&xg_cfg, &err))
         die("start-up", &err);
+    if (!xg_www_open(xg_cfg.www_dir, &err))
+        die("www", &err);
 
     struct xg_listener_cfg ls[2];
     unsigned nls = 0;
     SSL_CTX *ctx = NULL;
     if (xg_cfg.https.set) {
-        char cert[1100], key[1100];
-        if (xg_cfg.cert_path[0]) {
-            snprintf(cert, sizeof(cert), "%s", xg_cfg.cert_path);
-            snprintf(key, sizeof(key), "%s", xg_cfg.key_path[0] ? xg_cfg.key_path
-                                                                  : xg_cfg.cert_path);
-        } else if (!xg_cert_ensure(xg_cfg.state_dir, cert, sizeof(cert), key, sizeof(key), &err)) {
-            die("certificate", &err);
-        }
-        ctx = xg_tls_ctx_new(cert, key, &err);
+        ctx = load_tls(&xg_cfg, &err);
         if (!ctx)
             die("tls", &err);
         ls[nls++] = (struct xg_listener_cfg){ xg_cfg.https.addr, xg_cfg.https.port, true };
@@ -215,13 +315,20 @@ int main(int argc, char **argv)
     if (!xg_io_start(ls, nls, ctx, nthreads, &err))
         die("listen", &err);
 
+    xg_notify_ready(xg_cfg.https.set ? xg_cfg.https.port : xg_cfg.http.port);
+
     int sig = 0;
     for (;;) {
-        if (sigwait(&set, &sig) == 0 && sig != SIGHUP)
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
             break;
+        reload(argc, argv, ctx != NULL);
     }
     XG_INFO("main", "signal %d: shutting down", sig);
+    xg_notify_stopping();
     xg_io_stop();
+    xg_www_close();
     xg_handlers_shutdown();
     xg_auth_shutdown();
     /* the timer thread may still serve deferred work of closed calls; the

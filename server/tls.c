@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <openssl/err.h>
+#include <pthread.h>
 
 #define TLS12_CIPHERS \
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:" \
@@ -65,4 +66,28 @@ SSL_CTX *xg_tls_ctx_new(const char *cert, const char *key, xg_err *err)
 bad:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+/* The context new connections get. SIGHUP swaps it (xg_io_set_tls) while
+ * I/O threads accept: a mutex guards the pointer, and each SSL holds its own
+ * reference, so the old context is freed when its last connection closes. */
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static SSL_CTX *current;
+
+void xg_io_set_tls(SSL_CTX *ctx)
+{
+    pthread_mutex_lock(&current_lock);
+    SSL_CTX *old = current;
+    current = ctx;
+    pthread_mutex_unlock(&current_lock);
+    if (old)
+        SSL_CTX_free(old);
+}
+
+SSL *xg_tls_ssl_new(void)
+{
+    pthread_mutex_lock(&current_lock);
+    SSL *ssl = current ? SSL_new(current) : NULL;
+    pthread_mutex_unlock(&current_lock);
+    return ssl;
 }

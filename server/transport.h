@@ -19,6 +19,11 @@ bool xg_cert_ensure(const char *state_dir, char *cert, size_t cert_len,
 /* tls.c: the server context: TLS 1.2/1.3 only, ECDHE + AEAD suites,
  * server preference, no compression, no renegotiation, tickets on. */
 SSL_CTX *xg_tls_ctx_new(const char *cert, const char *key, xg_err *err);
+/* Makes ctx (its reference is taken over) the context of connections accepted
+ * from now on; open connections keep theirs (certificate reload on SIGHUP). */
+void xg_io_set_tls(SSL_CTX *ctx);
+/* A new SSL of the current context (NULL if none or out of memory). */
+SSL *xg_tls_ssl_new(void);
 
 /* conn.c: listeners and I/O threads. */
 struct xg_listener_cfg { const char *addr; unsigned port; bool tls; };

@@ -213,20 +213,17 @@ static bool convert(struct conv *cv, xmlrpc_value *x, xg_value *v, unsigned dept
     return true;
 }
 
-/* xmlrpc-c 1.33 (Debian 12) crashes formatting the fault for a malformed
- * non-empty <i8> (strlen(NULL) in xmlrpc_set_fault_formatted_v), so every
- * <i8>/<ex:i8> must hold a plain in-range decimal before xmlrpc-c sees it. */
+/* xmlrpc-c 1.33 (Debian 12) crashes formatting the fault for any <i8> whose
+ * text its strtoll-based reader refuses (strlen(NULL) in
+ * xmlrpc_set_fault_formatted_v), so every <i8>/<ex:i8> must hold exactly
+ * [+-]?[0-9]+ within int64, or nothing, before xmlrpc-c sees it: no
+ * whitespace on either side, no entity, CDATA, comment or child element. */
 static bool i8_content_ok(const char *p, const char *end)
 {
     const char *lt = memchr(p, '<', (size_t)(end - p));
     if (!lt || lt + 1 >= end || lt[1] != '/')
         return false;               /* markup inside an int: refuse */
-    while (p < lt && strchr(" \t\r\n", *p))
-        p++;
-    const char *q = lt;
-    while (q > p && strchr(" \t\r\n", q[-1]))
-        q--;
-    size_t n = (size_t)(q - p);
+    size_t n = (size_t)(lt - p);
     if (n == 0)
         return true;                /* empty: xmlrpc-c reports it cleanly */
     char num[24];
@@ -234,10 +231,12 @@ static bool i8_content_ok(const char *p, const char *end)
         return false;
     memcpy(num, p, n);
     num[n] = '\0';
-    char *e;
+    size_t digits = (num[0] == '+' || num[0] == '-') ? 1 : 0;
+    if (num[digits] == '\0' || strspn(num + digits, "0123456789") != n - digits)
+        return false;
     errno = 0;
-    (void)strtoll(num, &e, 10);
-    return errno == 0 && *e == '\0' && e != num && num[0] != ' ';
+    (void)strtoll(num, NULL, 10);
+    return errno == 0;
 }
 
 bool xg_xml_bad_i8(const char *body, size_t len)

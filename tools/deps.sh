@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(cmake gcc clang llvm make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
-      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev openssl)
+      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi

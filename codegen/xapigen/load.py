@@ -336,7 +336,7 @@ def _resolve(model, srcs):
                     _err(src.at(*p.anchor), "%s: a record parameter cannot have a default" % what)
             if m.result is not None:
                 _check_type(model, m.result, what, src.at(*m.anchor, Src._keyre("result")),
-                            served, in_field=False)
+                            served, in_field=False, streamed=m.stream)
             for e in m.errors:
                 if not isinstance(e, str) or e not in err_names:
                     _err(src.at(*m.anchor, Src._keyre("errors")),
@@ -353,7 +353,7 @@ def _resolve(model, srcs):
                 other.inverse = (cls.name, f.name)
 
 
-def _check_type(model, t, what, where, served, in_field):
+def _check_type(model, t, what, where, served, in_field, streamed=False):
     for sub in t.walk():
         if sub.kind == "enum" and sub.name not in model.enums:
             _err(where, "%s: unknown enum '%s'" % (what, sub.name))
@@ -364,6 +364,9 @@ def _check_type(model, t, what, where, served, in_field):
             if sub.name not in served:
                 _err(where, "%s: record of unserved class '%s'" % (what, sub.name))
             whole = sub is t or (t.kind == "set" and sub is t.elem)
+            # (ref -> record) maps exist only as results a handler streams
+            # itself (message.get_since): no C type is ever made for them
+            whole = whole or (streamed and t.kind == "map" and sub is t.elem)
             if in_field or not whole:
                 _err(where, "%s: a record may only be a whole parameter or result" % what)
         if sub.kind == "map" and sub.key.kind not in ("string", "int", "enum", "ref", "float",

@@ -13,7 +13,9 @@
 #include "../../server/hooks.h"
 #include "../../server/http_routes.h"
 
-#define CORS "Access-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: X-Requested-With\r\n"
+/* CORS and cache-control headers come from the connection (conn.c) on
+ * every answer: written here too they were sent twice, and browsers refuse
+ * a doubled Access-Control-Allow-Origin (XO Lite's charts). */
 #define MAX_VM_PARAMS 1024
 
 static void out_sink(void *ctx, const char *p, size_t n)
@@ -158,7 +160,6 @@ static void rrd_updates(const struct xg_http_request *rq, struct xg_http_respons
     }
     rs->status = 200;
     rs->content_type = x.json ? "application/json" : "text/xml";
-    snprintf(rs->extra_headers, sizeof(rs->extra_headers), "%sCache-Control: no-cache, no-store\r\n", CORS);
 }
 
 static void dump(struct xg_http_response *rs, const struct rrd *r, bool json)
@@ -173,7 +174,6 @@ static void dump(struct xg_http_response *rs, const struct rrd *r, bool json)
     rs->status = 200;
     rs->content_type = json ? "application/json" : "text/xml";
     rs->close = true;                  /* XAPI answers these as HTTP/1.0, close */
-    snprintf(rs->extra_headers, sizeof(rs->extra_headers), "%s", CORS);
 }
 
 /* Full dumps are XML unless `json` is given: XAPI applies the Accept rule

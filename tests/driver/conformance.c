@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conformance.h"
+#include "../time_scale.h"
 
 #define MiB (1024ull * 1024ull)
 #define GiB (1024ull * MiB)
@@ -58,7 +59,8 @@ bool conf_done_wait(struct conf_done *c, uint32_t ms)
     return got;
 }
 
-static uint32_t wait_ms(const struct conf_env *e) { return e->delay_ms * 20 + 2000; }
+/* a hang guard for one asynchronous operation, not a latency bound */
+static uint32_t wait_ms(const struct conf_env *e) { return xg_scaled_ms(e->delay_ms * 20 + 2000); }
 
 void conf_spec(struct xg_dom_spec *s, const char *uuid, enum xg_dom_type t, uint64_t mem)
 {
@@ -415,6 +417,7 @@ void conf_counters_increase(void **state)
     uint32_t domid = conf_create(e, &s);
     xg_err err = XG_ERR_INIT;
     uint64_t cpu[3], rx[3], tx[3], rd[3], wr[3];
+    uint64_t t_first = xg_mono_ns(), t_last;
     for (int k = 0; k < 3; k++) {
         if (k)
             sleep_ms(250);
@@ -427,6 +430,7 @@ void conf_counters_increase(void **state)
         rd[k] = st.vbds[0].rx_bytes;
         wr[k] = st.vbds[0].tx_bytes;
     }
+    t_last = xg_mono_ns();
     for (int k = 1; k < 3; k++) {
         assert_true(cpu[k] > cpu[k - 1]);
         assert_true(rx[k] > rx[k - 1]);
@@ -437,8 +441,9 @@ void conf_counters_increase(void **state)
     assert_true(rd[2] > rd[0] && wr[2] > wr[0]);
     /* Utilisation varies: two equal intervals do not give equal deltas. */
     assert_true(cpu[2] - cpu[1] != cpu[1] - cpu[0]);
-    /* cpu time per vcpu stays below wall time (at most 100% per vcpu). */
-    assert_true(cpu[2] - cpu[0] < 2ull * 2 * 250 * 1000000ull);
+    /* cpu time per vcpu stays below the wall time measured around it (at most 100% per vcpu;
+     * the sleeps last longer on a loaded machine, so the bound is measured, not assumed) */
+    assert_true(cpu[2] - cpu[0] <= 2ull * (t_last - t_first));
 
     /* A paused domain does not consume cpu. */
     assert_true(e->drv->dom_pause(e->d, domid, &err));
@@ -460,9 +465,11 @@ void conf_host_stats_sane(void **state)
     struct xg_host_stats a, b;
     xg_err err = XG_ERR_INIT;
     assert_true(e->drv->host_info(e->d, &h, &err));
+    uint64_t t0 = xg_mono_ns();
     assert_true(e->drv->host_stats(e->d, e->a, &a, &err));
     sleep_ms(200);
     assert_true(e->drv->host_stats(e->d, e->a, &b, &err));
+    uint64_t elapsed = xg_mono_ns() - t0;
     assert_true(a.total_bytes == h.total_bytes);
     assert_true(a.free_bytes <= a.total_bytes);
     assert_int_equal(a.ncpus, h.nr_cpus);
@@ -470,7 +477,9 @@ void conf_host_stats_sane(void **state)
     for (uint32_t c = 0; c < a.ncpus; c++) {
         uint64_t didle = b.pcpus[c].idle_ns - a.pcpus[c].idle_ns;
         assert_true(b.pcpus[c].idle_ns > a.pcpus[c].idle_ns);
-        assert_true(didle < 1000000000ull);   /* idle ≤ elapsed (~200 ms) */
+        /* idle ≤ elapsed (measured: ~200 ms on a quiet machine), with 10 ms for the
+         * granularity of the counters */
+        assert_true(didle <= elapsed + 10000000ull);
     }
     for (uint32_t p = 0; p < a.npifs; p++) {
         assert_true(a.pifs[p].name[0] != '\0');

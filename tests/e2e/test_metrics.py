@@ -7,7 +7,7 @@ import time
 import unittest
 import urllib.parse
 
-from gateway import GatewayTestCase, sim_only, wait_for
+from gateway import Failure, GatewayTestCase, sim_only, wait_until
 
 
 def num(x):
@@ -61,11 +61,6 @@ def parse_openmetrics(text):
 
 
 class MetricsTest(GatewayTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.started = time.time()
-
     def get(self, path, query=None, headers=None):
         q = urllib.parse.urlencode(query or {})
         return self.gw.request("GET", path + ("?" + q if q else ""), headers=headers or {})
@@ -88,19 +83,21 @@ class MetricsTest(GatewayTestCase):
         host_uuid = self.s.call("host.get_uuid", self.s.call("host.get_all")[0])
         running = {r["uuid"] for ref, r in self.s.call("VM.get_all_records").items()
                    if r["power_state"] == "Running"}
-        # wait for at least two samples (5 s step)
-        time.sleep(max(0.0, 11 - (time.time() - self.started)))
-
         state = {}
 
         def ready():
+            # every running VM has series and at least two samples (5 s step) were taken
             d = self.rrd_updates()
             vms = {e.split(":")[2] for e in d["meta"]["legend"] if e.startswith("AVERAGE:vm:")}
             state["missing"] = sorted(running - vms)
             state["extra"] = sorted(vms - running)
-            return d if running <= vms and d["data"] else None
+            key = "AVERAGE:host:%s:memory_total_kib" % host_uuid
+            sampled = [r for r in d["data"]
+                       if key in d["meta"]["legend"]
+                       and num(r["values"][d["meta"]["legend"].index(key)]) > 0]
+            return d if running <= vms and len(sampled) >= 2 else None
         try:
-            d = wait_for(ready, 20, 1, "VM series of every running VM in /rrd_updates")
+            d = wait_until(ready, 40, 0.5, "two samples with series of every running VM in /rrd_updates")
         except AssertionError:
             self.fail("running VMs without series: %s; series of unknown/not running VMs: %s"
                       % (state.get("missing"), state.get("extra")))
@@ -153,8 +150,10 @@ class MetricsTest(GatewayTestCase):
         self.assertEqual(st, 400)
 
     def test_host_rrd(self):
-        time.sleep(max(0.0, 11 - (time.time() - self.started)))  # the first sample exists
-        st, h, body = self.get("/host_rrd", {"session_id": self.s.ref})
+        def sampled():      # the first sample exists
+            st, h, body = self.get("/host_rrd", {"session_id": self.s.ref})
+            return (st, h, body) if st != 200 or b"<name>memory_total_kib</name>" in body else None
+        st, h, body = wait_until(sampled, 40, 0.5, "host_rrd with a first sample")
         self.assertEqual(st, 200, body[:200])
         text = body.decode()
         self.assertRegex(text, r"<rrd><version>0003</version><step>5</step><lastupdate>\d+</lastupdate>")
@@ -189,8 +188,14 @@ class MetricsTest(GatewayTestCase):
 
     def test_query_data_source(self):
         host = self.s.call("host.get_all")[0]
-        time.sleep(max(0.0, 11 - (time.time() - self.started)))
-        v = self.s.call("host.query_data_source", host, "memory_total_kib")
+
+        def sampled():      # the first sample exists
+            try:
+                v = self.s.call("host.query_data_source", host, "memory_total_kib")
+            except Failure:
+                return None
+            return ("v", v) if not (isinstance(v, float) and math.isnan(v)) and v != 0 else None
+        v = wait_until(sampled, 40, 0.5, "a first sample of memory_total_kib")[1]
         self.assertIsInstance(v, float)
         self.assertGreater(v, 0)
 

@@ -18,7 +18,8 @@ import xmlrpc.client
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import gateway  # noqa: E402  (tests/e2e/gateway.py, the shared harness)
-from gateway import Failure, Gateway, GatewayError, unverified_context, unwrap  # noqa: E402,F401
+from gateway import (Failure, Gateway, GatewayError, scaled, unverified_context, unwrap,  # noqa: E402,F401
+                     wait_until)
 
 # Heavy cases still run in CI, but with bounded sizes unless XG_HOSTILE_FULL=1.
 FULL = os.environ.get("XG_HOSTILE_FULL") == "1"
@@ -56,6 +57,8 @@ def post_bytes(body, path="/", extra=b"", ctype=b"text/xml", cl=None, host=b"127
 
 # ---------------------------------------------------------------------------------- sockets
 def tls_connect(gw, timeout=10.0):
+    """A TLS connection; `timeout` (a hang guard, scaled) bounds every socket operation."""
+    timeout = scaled(timeout)
     raw = socket.create_connection((gw.host, gw.port), timeout=timeout)
     s = unverified_context().wrap_socket(raw, server_hostname=None)
     s.settimeout(timeout)
@@ -156,8 +159,8 @@ class Reader:
         return r
 
     def expect_closed(self, timeout):
-        """True if the peer closes within timeout seconds (no more bytes)."""
-        self.sock.settimeout(timeout)
+        """True if the peer closes within timeout seconds (scaled: a hang guard; no more bytes)."""
+        self.sock.settimeout(scaled(timeout))
         try:
             d = self.sock.recv(65536)
             return d == b""
@@ -219,20 +222,18 @@ class HostileCase(unittest.TestCase):
         self.assertEqual(cm.exception.details, list(details))
         return cm.exception
 
-    def assertAlive(self, within=1.0, what=""):
-        """A normal call on a fresh TLS connection is answered within `within` seconds."""
+    def assertAlive(self, what=""):
+        """The process runs and answers a normal call on a fresh TLS connection (the socket
+        timeout is only a hang guard: tools/bench measures how fast)."""
         self.assertIsNotNone(self.gw.proc, "gateway process gone")
         self.assertIsNone(self.gw.proc.poll(), "gateway exited %s\n%s" % (what, self.gw.log_tail()))
-        t0 = time.monotonic()
         try:
             r = exchange(self.gw, post_bytes(xml_call("session.get_this_host", self.ref, self.ref)),
-                         timeout=within + 1)
+                         timeout=20)
         except (OSError, Closed) as e:
             self.fail("gateway not answering after %s: %r\n%s" % (what, e, self.gw.log_tail()))
-        dt = time.monotonic() - t0
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.xml().startswith("OpaqueRef:"), r)
-        self.assertLess(dt, within, "normal call took %.3f s after %s" % (dt, what))
 
     def assert_html_500(self, r, needle):
         self.assertEqual(r.status, 500, r)

@@ -24,10 +24,13 @@ mkdir -p "$LOGS"
 export ASAN_OPTIONS="log_path=$LOGS/asan:halt_on_error=0:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="log_path=$LOGS/ubsan:print_stacktrace=1:halt_on_error=0"
 export XG_SANITIZED=1        # tests skip RSS bounds (quarantine + shadow memory)
+# ASan+UBSan run the gateway several times slower: stretch every hang guard in the tests
+XG_TIME_SCALE=$(awk -v s="${XG_TIME_SCALE:-1}" 'BEGIN { print (s + 0 >= 1 ? s : 1) * 4 }')
+export XG_TIME_SCALE
 export LSAN_OPTIONS="suppressions=$ROOT/tests/hostile/lsan.supp:print_suppressions=0"
 
 rc=0
-(cd "$BUILD" && ctest -L 'e2e|hostile' --output-on-failure --timeout 600 "$@") || rc=$?
+(cd "$BUILD" && ctest -L 'e2e|hostile' --no-tests=error --output-on-failure --timeout 600 "$@") || rc=$?
 
 n=$(find "$LOGS" -type f | wc -l)
 echo

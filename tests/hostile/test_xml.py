@@ -1,8 +1,9 @@
 """Hostile request bodies: DTDs (billion laughs, external entities), nesting, huge structs, wrong
 types and counts, int overflow, invalid UTF-8 and NULs in parameters. Reactions per
-spec/xapi-wire.md §1.3 (transport/parse failure = HTML 500, close) and §2.2/§3 (XAPI errors)."""
+spec/xapi-wire.md §1.3 (transport/parse failure = HTML 500, close) and §2.2/§3 (XAPI errors).
+Refusals assert what was refused and that nothing was expanded; how fast they are is measured by
+tools/bench (goal: < 1 ms), the socket timeouts here are only hang guards."""
 import json
-import time
 
 from hostile import (HostileCase, exchange, json_call, post_bytes, xml_call)
 
@@ -45,12 +46,11 @@ class XmlBodyTest(HostileCase):
         return exchange(self.gw, post_bytes(body, path="/jsonrpc", ctype=b"application/json"), timeout)
 
     # ---- DTDs -----------------------------------------------------------------------------
-    def test_billion_laughs_refused_quickly(self):
-        t0 = time.monotonic()
-        r = self.post_xml(laughs(9).encode(), timeout=5)
-        dt = time.monotonic() - t0
+    def test_billion_laughs_refused(self):
+        # 10^9 expansions: refused before expansion, or the hang guard (and RSS) would show it
+        r = self.post_xml(laughs(9).encode())
         self.assert_html_500(r, "DTD or markup declaration refused")
-        self.assertLess(dt, 0.5)
+        self.assertNotIn(b"lollollol", r.body)
         self.assertAlive(what="billion laughs")
 
     def test_any_doctype_refused(self):
@@ -68,11 +68,9 @@ class XmlBodyTest(HostileCase):
                 body = (b"<?xml version='1.0'?>" + decl + b"<methodCall><methodName>session.get_this_host"
                         b"</methodName><params><param><value>" + self.ref.encode() + b"</value></param>"
                         b"<param><value>" + ref + b"</value></param></params></methodCall>")
-                t0 = time.monotonic()
                 r = self.post_xml(body)
                 self.assert_html_500(r, "DTD or markup declaration refused")
                 self.assertNotIn(b"root:", r.body)
-                self.assertLess(time.monotonic() - t0, 0.5)
         self.assertAlive(what="external entities")
 
     def test_entity_declaration_without_doctype_keyword(self):
@@ -84,12 +82,9 @@ class XmlBodyTest(HostileCase):
         # with a BOM). 10^6 expansions: a vulnerable parser builds a 3 MB string.
         doc = laughs(6, encoding="UTF-16")
         body = doc.encode("utf-16")          # with BOM
-        t0 = time.monotonic()
-        r = self.post_xml(body, timeout=10)
-        dt = time.monotonic() - t0
+        r = self.post_xml(body)
         self.assertEqual(r.status, 500, "UTF-16 billion laughs accepted: %r" % (r,))
         self.assertNotIn(b"lollollol", r.body)
-        self.assertLess(dt, 0.5, "UTF-16 DTD took %.2f s (expanded?)" % dt)
         self.assertAlive(what="UTF-16 laughs")
 
     def test_processing_instruction_and_comments(self):
@@ -146,12 +141,9 @@ class XmlBodyTest(HostileCase):
         v, n = self._big_map_xml(300 * 1024 - head - 32)
         body = raw_xml("VM.set_other_config", self.ref.encode(), self.vm.encode(), v)
         self.assertLessEqual(len(body), 300 * 1024)
-        t0 = time.monotonic()
         r = self.post_xml(body, timeout=30)
-        dt = time.monotonic() - t0
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.xml(), "")
-        self.assertLess(dt, 2.0, "%d-member struct took %.2f s" % (n, dt))
         oc = self.call("VM.get_other_config", self.vm)
         self.assertEqual(len(oc), n)
         self.call("VM.set_other_config", self.vm, {})
@@ -170,12 +162,9 @@ class XmlBodyTest(HostileCase):
         body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "VM.set_other_config",
                            "params": [self.ref, self.vm, members]}, separators=(",", ":")).encode()
         self.assertLessEqual(len(body), 300 * 1024)
-        t0 = time.monotonic()
         r = self.post_json(body, timeout=30)
-        dt = time.monotonic() - t0
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), {"jsonrpc": "2.0", "result": "", "id": 5})
-        self.assertLess(dt, 2.0)
         self.assertEqual(len(self.call("VM.get_other_config", self.vm)), len(members))
         self.call("VM.set_other_config", self.vm, {})
 
@@ -257,6 +246,18 @@ class XmlBodyTest(HostileCase):
                     self.fail("no answer for %r (%r); gateway rc=%r" % (v, e, self.gw.proc.poll()))
                 self.assert_html_500(r, "Parse_error")
                 self.assertAlive(what=repr(v))
+
+    def test_issue20_reproducer(self):
+        # issue 20: an unauthenticated 103-byte call whose <i4> has a trailing space killed the
+        # gateway (the <i4>-><i8> pre-pass fed xmlrpc-c's crashing <i8> error path)
+        body = (b"<methodCall><methodName>x</methodName><params><param><value><i4>1 </i4></value>"
+                b"</param></params></methodCall>")
+        try:
+            r = self.post_xml(body)
+        except Exception as e:  # noqa: BLE001
+            self.fail("no answer (%r); gateway rc=%r" % (e, self.gw.proc.poll()))
+        self.assertEqual(r.status, 500, r)
+        self.assertAlive(what="issue 20 reproducer")
 
     def test_i4_overflow_typed(self):
         r = self.post_xml(raw_xml("VM.set_VCPUs_max", self.ref.encode(), self.vm.encode(),

@@ -9,6 +9,12 @@ import path from 'node:path'
 
 export const REMOTE = Boolean(process.env.XG_E2E_URL)
 
+// Time bounds in tests are hang guards, never latency assertions (issue 22): every one goes
+// through scaled() so that $XG_TIME_SCALE (default 1; the sanitizer stage and CI raise it)
+// stretches them all. Same rule as tests/e2e/gateway.py.
+export const TIME_SCALE = Math.max(1, Number(process.env.XG_TIME_SCALE) || 1)
+export const scaled = ms => ms * TIME_SCALE
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
@@ -27,7 +33,7 @@ export function findBinary() {
   return undefined
 }
 
-export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
+export async function startGateway({ simVms = 3, simDelayMs = 200, extraArgs = [] } = {}) {
   if (REMOTE) {
     return {
       url: process.env.XG_E2E_URL,
@@ -47,7 +53,8 @@ export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
   const port = await freePort()
   const password = 'xo-Secret-pw'
   const args = ['--https', `127.0.0.1:${port}`, '--state-dir', stateDir, '--driver', 'sim',
-    '--sim-vms', String(simVms), '--sim-delay-ms', String(simDelayMs), '--log-level', 'info']
+    '--sim-vms', String(simVms), '--sim-delay-ms', String(simDelayMs), '--log-level', 'info',
+    ...extraArgs]
   const child = spawn(binary, args, {
     env: { ...process.env, XAPI_GATEWAY_ROOT_PASSWORD: password },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,8 +69,8 @@ export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`gateway did not log "${want}" within 20 s\n${log}`))
-    }, 20e3)
+      reject(new Error(`gateway did not log "${want}" within ${scaled(30)} s\n${log}`))
+    }, scaled(30e3))
     const onData = d => {
       log += d
       if (log.includes(want)) {
@@ -80,13 +87,15 @@ export async function startGateway({ simVms = 3, simDelayMs = 200 } = {}) {
   })
   return {
     url: `https://127.0.0.1:${port}`,
+    port,
+    stateDir,
     user: 'root',
     password,
     log: () => log,
     async stop() {
       if (exited === null) {
         child.kill('SIGTERM')
-        const t = setTimeout(() => child.kill('SIGKILL'), 15e3)
+        const t = setTimeout(() => child.kill('SIGKILL'), scaled(20e3))
         await exitP
         clearTimeout(t)
       }

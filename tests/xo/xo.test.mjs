@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { Xapi } from 'xen-api'
 
-import { REMOTE, startGateway } from './gateway.mjs'
+import { REMOTE, scaled, startGateway } from './gateway.mjs'
 
 const SIM_VMS = 3
 let gw
@@ -33,8 +33,10 @@ async function connectAndWatch(opts) {
   return xapi
 }
 
-// fails as soon as the client's event loop reports an error (it would otherwise pause 60 s)
+// fails as soon as the client's event loop reports an error (it would otherwise pause 60 s);
+// ms is a hang guard, scaled by $XG_TIME_SCALE
 function withTimeout(promise, ms, what) {
+  ms = scaled(ms)
   let t, iv
   return Promise.race([
     promise.finally(() => {
@@ -160,7 +162,7 @@ describe('with events (json-rpc auto transport)', () => {
     await assert.rejects(xapi.call('VM.no_such_message'), { code: 'MESSAGE_METHOD_UNKNOWN', params: ['VM.no_such_message'] })
   })
 
-  test('callAsync lifecycle; another client changes power states and the watcher sees them', { skip: REMOTE && 'sim only', timeout: 120e3 }, async () => {
+  test('callAsync lifecycle; another client changes power states and the watcher sees them', { skip: REMOTE && 'sim only', timeout: scaled(120e3) }, async () => {
     const actor = await connectAndWatch({ transport: 'xml-rpc' })
     const ref = await newVm(actor, 'xo-e2e-lifecycle')
     const seen = []
@@ -222,23 +224,29 @@ describe('with events (json-rpc auto transport)', () => {
 
   test('task objects are cleaned up (valid_ref_counts.task is consistent)', async () => {
     await withTimeout(xapi.barrier(), 15e3, 'barrier')
-    const tasks = await xapi.call('task.get_all')
-    await sleep(500)
-    const cached = Object.values(xapi.objects.all).filter(o => o.$type === 'task').map(t => t.$ref)
-    assert.deepEqual(cached.sort(), [...tasks].sort())
+    // the client's cache converges on the server's list through events (no sleep: poll both)
+    let tasks, cached
+    const same = async () => {
+      tasks = [...await xapi.call('task.get_all')].sort()
+      cached = Object.values(xapi.objects.all).filter(o => o.$type === 'task').map(t => t.$ref).sort()
+      return JSON.stringify(tasks) === JSON.stringify(cached)
+    }
+    const deadline = Date.now() + scaled(15e3)       // a hang guard
+    while (!await same() && Date.now() < deadline) await sleep(50)
+    assert.deepEqual(cached, tasks)
   })
 
-  test('getResource /rrd_updates like xo-server xapi-stats', { timeout: 60e3 }, async () => {
+  test('getResource /rrd_updates like xo-server xapi-stats', { timeout: scaled(90e3) }, async () => {
     const host = xapi.getObjectByRef(xapi.pool.master)
     const serverTime = await xapi.call('host.get_servertime', host.$ref)
     assert.match(String(serverTime), /^\d{8}T\d\d:\d\d:\d\dZ$/)
     const m = /^(\d{4})(\d\d)(\d\d)T(\d\d):(\d\d):(\d\d)Z$/.exec(serverTime)
     const now = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) / 1e3
     const step = 5
-    // running VMs need samples: wait up to 20 s for their series
+    // running VMs need samples: wait (a hang guard) for their series
     const running = vmsOf(xapi).filter(vm => vm.power_state === 'Running').map(vm => vm.uuid)
     let json
-    const deadline = Date.now() + 25e3
+    const deadline = Date.now() + scaled(40e3)
     while (true) {
       // xo-server passes {host}; with a single host on a non-default port we pass none so the
       // client keeps the URL's port (with `host` it would drop it, see spec §4.4)

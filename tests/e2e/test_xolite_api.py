@@ -1,0 +1,116 @@
+"""What XO Lite and Xen Orchestra read beyond the VM basics: the platform identity (XCP-ng 8.3,
+everything licensed), session.get_all_subject_identifiers, the message class with XAPI's
+lifecycle messages, and the PCI/PGPU/VTPM classes (served, empty)."""
+import time
+
+from gateway import Failure, GatewayTestCase, sim_only
+
+
+class IdentityTest(GatewayTestCase):
+    def host(self):
+        hosts = self.s.call("host.get_all_records")
+        self.assertEqual(len(hosts), 1)
+        return list(hosts.values())[0]
+
+    def test_software_version_is_xcp_ng_83(self):
+        sv = self.host()["software_version"]
+        self.assertEqual(sv["product_brand"], "XCP-ng")
+        self.assertEqual(sv["product_version"], "8.3.0")
+        self.assertEqual(sv["product_version_text_short"], "8.3")
+        self.assertEqual(sv["platform_name"], "XCP")
+        self.assertEqual(sv["platform_version"], "3.4.0")
+        self.assertEqual(sv["build_number"], "8.3.0")
+        # the gateway's own name and version stay readable, in keys of their own
+        self.assertEqual(sv["gateway"], "xapi-gateway")
+        self.assertRegex(sv["gateway_version"], r"^\d+\.\d+\.\d+$")
+
+    def test_everything_licensed(self):
+        h = self.host()
+        self.assertEqual(h["edition"], "xcp-ng")
+        lp = h["license_params"]
+        pool = list(self.s.call("pool.get_all_records").values())[0]
+        r = pool["restrictions"]
+        for m in (lp, r):
+            self.assertEqual(m["restrict_zstd_export"], "false")
+            self.assertEqual(m["restrict_vtpm"], "false")
+            self.assertEqual(m["enable_xha"], "true")
+            restricted = [k for k, v in m.items() if k.startswith("restrict_") and v != "false"]
+            self.assertEqual(restricted, [])
+
+
+class SessionCheckTest(GatewayTestCase):
+    def test_subject_identifiers_need_a_valid_session(self):
+        self.assertEqual(self.s.call("session.get_all_subject_identifiers"), [])
+        other = self.gw.xapi()
+        ref = other.ref
+        other.logout()
+        with self.assertRaises(Failure) as cm:
+            self.s.raw("session.get_all_subject_identifiers", ref)
+        self.assertEqual(cm.exception.details[0], "SESSION_INVALID")
+        # over JSON-RPC, as XO Lite asks on every reload
+        r = self.gw.jsonrpc({"jsonrpc": "2.0", "id": 0, "method": "session.get_all_subject_identifiers",
+                             "params": [self.s.ref]})
+        self.assertEqual(r["result"], [])
+
+
+class EmptyDeviceClassesTest(GatewayTestCase):
+    def test_served_and_empty(self):
+        for cls in ("PCI", "PGPU", "VTPM"):
+            self.assertEqual(self.s.call(cls + ".get_all_records"), {}, cls)
+        methods = self.gw.proxy().system.listMethods()
+        for cls in ("PCI", "PGPU", "VTPM", "message"):
+            self.assertIn(cls + ".get_all_records", methods)
+        h = list(self.s.call("host.get_all_records").values())[0]
+        self.assertEqual((h["PCIs"], h["PGPUs"]), ([], []))
+
+
+@sim_only
+class MessageTest(GatewayTestCase):
+    def test_lifecycle_messages(self):
+        ref, vm = self.guests("Halted")[0]
+        before = self.s.call("host.get_servertime", self.s.call("host.get_all")[0])
+        time.sleep(1.1)                 # messages are stamped to the second
+        self.s.call("VM.start", ref, False, False)
+        self.s.call("VM.hard_shutdown", ref)
+        msgs = self.s.call("message.get_since", before)
+        mine = sorted((m["name"], int(m["priority"]), m["cls"]) for m in msgs.values()
+                      if m["obj_uuid"] == vm["uuid"])
+        self.assertEqual(mine, [("VM_SHUTDOWN", 5, "VM"), ("VM_STARTED", 5, "VM")])
+        one = self.s.call("message.get", "VM", vm["uuid"], before)
+        self.assertEqual(set(one), {r for r, m in msgs.items() if m["obj_uuid"] == vm["uuid"]})
+        where = self.s.call("message.get_all_records_where", 'field "name" = "VM_STARTED"')
+        self.assertTrue(set(where) & set(one))
+        for r in one:
+            self.assertEqual(self.s.call("message.get_record", r)["obj_uuid"], vm["uuid"])
+        self.s.call("message.destroy_many", list(one))
+        self.assertEqual(self.s.call("message.get", "VM", vm["uuid"], before), {})
+
+    def test_create_and_destroy(self):
+        pool_uuid = list(self.s.call("pool.get_all_records").values())[0]["uuid"]
+        ref = self.s.call("message.create", "TEST_NOTICE", 3, "Pool", pool_uuid, "body text")
+        rec = self.s.call("message.get_record", ref)
+        self.assertEqual((rec["name"], int(rec["priority"]), rec["cls"], rec["body"]),
+                         ("TEST_NOTICE", 3, "Pool", "body text"))
+        self.assertIn(ref, self.s.call("message.get_all_records"))
+        self.assertFailure(["UUID_INVALID", "VM", "00000000-0000-0000-0000-000000000000"],
+                           self.s.call, "message.create", "X", 1, "VM",
+                           "00000000-0000-0000-0000-000000000000", "")
+        self.s.call("message.destroy", ref)
+        self.assertFailure("HANDLE_INVALID", self.s.call, "message.get_record", ref)
+        self.assertFailure("HANDLE_INVALID", self.s.call, "message.destroy_many", [ref])
+
+    def test_messages_survive_restart(self):
+        pool_uuid = list(self.s.call("pool.get_all_records").values())[0]["uuid"]
+        ref = self.s.call("message.create", "KEPT", 5, "Pool", pool_uuid, "")
+        self.gw.restart()
+        s = self.gw.xapi()
+        try:
+            self.assertEqual(s.call("message.get_record", ref)["name"], "KEPT")
+        finally:
+            s.logout()
+        type(self).s = self.gw.xapi()
+
+
+if __name__ == "__main__":
+    from gateway import main
+    raise SystemExit(main())
