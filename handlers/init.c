@@ -14,6 +14,7 @@
 #include "identity.h"
 #include "gw_util.h"
 #include "metrics/metrics.h"
+#include "net.h"
 #include "objects.h"
 #include "persist.h"
 #include "persist_load.h"
@@ -26,6 +27,29 @@
 static char state_dir[512];
 
 const char *gw_state_dir(void) { return state_dir; }
+
+/* A fixture guest's one NIC on the host's physical network, attached when
+ * the guest runs (the sim booted it with that NIC). */
+static bool fixture_vif(xapi_vm *vm, const struct sim_fixture_guest *g, xg_err *err)
+{
+    xapi_network *net = gw_net_management();
+    if (!net)
+        return true;
+    xapi_vif *args = xg_obj_new(&xapi_class_vif);
+    char dev[4];
+    snprintf(dev, sizeof dev, "%u", SIM_FIX_NIC_DEVID);
+    gw_init_str(args, XAPI_VIF_F_DEVICE, dev);
+    gw_init_ref(args, XAPI_VIF_F_NETWORK, net->obj.ref.s);
+    gw_init_ref(args, XAPI_VIF_F_VM, vm->obj.ref.s);
+    gw_init_field(args, XAPI_VIF_F_MTU, &net->mtu);
+    xg_ref ref;
+    bool ok = gw_vif_make(args, &ref, err);
+    xg_obj_free(args);
+    xapi_vif *v = ok ? xg_store_get(&xapi_class_vif, ref.s) : NULL;
+    if (v && g->power != SIM_FIX_HALTED)
+        gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), true);
+    return ok;
+}
 
 /* First start on sim: VM records for every fixture guest, halted ones
  * included (a halted VM is not a domain). Running/paused ones are bound to
@@ -73,11 +97,15 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
         const char *pv[] = { cps, "true", "1", "true", "true", g.type == XG_DOM_HVM ? "true" : "false" };
         xg_map pm = { .keys = (void *)pk, .vals = (void *)pv, .n = 6, .cap = 6 };
         gw_init_field(vm, XAPI_VM_F_PLATFORM, &pm);
+        /* the seed of its VIF's MAC: the same on every sim host */
+        const char *ock[] = { "mac_seed" }, *ov[] = { g.uuid };
+        xg_map om = { .keys = (void *)ock, .vals = (void *)ov, .n = 1, .cap = 1 };
+        gw_init_field(vm, XAPI_VM_F_OTHER_CONFIG, &om);
         if (!xg_store_add(vm, NULL, err)) {
             xg_obj_free(vm);
             return false;
         }
-        if (!gw_vm_attach_runtime_objects(vm, err))
+        if (!gw_vm_attach_runtime_objects(vm, err) || !fixture_vif(vm, &g, err))
             return false;
         gw_vm_update_allowed_operations(vm);
     }
@@ -116,7 +144,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
         goto out;
     XG_INFO("init", "driver %s open", gw_drv->name);
     bool first_start = xg_store_count(&xapi_class_host) == 0;
-    if (!gw_objects_build(err) || !gw_templates_ensure(err))
+    if (!gw_objects_build(err) || !gw_net_open(err) || !gw_templates_ensure(err))
         goto out;
     if (first_start && strcmp(gw_drv->name, "sim") == 0 && cfg->sim_vms) {
         if (!create_sim_guests(cfg->sim_vms, err))
@@ -149,6 +177,7 @@ void xg_handlers_shutdown(void)
         XG_ERROR("init", "final flush failed: %s", err.param[0]);
     gw_persist_close();
     xg_world_unlock();
+    gw_net_close();
     if (gw_d) {
         gw_drv->close(gw_d);
         gw_d = NULL;

@@ -13,6 +13,7 @@
 #include "gw.h"
 #include "gw_util.h"
 #include "identity.h"
+#include "net.h"
 #include "objects.h"
 #include "vm_internal.h"
 
@@ -426,6 +427,7 @@ static void resync_tick(void *arg)
     xg_timer_cancel(resync_timer);      /* our own, fired handle */
     xg_world_lock();
     gw_reconcile_all();
+    gw_net_sync();
     /* Guest agents write when they like: refresh what they report, a
      * bounded slice per tick (round robin over domids), because guest data
      * reads are xenstore round trips made under the world lock. */

@@ -51,6 +51,8 @@ bool gw_persist_load_store(xg_err *err)
     struct load_ctx lc = { .a = xg_arena_new(64 * 1024 * 1024) };
     bool ok = gw_persist_load(load_row, &lc, err);
     xg_arena_free(lc.a);
+    if (ok)
+        xg_store_relink();
     if (ok && (lc.loaded || lc.skipped))
         XG_INFO("persist", "restored %u objects (%u skipped)", lc.loaded, lc.skipped);
     return ok;

@@ -14,6 +14,7 @@
 
 #include "../server/log.h"
 #include "gw_util.h"
+#include "net.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -62,6 +63,13 @@ static bool add_halted(xapi_vm *vm, xg_ref *result_out, xg_err *err)
         xg_store_remove(vm);
         return false;
     }
+    /* XAPI gives every new VM the seed its VIFs' MACs derive from */
+    if (!gw_smap_get(&vm->other_config, "mac_seed")) {
+        char seed[XG_UUID_STR];
+        gw_random_uuid(seed);
+        const char *k = "mac_seed", *v = seed;
+        xg_store_map_add(vm, GW_VMF(OTHER_CONFIG), &k, &v, err);
+    }
     gw_vm_update_allowed_operations(vm);
     *result_out = vm->obj.ref;
     return true;
@@ -94,6 +102,7 @@ bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
         xg_err_clear(err);
     }
     gw_vm_detach_runtime_objects(self);
+    gw_vif_destroy_all(self);
     xg_store_remove(self);
     return true;
 }
@@ -144,7 +153,10 @@ static bool clone_common(xg_call *c, xapi_vm *src, const char *new_name,
     }
     if (set_parent)
         gw_init_ref(vm, XAPI_VM_F_PARENT, src->obj.ref.s);
-    return add_halted(vm, result_out, err);
+    if (!add_halted(vm, result_out, err))
+        return false;
+    /* the copy's VIFs get MACs from its own new seed */
+    return gw_vif_copy_all(src, xg_store_get(&xapi_class_vm, result_out->s), false, err);
 }
 
 /* A template's clone stays a template (non-default), as in XAPI; clients

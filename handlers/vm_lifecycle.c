@@ -18,6 +18,7 @@
 #include "../server/log.h"
 #include "tasks.h"
 #include "messages.h"
+#include "net.h"
 #include "vm_internal.h"
 #include "vm_jobs.h"
 #include "vm_spec.h"
@@ -63,6 +64,7 @@ static void vm_now_running(xapi_vm *vm, uint32_t domid, bool paused)
     gw_set_ref(vm, GW_VMF(RESIDENT_ON), h ? h->obj.ref.s : XG_REF_NULL);
     gw_set_ref(vm, GW_VMF(SCHEDULED_TO_BE_RESIDENT_ON), XG_REF_NULL);
     gw_vm_metrics_booted(vm, gw_vm_dom_type(vm));
+    gw_vif_set_attached_all(vm, true);          /* booted with every VIF */
     xg_err scratch = XG_ERR_INIT;
     if (!gw_vm_attach_runtime_objects(vm, &scratch))
         XG_WARN(AREA, "VM %s: runtime objects: %s", vm->uuid, scratch.code);

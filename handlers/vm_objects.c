@@ -9,6 +9,7 @@
 
 #include "../server/log.h"
 #include "gw_util.h"
+#include "net.h"
 #include "vm_internal.h"
 
 static int domain_type_of(enum xg_dom_type t)
@@ -130,6 +131,8 @@ void gw_vm_runtime_stopped(xapi_vm *vm)
 {
     remove_consoles(vm);
     remove_guest_metrics(vm);
+    /* a suspended VM keeps its VIFs reserved for the resume */
+    gw_vif_set_attached_all(vm, vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED);
     xapi_vm_metrics *m = xg_store_get(&xapi_class_vm_metrics, vm->metrics.s);
     if (m) {
         gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), 0);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../server/hooks.h"
+#include "net.h"
 #include "vm_internal.h"
 
 /* Power-state bits, in the order XAPI lists them in VM_BAD_POWER_STATE. */
@@ -331,6 +332,7 @@ void gw_vm_update_allowed_operations(xapi_vm *vm)
     xg_set s = {ops, n, n};
     /* The store records no event when the set is unchanged. */
     xg_store_set(vm, GW_VMF(ALLOWED_OPERATIONS), &s);
+    gw_vif_update_allowed_for_vm(vm);
 }
 
 bool gw_vm_op_begin(xg_call *c, xapi_vm *vm, int op, xg_err *err)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -53,12 +54,11 @@ bool handle_vm_get_allowed_vbd_devices(xg_call *c, xapi_vm *vm,
     return number_set(c, hvm && !pv_drivers ? 4 : 16, result_out, err);
 }
 
-/* Xapi_vm_helpers.allowed_VIF_devices: 0-6 for every guest type. */
+/* Xapi_vm_helpers.allowed_VIF_devices: 0-6 minus those in use (vif.c). */
 bool handle_vm_get_allowed_vif_devices(xg_call *c, xapi_vm *vm,
                                        xg_set *result_out, xg_err *err)
 {
-    (void)vm;
-    return number_set(c, 7, result_out, err);
+    return gw_vif_allowed_devices(c, vm, result_out, err);
 }
 
 static bool can_boot_here(xg_call *c, xapi_vm *vm, xapi_host *host, xg_err *err)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vm_internal.h"
+#include "net.h"
 #include "vm_spec.h"
 
 enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm)
@@ -157,6 +158,8 @@ bool gw_vm_build_spec(const xapi_vm *vm, xg_arena *a, bool start_paused,
     }
 #undef DUP
     if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err))
+        return false;
+    if (!gw_vif_build_nics(vm, a, (struct xg_nic_spec **)&s->nics, &s->nnics, err))
         return false;
     return kv_of_map(a, &vm->xenstore_data, &s->xenstore, &s->nxenstore, err);
 }

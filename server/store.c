@@ -689,6 +689,21 @@ bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err)
     return true;
 }
 
+void xg_store_relink(void)
+{
+    for (uint32_t c = 0; c < xg_nclasses; c++) {
+        const xg_class_desc *cls = xg_classes[c];
+        if (!(cls->flags & XG_C_STORED))
+            continue;
+        uint64_t cur = 0;
+        xg_obj *o;
+        while ((o = xg_store_next(cls, &cur)) != NULL)
+            for (uint32_t i = 0; i < cls->nfields; i++)
+                if (is_relation_source(&cls->fields[i]))
+                    rel_each(o, &cls->fields[i], fptr(o, &cls->fields[i]), true);
+    }
+}
+
 void xg_store_remove(void *obj)
 {
     xg_obj *o = obj;

@@ -48,6 +48,10 @@ void xg_obj_copy_field(void *dst, const xg_field_desc *f, const void *src_storag
  * field is filled with a fresh uuid4. Records an `add` event. Fails with
  * INTERNAL_ERROR on duplicate ref/uuid. */
 bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err);
+/* Re-derives every maintained relation set from the ref fields that feed it
+ * (idempotent). After loading persisted objects, whose order may put a
+ * source (VIF.network) before its target (the network). */
+void xg_store_relink(void);
 /* Removes and frees obj; records a `del` event; maintained relation sets on
  * referenced objects are updated (mod events for them). */
 void xg_store_remove(void *obj);

@@ -4,8 +4,11 @@
 # (a nodesource nodejs conflicts with Debian's npm package).
 set -euo pipefail
 
-PKGS=(cmake gcc clang llvm make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
-      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl)
+PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
+      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl
+      libnl-route-3-dev)
+# llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
+PKGS+=(llvm)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi

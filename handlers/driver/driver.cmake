@@ -31,6 +31,7 @@ add_library(xg_driver_sim OBJECT
   ${XG_DRIVER_DIR}/sim/sim_dom.c
   ${XG_DRIVER_DIR}/sim/sim_fixture.c
   ${XG_DRIVER_DIR}/sim/sim_guest.c
+  ${XG_DRIVER_DIR}/sim/sim_nic.c
   ${XG_DRIVER_DIR}/sim/sim_ops.c
   ${XG_DRIVER_DIR}/sim/sim_stats.c
   ${XG_DRIVER_DIR}/sim/sim_time.c

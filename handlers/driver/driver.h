@@ -112,6 +112,17 @@ struct xg_host_stats {
 
 struct xg_kv { const char *key, *val; };
 
+/* A virtual NIC: the backend vif<domid>.<devid> joins bridge. */
+struct xg_nic_spec {
+    uint32_t devid;                 /* guest eth<devid> order, VIF.device */
+    uint8_t mac[6];
+    char bridge[16];                /* IFNAMSIZ */
+    uint32_t mtu;
+    const char *model;              /* HVM emulated model; NULL = default */
+    uint64_t rate_bytes_per_interval;   /* 0 = no rate limit */
+    uint32_t rate_interval_usecs;
+};
+
 /* What to build: translated by handlers from the VM record. */
 struct xg_dom_spec {
     char uuid[XG_UUID_STR];
@@ -124,6 +135,7 @@ struct xg_dom_spec {
     const char *boot_order;                        /* HVM_boot_params "order" */
     const struct xg_kv *platform; uint32_t nplatform;
     const struct xg_kv *xenstore; uint32_t nxenstore;   /* VM.xenstore_data */
+    const struct xg_nic_spec *nics; uint32_t nnics;
     bool start_paused;
     const char *restore_path;                      /* resume from this file */
 };
@@ -208,6 +220,15 @@ struct xg_driver {
     bool (*dom_unpause)(struct xg_drv *d, uint32_t domid, xg_err *err);
     bool (*dom_set_memory_target)(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
     bool (*dom_set_vcpus_online)(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
+
+    /* Hot-plug of a virtual NIC into a running domain (long: hotplug
+     * scripts run); done->fn gets the domid. nic_remove: force = destroy
+     * without asking the guest. Both fail with INTERNAL_ERROR when the
+     * domain is gone; removing a NIC that is not there is an error. */
+    bool (*nic_add)(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
+                    const xg_done *done, xg_err *err);
+    bool (*nic_remove)(struct xg_drv *d, uint32_t domid, uint32_t devid, bool force,
+                       const xg_done *done, xg_err *err);
 
     /* Guest data (xenstore under /local/domain/<domid>/). Values are
      * hostile: bounded by len, callers validate UTF-8. path is relative

@@ -414,6 +414,9 @@ void conf_counters_increase(void **state)
     struct conf_env *e = *state;
     struct xg_dom_spec s;
     conf_spec(&s, "11111111-2222-4333-8444-000000000009", XG_DOM_PV, 512 * MiB);
+    struct xg_nic_spec nic = {.devid = 0, .mac = {0x02, 0, 0, 0, 0, 9}, .bridge = "xenbr0", .mtu = 1500};
+    s.nics = &nic;
+    s.nnics = 1;
     uint32_t domid = conf_create(e, &s);
     xg_err err = XG_ERR_INIT;
     uint64_t cpu[3], rx[3], tx[3], rd[3], wr[3];
@@ -538,4 +541,58 @@ void conf_dom0_protected(void **state)
     xg_done done = conf_done_of(&c);
     assert_false(e->drv->dom_shutdown(e->d, 0, XG_STOP_HARD, &done, &err));
     assert_int_equal(info_of(e, 0).state, XG_DOM_RUNNING);
+}
+
+/* Waits for one hot-plug completion. */
+static bool nic_op(struct conf_env *e, uint32_t domid, const struct xg_nic_spec *add,
+                   uint32_t remove_devid, xg_err *err)
+{
+    struct conf_done c;
+    conf_done_init(&c);
+    xg_done done = conf_done_of(&c);
+    bool ok = add ? e->drv->nic_add(e->d, domid, add, &done, err)
+                  : e->drv->nic_remove(e->d, domid, remove_devid, false, &done, err);
+    if (!ok)
+        return false;
+    assert_true(conf_done_wait(&c, wait_ms(e)));
+    assert_int_equal(c.calls, 1);
+    return c.ok;
+}
+
+static bool has_vif(struct conf_env *e, uint32_t domid, uint32_t devid)
+{
+    struct xg_dom_stats st;
+    xg_err err = XG_ERR_INIT;
+    assert_true(e->drv->dom_stats(e->d, domid, e->a, &st, &err));
+    for (uint32_t i = 0; i < st.nvifs; i++)
+        if (st.vifs[i].devid == devid)
+            return true;
+    return false;
+}
+
+void conf_nic_hotplug(void **state)
+{
+    struct conf_env *e = *state;
+    struct xg_dom_spec s;
+    conf_spec(&s, "11111111-2222-4333-8444-00000000000a", XG_DOM_PV, 512 * MiB);
+    uint32_t domid = conf_create(e, &s);
+    assert_false(has_vif(e, domid, 0));         /* built without NICs: none */
+    struct xg_nic_spec nic = {.devid = 2, .mac = {0x02, 0, 0, 0, 0, 0x0a}, .bridge = "xenbr0",
+                              .mtu = 1500};
+    xg_err err = XG_ERR_INIT;
+    assert_true(nic_op(e, domid, &nic, 0, &err));
+    assert_true(has_vif(e, domid, 2));
+    /* a second NIC with the same devid, removing one that is not there */
+    assert_false(nic_op(e, domid, &nic, 0, &err));
+    xg_err_clear(&err);
+    assert_false(nic_op(e, domid, NULL, 5, &err));
+    xg_err_clear(&err);
+    assert_true(nic_op(e, domid, NULL, 2, &err));
+    assert_false(has_vif(e, domid, 2));
+    /* dom0 and missing domains refuse */
+    assert_false(nic_op(e, 0, &nic, 0, &err));
+    xg_err_clear(&err);
+    assert_false(nic_op(e, UNUSED_DOMID, &nic, 0, &err));
+    xg_err_clear(&err);
+    assert_true(e->drv->dom_destroy(e->d, domid, &err));
 }

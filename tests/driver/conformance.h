@@ -53,6 +53,7 @@ void conf_hard_shutdown(void **state);
 void conf_reboot_new_domid(void **state);
 void conf_suspend_resume(void **state);
 void conf_counters_increase(void **state);
+void conf_nic_hotplug(void **state);
 void conf_host_stats_sane(void **state);
 void conf_memory_vcpus(void **state);
 void conf_dom0_protected(void **state);

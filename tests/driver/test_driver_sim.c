@@ -390,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(conf_reboot_new_domid, setup, teardown),
         cmocka_unit_test_setup_teardown(conf_suspend_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(conf_counters_increase, setup, teardown),
+        cmocka_unit_test_setup_teardown(conf_nic_hotplug, setup, teardown),
         cmocka_unit_test_setup_teardown(conf_host_stats_sane, setup, teardown),
         cmocka_unit_test_setup_teardown(conf_memory_vcpus, setup, teardown),
         cmocka_unit_test_setup_teardown(conf_dom0_protected, setup, teardown),

@@ -92,6 +92,7 @@ static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
         s->pv_drivers = g.pv_drivers;
         s->hostile = g.hostile;
         snprintf(s->distro, sizeof s->distro, "%s", g.distro);
+        s->nics = 1u << SIM_FIX_NIC_DEVID;   /* booted with its one NIC */
         /* Pre-existing guests have been up for a while already. */
         uint64_t age_s = 600 + sim_mix64(s->seed) % (7 * 86400);
         s->prior_run_ns = age_s * 1000000000ull;
@@ -384,6 +385,8 @@ const struct xg_driver xg_driver_sim = {
     .dom_unpause = sim_dom_unpause,
     .dom_set_memory_target = sim_set_memory_target,
     .dom_set_vcpus_online = sim_set_vcpus_online,
+    .nic_add = sim_nic_add,
+    .nic_remove = sim_nic_remove,
     .guest_read = sim_guest_read,
     .guest_list = sim_guest_list,
 };

@@ -35,6 +35,9 @@ struct sim_fixture_guest {
  * can find it; it is always running with PV drivers. */
 #define SIM_FIXTURE_HOSTILE_INDEX 3u
 bool sim_fixture_guest(uint32_t i, uint64_t seed, struct sim_fixture_guest *out);
+/* Every fixture guest has one NIC, eth0 (VIF device "0"), on the host's
+ * physical network; running ones were booted with it. */
+#define SIM_FIX_NIC_DEVID 0u
 
 /* The small deterministic PRNG (splitmix64) both sides use. */
 uint64_t sim_mix64(uint64_t x);

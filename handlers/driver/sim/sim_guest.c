@@ -73,6 +73,14 @@ static uint32_t nkeys(const struct sim_dom *s)
     return K_FIXED + (s->hostile ? 1 + HOSTILE_MANY : 0);
 }
 
+/* The agent reports addresses only for the NIC the guest has (eth0). */
+static bool key_present(const struct sim_dom *s, uint32_t k)
+{
+    if (k == K_VIF_IPV4 || k == K_VIF_IPV6)
+        return (s->nics & 1u) != 0;
+    return true;
+}
+
 static void key_name(uint32_t k, char *path, size_t n)
 {
     if (k < K_FIXED)
@@ -174,7 +182,7 @@ bool sim_guest_read(struct xg_drv *d, uint32_t domid, const char *path,
     if (s) {
         uint32_t k = find_key(s, path);
         buf[0] = '\0';              /* absent reads as empty, see driver.h */
-        if (k != UINT32_MAX)
+        if (k != UINT32_MAX && key_present(s, k))
             key_value(s, sim_now_ns(), k, buf, len);
     }
     pthread_mutex_unlock(&d->lock);
@@ -202,6 +210,8 @@ bool sim_guest_list(struct xg_drv *d, uint32_t domid, const char *path, xg_arena
     const char *last = NULL;
     size_t last_len = 0;
     for (uint32_t k = 0; k < n && cnt < max; k++) {
+        if (!key_present(s, k))
+            continue;
         key_name(k, full, sizeof full);
         const char *rest = full;
         if (plen) {

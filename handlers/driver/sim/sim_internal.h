@@ -14,7 +14,6 @@
 
 #define SIM_DOMID_LIMIT 0x7FF0u     /* DOMID_FIRST_RESERVED: domids are < this */
 #define SIM_MAX_PAUSE 254u          /* Xen refuses a 255th toolstack pause (EUSERS) */
-#define SIM_NVIFS 1u
 #define SIM_NVBDS 2u
 #define SIM_NPIFS 2u
 
@@ -40,7 +39,10 @@ struct sim_dom {
     uint64_t stopped_ns;            /* total time not running */
     uint64_t stopped_since;         /* monotonic ns, 0 while running */
     uint64_t prior_run_ns;          /* running time before the sim opened (fixtures) */
+    uint32_t nics;                  /* bit n: a vif with devid n exists */
 };
+
+#define SIM_MAX_NIC_DEVID 31u
 
 /* A fixture guest, found by uuid when the handlers start it later. */
 struct sim_fix_index {
@@ -151,5 +153,16 @@ bool sim_dom_reboot(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
                     const xg_done *done, xg_err *err);
 bool sim_dom_suspend(struct xg_drv *d, uint32_t domid, const char *path,
                      const xg_done *done, xg_err *err);
+
+/* sim_nic.c: virtual NIC hot-plug */
+void sim_dom_set_nics(struct sim_dom *s, const struct xg_nic_spec *nics, uint32_t n);
+bool sim_nic_add(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
+                 const xg_done *done, xg_err *err);
+bool sim_nic_remove(struct xg_drv *d, uint32_t domid, uint32_t devid, bool force,
+                    const xg_done *done, xg_err *err);
+/* Shared with sim_ops.c: a heap job for s, and its completion. */
+struct sim_job *sim_job_new(sim_job_fn fn, const struct sim_dom *s, const xg_done *done);
+void sim_job_finish(struct sim_job *j, bool ok, const xg_err *e, uint32_t domid);
+struct sim_dom *sim_job_dom(struct xg_drv *d, struct sim_job *j, const char *op, xg_err *e);
 
 #endif

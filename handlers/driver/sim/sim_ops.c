@@ -22,7 +22,7 @@
 
 enum { OP_CLEAN = 0, OP_HARD = 1 };
 
-static void finish(struct sim_job *j, bool ok, const xg_err *e, uint32_t domid)
+void sim_job_finish(struct sim_job *j, bool ok, const xg_err *e, uint32_t domid)
 {
     if (j->done.fn)
         j->done.fn(j->done.arg, ok, ok ? NULL : e, domid);
@@ -32,10 +32,10 @@ static void finish_closing(struct sim_job *j)
 {
     xg_err e = XG_ERR_INIT;
     xg_err_internal(&e, "sim: driver closed before the operation completed");
-    finish(j, false, &e, j->domid);
+    sim_job_finish(j, false, &e, j->domid);
 }
 
-static struct sim_job *new_job(sim_job_fn fn, const struct sim_dom *s, const xg_done *done)
+struct sim_job *sim_job_new(sim_job_fn fn, const struct sim_dom *s, const xg_done *done)
 {
     struct sim_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -48,7 +48,7 @@ static struct sim_job *new_job(sim_job_fn fn, const struct sim_dom *s, const xg_
 }
 
 /* The domain the job was started for, or NULL (with e set) if it is gone. */
-static struct sim_dom *job_dom(struct xg_drv *d, struct sim_job *j, const char *op, xg_err *e)
+struct sim_dom *sim_job_dom(struct xg_drv *d, struct sim_job *j, const char *op, xg_err *e)
 {
     struct sim_dom *s = sim_dom_get(d, j->domid);
     if (!s || s->gen != j->gen) {
@@ -133,7 +133,7 @@ static void create_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         return finish_closing(j);
     xg_err e = XG_ERR_INIT;
     pthread_mutex_lock(&d->lock);
-    struct sim_dom *s = job_dom(d, j, "create", &e);
+    struct sim_dom *s = sim_job_dom(d, j, "create", &e);
     if (s) {
         s->building = false;
         if (!j->arg)                 /* not start_paused: drop the builder's pause */
@@ -144,7 +144,7 @@ static void create_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         }
     }
     pthread_mutex_unlock(&d->lock);
-    finish(j, s != NULL, &e, j->domid);
+    sim_job_finish(j, s != NULL, &e, j->domid);
 }
 
 bool sim_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
@@ -188,7 +188,8 @@ bool sim_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
     if (s) {
         s->building = true;
         sim_dom_apply_fixture(d, s);
-        j = new_job(create_fire, s, done);
+        sim_dom_set_nics(s, spec->nics, spec->nnics);
+        j = sim_job_new(create_fire, s, done);
         j->arg = spec->start_paused;
     }
     pthread_mutex_unlock(&d->lock);
@@ -216,7 +217,7 @@ static void shutdown_fire(struct xg_drv *d, struct sim_job *j, bool closing)
     bool ok = true;
     if (j->arg == OP_CLEAN) {
         pthread_mutex_lock(&d->lock);
-        struct sim_dom *s = job_dom(d, j, "clean shutdown", &e);
+        struct sim_dom *s = sim_job_dom(d, j, "clean shutdown", &e);
         ok = s != NULL;
         if (s && s->pause_count > 0) {
             /* A paused guest never sees the request; xl would time out. */
@@ -228,7 +229,7 @@ static void shutdown_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         }
         pthread_mutex_unlock(&d->lock);
     }
-    finish(j, ok, &e, j->domid);
+    sim_job_finish(j, ok, &e, j->domid);
 }
 
 static bool no_pv_control(const struct sim_dom *s, const char *op, xg_err *err)
@@ -250,7 +251,7 @@ bool sim_dom_shutdown(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
     if (s && clean && !s->pv_drivers)
         s = (no_pv_control(s, "clean shutdown", err), NULL);
     if (s) {
-        j = new_job(shutdown_fire, s, done);
+        j = sim_job_new(shutdown_fire, s, done);
         j->arg = clean ? OP_CLEAN : OP_HARD;
         if (clean)
             s->busy = true;
@@ -272,7 +273,7 @@ static void reboot_fire(struct xg_drv *d, struct sim_job *j, bool closing)
     xg_err e = XG_ERR_INIT;
     uint32_t newid = j->domid;
     pthread_mutex_lock(&d->lock);
-    struct sim_dom *s = job_dom(d, j, "reboot", &e);
+    struct sim_dom *s = sim_job_dom(d, j, "reboot", &e);
     bool ok = s != NULL;
     if (s && j->arg == OP_CLEAN && s->pause_count > 0) {
         s->busy = false;
@@ -289,6 +290,7 @@ static void reboot_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         if (n) {
             n->pv_drivers = old.pv_drivers;
             n->hostile = old.hostile;
+            n->nics = old.nics;
             memcpy(n->distro, old.distro, sizeof n->distro);
             n->pause_count = 0;
             n->state = XG_DOM_RUNNING;
@@ -297,7 +299,7 @@ static void reboot_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         }
     }
     pthread_mutex_unlock(&d->lock);
-    finish(j, ok, &e, newid);
+    sim_job_finish(j, ok, &e, newid);
 }
 
 bool sim_dom_reboot(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
@@ -310,7 +312,7 @@ bool sim_dom_reboot(struct xg_drv *d, uint32_t domid, enum xg_stop_how how,
     if (s && clean && !s->pv_drivers)
         s = (no_pv_control(s, "clean reboot", err), NULL);
     if (s) {
-        j = new_job(reboot_fire, s, done);
+        j = sim_job_new(reboot_fire, s, done);
         j->arg = clean ? OP_CLEAN : OP_HARD;
         s->busy = true;
     }
@@ -352,7 +354,7 @@ static void suspend_fire(struct xg_drv *d, struct sim_job *j, bool closing)
         return finish_closing(j);
     xg_err e = XG_ERR_INIT;
     pthread_mutex_lock(&d->lock);
-    struct sim_dom *s = job_dom(d, j, "suspend", &e);
+    struct sim_dom *s = sim_job_dom(d, j, "suspend", &e);
     struct sim_dom copy;
     if (s)
         copy = *s;
@@ -361,7 +363,7 @@ static void suspend_fire(struct xg_drv *d, struct sim_job *j, bool closing)
     bool ok = s && write_image(j->path, &copy, &e);
     if (ok) {
         pthread_mutex_lock(&d->lock);
-        s = job_dom(d, j, "suspend", &e);
+        s = sim_job_dom(d, j, "suspend", &e);
         if (s)
             sim_dom_remove(d, s);
         else
@@ -376,7 +378,7 @@ static void suspend_fire(struct xg_drv *d, struct sim_job *j, bool closing)
             s->busy = false;
         pthread_mutex_unlock(&d->lock);
     }
-    finish(j, ok, &e, j->domid);
+    sim_job_finish(j, ok, &e, j->domid);
 }
 
 bool sim_dom_suspend(struct xg_drv *d, uint32_t domid, const char *path,
@@ -388,7 +390,7 @@ bool sim_dom_suspend(struct xg_drv *d, uint32_t domid, const char *path,
     pthread_mutex_lock(&d->lock);
     struct sim_dom *s = stoppable(d, domid, "suspend", true, err);
     if (s) {
-        j = new_job(suspend_fire, s, done);
+        j = sim_job_new(suspend_fire, s, done);
         snprintf(j->path, sizeof j->path, "%s", path);
         s->busy = true;
     }

@@ -182,7 +182,7 @@ bool sim_dom_stats(struct xg_drv *d, uint32_t domid, xg_arena *a,
     struct sim_dom *s = sim_dom_find(d, domid, err);
     if (!s)
         goto out;
-    struct xg_dev_counters *vifs = xg_arena_alloc(a, SIM_NVIFS * sizeof *vifs);
+    struct xg_dev_counters *vifs = xg_arena_alloc(a, (SIM_MAX_NIC_DEVID + 1) * sizeof *vifs);
     struct xg_dev_counters *vbds = xg_arena_alloc(a, SIM_NVBDS * sizeof *vbds);
     if (!vifs || !vbds) {
         xg_err_internal(err, "dom_stats: arena exhausted");
@@ -190,12 +190,15 @@ bool sim_dom_stats(struct xg_drv *d, uint32_t domid, xg_arena *a,
     }
     double t = secs(sim_dom_run_ns(s, sim_now_ns()));
     bool guest = domid != 0;
-    out->nvifs = guest ? SIM_NVIFS : 0;
-    for (uint32_t i = 0; i < out->nvifs; i++) {
-        vifs[i].devid = i;
-        snprintf(vifs[i].name, sizeof vifs[i].name, "%" PRIu32, i);
-        vifs[i].rx_bytes = counter(s->seed, 0x4000 + i, t, 3e6);
-        vifs[i].tx_bytes = counter(s->seed, 0x4100 + i, t, 1e6);
+    out->nvifs = 0;
+    for (uint32_t i = 0; guest && i <= SIM_MAX_NIC_DEVID; i++) {
+        if (!(s->nics & (1u << i)))
+            continue;                /* only the vifs the domain has */
+        struct xg_dev_counters *v = &vifs[out->nvifs++];
+        v->devid = i;
+        snprintf(v->name, sizeof v->name, "%" PRIu32, i);
+        v->rx_bytes = counter(s->seed, 0x4000 + i, t, 3e6);
+        v->tx_bytes = counter(s->seed, 0x4100 + i, t, 1e6);
     }
     out->nvbds = guest ? SIM_NVBDS : 0;
     for (uint32_t i = 0; i < out->nvbds; i++) {

@@ -1,0 +1,68 @@
+/* hostnet.h: the host's network side (NICs, bridges, addresses), which
+ * needs no hypervisor. Two implementations: netlink (hostnet_nl.c, the real
+ * host through libnl-route-3; used with the libxl driver) and sim
+ * (hostnet_sim.c, an in-memory host with one NIC on xenbr0 and a
+ * host-internal bridge; used with the sim driver). Handlers turn links
+ * into PIF/PIF_metrics/network records (net_objects.c).
+ *
+ * Calls are short (netlink round trips, sysfs reads) and made with the world
+ * lock held. Errors: INTERNAL_ERROR with the reason logged; bridge_add of an
+ * existing bridge and bridge_del of a missing one fail. */
+#ifndef XG_HOSTNET_H
+#define XG_HOSTNET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../server/arena.h"
+#include "../../server/xg_err.h"
+
+#define GW_IFNAMSIZ 16              /* IFNAMSIZ, NUL included */
+#define GW_LINKS_MAX 256            /* links read from the host, at most */
+
+struct gw_link {
+    char name[GW_IFNAMSIZ];
+    char master[GW_IFNAMSIZ];       /* bridge this link is enslaved to, or "" */
+    uint8_t mac[6];
+    uint32_t mtu;
+    bool is_bridge;
+    bool physical;                  /* a NIC backed by a device (sysfs device/) */
+    bool up, carrier;
+    int64_t speed_mbit;             /* -1 unknown */
+    bool full_duplex;
+    char vendor_id[8], device_id[8];        /* "8086" */
+    char vendor_name[96], device_name[96];  /* from pci.ids when installed */
+    char pci_bus_path[32];          /* "0000:00:19.0" */
+    char ipv4[48], netmask[48];     /* first IPv4 address, dotted */
+};
+
+struct gw_hostnet;
+
+struct gw_hostnet_ops {
+    const char *name;               /* "netlink" | "sim" */
+    /* All links (loopback and vif/tap backends excluded), at most
+     * GW_LINKS_MAX, in the arena. */
+    bool (*links)(struct gw_hostnet *h, xg_arena *a, struct gw_link **out,
+                  uint32_t *n_out, xg_err *err);
+    /* A bridge with no port, up, with that MTU. */
+    bool (*bridge_add)(struct gw_hostnet *h, const char *name, uint32_t mtu, xg_err *err);
+    bool (*bridge_del)(struct gw_hostnet *h, const char *name, xg_err *err);
+    void (*close)(struct gw_hostnet *h);
+};
+
+struct gw_hostnet {
+    const struct gw_hostnet_ops *ops;
+};
+
+/* Opens the real host through netlink; NULL with INTERNAL_ERROR when no
+ * netlink socket can be opened. */
+struct gw_hostnet *gw_hostnet_netlink_open(xg_err *err);
+/* The simulated host: eth0 (MAC derived from seed) on xenbr0 carrying
+ * address, and the host-internal bridge xenapi. */
+struct gw_hostnet *gw_hostnet_sim_open(uint64_t seed, const char *address, xg_err *err);
+
+/* True if name is a bridge name the kernel accepts (1-15 bytes of
+ * [A-Za-z0-9_.-]). */
+bool gw_ifname_ok(const char *name);
+
+#endif
