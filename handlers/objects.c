@@ -345,8 +345,12 @@ static void reconcile_info(const struct xg_dom_info *di)
         break;
     case XG_DOM_RUNNING:
     case XG_DOM_PAUSED:
-        if (vm->power_state != power_of(di)) {
-            gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
+        /* a power state loaded from the database may already match while
+         * the runtime fields (resident_on, consoles) are not set yet: the
+         * first sight of a domain after a restart sets them too */
+        if (vm->power_state != power_of(di) || !gw_ref_is_set(vm->resident_on.s)) {
+            if (vm->power_state != power_of(di))
+                gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
             if (!gw_ref_is_set(vm->resident_on.s))
                 gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), the_host->obj.ref.s);
             xg_err err = XG_ERR_INIT;

@@ -92,7 +92,7 @@ static bool start_login(xg_call *c, const char *uname, const char *pwd,
     l->uname = uname;
     l->originator = originator;
     xg_call_defer(c);
-    xg_auth_check_async(uname, pwd, login_checked, l);
+    xg_auth_check_async(c->client_addr, uname, pwd, login_checked, l);
     return true;
 }
 
@@ -184,7 +184,7 @@ bool handle_session_change_password(xg_call *c, const char *old_pwd, const char 
     snprintf(p->user, sizeof(p->user), "%s", s->auth_user_name);
     p->new_pwd = new_pwd;
     xg_call_defer(c);
-    xg_auth_check_async(p->user, old_pwd, chpw_checked, p);
+    xg_auth_check_async(c->client_addr, p->user, old_pwd, chpw_checked, p);
     return true;
 }
 
@@ -194,7 +194,7 @@ bool xg_hook_session_check(xg_call *c, const char *ref, xg_err *err)
 {
     xapi_session *s = xg_store_get(&xapi_class_session, ref);
     if (!s)
-        return xg_err_set(err, "SESSION_INVALID", 1, ref);
+        return xapi_err_session_invalid(err, ref);
     int64_t now = gw_now();
     if (now - s->last_active >= LAST_ACTIVE_REFRESH_SECS) {
         gw_set_time(s, GW_F(s, XAPI_SESSION_F_LAST_ACTIVE), now);
@@ -240,28 +240,16 @@ void gw_sessions_start(void)
 
 /* ---- HTTP endpoints ---------------------------------------------------- */
 
-bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err)
+bool xg_hook_http_session(const struct xg_http_request *rq, char *ref_out, size_t ref_len,
+                          char *user_out, size_t user_len, xg_err *err)
 {
-    char ref[XG_REF_LEN + 16];
-    if (xg_query_get(rq->query, "session_id", ref, sizeof(ref)) ||
-        xg_http_cookie_session(rq->cookie, ref, sizeof(ref))) {
-        xg_world_lock();
-        bool ok = xg_store_get(&xapi_class_session, ref) != NULL;
-        xg_world_unlock();
-        return ok ? true : xg_err_set(err, "SESSION_INVALID", 1, ref);
-    }
-    if (rq->authorization && strncasecmp(rq->authorization, "Basic ", 6) == 0) {
-        char cred[512];
-        if (!xg_http_basic_decode(rq->authorization + 6, cred, sizeof(cred)))
-            return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, "",
-                              "Malformed authorization");
-        char *colon = strchr(cred, ':');
-        if (!colon)
-            return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, cred,
-                              "Malformed authorization");
-        *colon = '\0';
-        /* Runs on the I/O thread without the world lock, like a login. */
-        return xg_auth_check(cred, colon + 1, err);
-    }
-    return xg_err_set(err, "SESSION_AUTHENTICATION_FAILED", 2, "", "No credentials");
+    if (!xg_query_get(rq->query, "session_id", ref_out, ref_len) &&
+        !xg_http_cookie_session(rq->cookie, ref_out, ref_len))
+        return xapi_err_session_authentication_failed(err, "", "No credentials");
+    xg_world_lock();
+    xapi_session *s = xg_store_get(&xapi_class_session, ref_out);
+    if (s)
+        snprintf(user_out, user_len, "%s", s->auth_user_name ? s->auth_user_name : "");
+    xg_world_unlock();
+    return s ? true : xapi_err_session_invalid(err, ref_out);
 }

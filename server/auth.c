@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -124,8 +127,29 @@ static bool save_users(xg_err *err)
 
 /* ---- async pool ---------------------------------------------------- */
 
+/* Jobs wait in one FIFO, but a worker takes the first job whose source
+ * address is allowed to run now: at most ADDR_INFLIGHT checks per address
+ * at once, and after THROTTLE_FREE_FAILS consecutive failures an address
+ * waits (250 ms doubling to 30 s) before its next check, as sshd/fail2ban
+ * slow a guesser. So one address guessing passwords holds at most one pool
+ * thread, mostly idle, and everyone else's logins go through. */
+#define ADDR_SLOTS 1024
+#define ADDR_INFLIGHT 1
+#define ADDR_QUEUED_MAX 32
+#define THROTTLE_FREE_FAILS 5
+#define THROTTLE_BASE_MS 250
+#define THROTTLE_MAX_MS 30000
+#define POOL_NICE 5                     /* hashing yields to the I/O threads */
+
+struct addr_state {
+    char addr[48];
+    unsigned fails, inflight, queued;
+    uint64_t not_before, last_use;
+};
+
 struct job {
     struct job *next;
+    struct addr_state *src;
     char user[NAME_MAX_LEN * 4];
     char password[PW_MAX_LEN];
     void (*cb)(void *arg, bool ok, const xg_err *err);
@@ -133,38 +157,128 @@ struct job {
 };
 
 static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
-static struct job *qhead, *qtail;
+static pthread_cond_t qcv;
+static struct job *qhead;
 static unsigned qlen, nworkers;
 static pthread_t workers[64];
 static bool pool_stopping;
+static struct addr_state addrs[ADDR_SLOTS];
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Caller holds qmu. The slot of addr; an idle slot is reused when the
+ * table is full (the least recently used one without queued work). */
+static struct addr_state *addr_slot(const char *addr, uint64_t now)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct addr_state *victim = NULL;
+    for (unsigned k = 0; k < 16; k++) {
+        struct addr_state *a = &addrs[(h + k) % ADDR_SLOTS];
+        if (strcmp(a->addr, addr) == 0)
+            return a;
+        if (a->inflight == 0 && a->queued == 0 &&
+            (!victim || a->last_use < victim->last_use))
+            victim = a;
+    }
+    if (!victim)
+        return NULL;
+    memset(victim, 0, sizeof(*victim));
+    snprintf(victim->addr, sizeof(victim->addr), "%s", addr);
+    victim->last_use = now;
+    return victim;
+}
+
+/* Caller holds qmu: unlinks and returns the first runnable job, or NULL
+ * with *wake set to when one becomes runnable (0 = when a check ends). */
+static struct job *take_runnable(uint64_t now, uint64_t *wake)
+{
+    *wake = 0;
+    for (struct job **pp = &qhead; *pp; pp = &(*pp)->next) {
+        struct job *j = *pp;
+        struct addr_state *a = j->src;
+        if (a->inflight >= ADDR_INFLIGHT)
+            continue;
+        if (a->not_before > now) {
+            if (!*wake || a->not_before < *wake)
+                *wake = a->not_before;
+            continue;
+        }
+        *pp = j->next;
+        qlen--;
+        a->queued--;
+        a->inflight++;
+        return j;
+    }
+    return NULL;
+}
+
+static void record_result(struct addr_state *a, bool ok, uint64_t now)
+{
+    a->inflight--;
+    a->last_use = now;
+    if (ok) {
+        a->fails = 0;
+        a->not_before = 0;
+        return;
+    }
+    if (++a->fails > THROTTLE_FREE_FAILS) {
+        unsigned k = a->fails - THROTTLE_FREE_FAILS - 1;
+        uint64_t d = k >= 8 ? THROTTLE_MAX_MS : (uint64_t)THROTTLE_BASE_MS << k;
+        a->not_before = now + (d > THROTTLE_MAX_MS ? THROTTLE_MAX_MS : d);
+        if (a->fails == THROTTLE_FREE_FAILS + 1)
+            XG_WARN("auth", "%s: repeated authentication failures, throttling", a->addr);
+    }
+}
 
 static void *worker_main(void *unused)
 {
+    (void)unused;
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
+    pthread_mutex_lock(&qmu);
     for (;;) {
-        pthread_mutex_lock(&qmu);
-        while (!qhead && !pool_stopping)
-            pthread_cond_wait(&qcv, &qmu);
-        if (!qhead) {
-            pthread_mutex_unlock(&qmu);
-            return NULL;
+        uint64_t wake = 0;
+        struct job *j = NULL;
+        while (!pool_stopping && !(j = take_runnable(mono_ms(), &wake))) {
+            if (wake) {
+                struct timespec ts = { .tv_sec = (time_t)(wake / 1000),
+                                       .tv_nsec = (long)(wake % 1000) * 1000000 };
+                pthread_cond_timedwait(&qcv, &qmu, &ts);
+            } else {
+                pthread_cond_wait(&qcv, &qmu);
+            }
         }
-        struct job *j = qhead;
-        qhead = j->next;
-        if (!qhead)
-            qtail = NULL;
-        qlen--;
+        if (!j)
+            break;
         pthread_mutex_unlock(&qmu);
         xg_err err = XG_ERR_INIT;
         bool ok = xg_auth_check(j->user, j->password, &err);
         explicit_bzero(j->password, sizeof(j->password));
+        pthread_mutex_lock(&qmu);
+        record_result(j->src, ok, mono_ms());
+        pthread_cond_broadcast(&qcv);   /* the address may run its next job */
+        pthread_mutex_unlock(&qmu);
         j->cb(j->arg, ok, ok ? NULL : &err);
         free(j);
+        pthread_mutex_lock(&qmu);
     }
+    pthread_mutex_unlock(&qmu);
+    return NULL;
 }
 
 static void pool_start(void)
 {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&qcv, &ca);
+    pthread_condattr_destroy(&ca);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         n = 1;
@@ -175,7 +289,7 @@ static void pool_start(void)
             nworkers++;
 }
 
-void xg_auth_check_async(const char *user, const char *password,
+void xg_auth_check_async(const char *client_addr, const char *user, const char *password,
                          void (*cb)(void *arg, bool ok, const xg_err *err),
                          void *arg)
 {
@@ -187,8 +301,9 @@ void xg_auth_check_async(const char *user, const char *password,
         return;
     }
     pthread_mutex_lock(&qmu);
-    if (qlen >= QUEUE_MAX || nworkers == 0) {
-        /* a login flood: refuse rather than queue without bound */
+    struct addr_state *a = addr_slot(client_addr ? client_addr : "", mono_ms());
+    if (!a || qlen >= QUEUE_MAX || a->queued >= ADDR_QUEUED_MAX || nworkers == 0) {
+        /* a flood: refuse rather than queue without bound */
         pthread_mutex_unlock(&qmu);
         fail_auth(user, &err);
         cb(arg, false, &err);
@@ -197,17 +312,18 @@ void xg_auth_check_async(const char *user, const char *password,
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
         abort();
+    j->src = a;
     snprintf(j->user, sizeof(j->user), "%s", user);
     snprintf(j->password, sizeof(j->password), "%s", password);
     j->cb = cb;
     j->arg = arg;
-    if (qtail)
-        qtail->next = j;
-    else
-        qhead = j;
-    qtail = j;
+    struct job **pp = &qhead;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = j;
     qlen++;
-    pthread_cond_signal(&qcv);
+    a->queued++;
+    pthread_cond_broadcast(&qcv);
     pthread_mutex_unlock(&qmu);
 }
 

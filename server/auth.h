@@ -19,8 +19,11 @@ bool xg_auth_ensure_root(xg_err *err);
 bool xg_auth_check(const char *user, const char *password, xg_err *err);
 /* The same check on the auth worker pool (at most one thread per core), so
  * that logins never hold the world lock nor an I/O thread for the hash time.
- * cb runs on a pool thread without the world lock; err is NULL when ok. */
-void xg_auth_check_async(const char *user, const char *password,
+ * Per source address: one check at a time, and after repeated failures a
+ * growing delay before the next (auth.c), so a guesser cannot occupy the
+ * pool. cb runs on a pool thread (or the caller's, when refused at once)
+ * without the world lock; err is NULL when ok. */
+void xg_auth_check_async(const char *client_addr, const char *user, const char *password,
                          void (*cb)(void *arg, bool ok, const xg_err *err),
                          void *arg);
 bool xg_auth_set_password(const char *user, const char *password, xg_err *err);

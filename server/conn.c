@@ -8,6 +8,11 @@
  *     on_response, which queues the connection on its loop and pokes the
  *     loop's eventfd) → WRITE (send queue of out chunks; producers resume
  *     below a low-water mark, so memory stays bounded) → READ …
+ * Routed HTTP requests (http_routes.h) go READ → EXCH instead: the request
+ * becomes an exchange (http_ex.c) that authenticates and runs its handler
+ * on a worker thread; the connection stays parked in EXCH, feeding request
+ * body bytes to the exchange and sending what the handler writes, woken
+ * through the same ready queue as RPC answers.
  * Only one request per connection is in flight: pipelined requests wait in
  * the input buffer until the previous answer is sent. Timeouts are checked
  * by a once-a-second scan of the loop's connections. At the connection cap a
@@ -31,6 +36,7 @@
 
 #include "call.h"
 #include "config.h"
+#include "http_ex.h"
 #include "http_in.h"
 #include "http_routes.h"
 #include "www.h"
@@ -48,7 +54,7 @@
 #define SMALL_BODY (16 * 1024)      /* copied behind the headers: one write */
 
 enum src_kind { SRC_LISTENER, SRC_CONN, SRC_EVENTFD };
-enum cstate { CS_HANDSHAKE, CS_READ, CS_CALL, CS_WRITE };
+enum cstate { CS_HANDSHAKE, CS_READ, CS_CALL, CS_WRITE, CS_EXCH };
 
 struct loop;
 
@@ -72,6 +78,10 @@ struct conn {
     xg_call *call;                  /* outstanding or streaming call */
     bool call_ready;                /* answered synchronously in dispatch */
     bool streaming, chunked, keep_alive, close_after, dead, http10;
+    bool queued;                    /* on the loop's ready queue (lp->mu) */
+    bool raw_head;                  /* answer head of a raw stream (101 …) */
+    xg_http_ex *ex;                 /* routed request in progress (CS_EXCH) */
+    bool ex_done, ex_keep;          /* handler finished; may keep alive */
     uint64_t deadline;              /* handshake / idle / write progress */
     uint64_t req_start, last_read;  /* header and body timeouts */
     char addr[INET6_ADDRSTRLEN];
@@ -192,6 +202,8 @@ static void do_accept(struct loop *lp, struct listener *l)
 
 static void conn_free(struct conn *c)
 {
+    if (c->ex)
+        xg_http_ex_detach(c->ex);
     xg_http_in_free(&c->in);
     xg_out_reset(&c->sendq);
     free(c);
@@ -228,6 +240,16 @@ static void conn_close(struct conn *c)
         /* the call still points at us: freed when its answer arrives */
         return;
     }
+    if (c->ex) {
+        /* the handler sees its client gone; no kick can follow this */
+        xg_http_ex_detach(c->ex);
+        c->ex = NULL;
+    }
+    pthread_mutex_lock(&lp->mu);
+    bool queued = c->queued;            /* a late kick of a finished exchange */
+    pthread_mutex_unlock(&lp->mu);
+    if (queued)
+        return;                         /* drain_ready frees it */
     if (c->call)
         xg_call_unref(c->call);
     c->call = NULL;
@@ -292,14 +314,17 @@ static void put_headers_cc(struct conn *c, int status, const char *ctype,
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-length: %lld\r\n", clen);
     if (c->chunked)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "transfer-encoding: chunked\r\n");
-    if (c->close_after)
+    if (c->raw_head)
+        ;                               /* the handler's own Connection/Upgrade */
+    else if (c->close_after)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "connection: close\r\n");
     else
         n += snprintf(buf + n, sizeof(buf) - (size_t)n,
                       "connection: keep-alive\r\nkeep-alive: timeout=%u\r\n",
                       KEEPALIVE_ADVERTISED_S);
-    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: %s\r\n",
-                  cache_control ? cache_control : "no-cache, no-store");
+    if (!cache_control || *cache_control)   /* "": the caller's extra headers have it */
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "cache-control: %s\r\n",
+                      cache_control ? cache_control : "no-cache, no-store");
     if (ctype)
         n += snprintf(buf + n, sizeof(buf) - (size_t)n, "content-type: %s\r\n", ctype);
     n += snprintf(buf + n, sizeof(buf) - (size_t)n,
@@ -414,6 +439,29 @@ static void start_response(struct conn *c)
     c->call = NULL;
 }
 
+/* Queues c for its loop's next turn (any thread; once until drained). */
+static void enqueue_ready(struct conn *c)
+{
+    struct loop *lp = c->lp;
+    pthread_mutex_lock(&lp->mu);
+    bool was = c->queued;
+    if (!was) {
+        c->queued = true;
+        c->rnext = NULL;
+        if (lp->ready_tail)
+            lp->ready_tail->rnext = c;
+        else
+            lp->ready_head = c;
+        lp->ready_tail = c;
+    }
+    pthread_mutex_unlock(&lp->mu);
+    if (was)
+        return;
+    uint64_t one = 1;
+    ssize_t w = write(lp->evfd, &one, sizeof(one));
+    (void)w;
+}
+
 /* Called with the world lock held, from any thread, exactly once per call. */
 static void on_response(xg_call *call)
 {
@@ -422,21 +470,19 @@ static void on_response(xg_call *call)
         c->call_ready = true;         /* answered inside xg_dispatch */
         return;
     }
-    struct loop *lp = c->lp;
-    pthread_mutex_lock(&lp->mu);
-    c->rnext = NULL;
-    if (lp->ready_tail)
-        lp->ready_tail->rnext = c;
-    else
-        lp->ready_head = c;
-    lp->ready_tail = c;
-    pthread_mutex_unlock(&lp->mu);
-    uint64_t one = 1;
-    ssize_t w = write(lp->evfd, &one, sizeof(one));
-    (void)w;
+    enqueue_ready(c);
+}
+
+/* Exchanges wake their connection from worker and auth threads. */
+static void ex_kick(void *conn)
+{
+    enqueue_ready(conn);
 }
 
 /* ===== requests ======================================================= */
+
+enum io { IO_OK, IO_AGAIN, IO_EOF };
+static enum io io_read(struct conn *c, char *buf, size_t n, size_t *got);
 
 static void handle_rpc(struct conn *c, bool json)
 {
@@ -495,46 +541,96 @@ static void handle_options(struct conn *c)
     c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
 }
 
-/* fn NULL: a file of the web root (GET or HEAD) */
-static void handle_get(struct conn *c, const char *path, xg_http_get_fn fn, bool head)
+static const char *method_name(enum http_method m)
 {
-    struct xg_http_request rq = {
-        .method = head ? "HEAD" : "GET", .path = path, .query = xg_http_in_query(&c->in),
-        .authorization = xg_http_in_header(&c->in, XG_H_AUTHORIZATION),
-        .accept = xg_http_in_header(&c->in, XG_H_ACCEPT),
-        .cookie = xg_http_in_header(&c->in, XG_H_COOKIE),
-        .client_addr = c->addr, .http10 = c->http10, .head = head,
-        .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
-        .if_none_match = xg_http_in_header(&c->in, XG_H_IF_NONE_MATCH),
-        .if_modified_since = xg_http_in_header(&c->in, XG_H_IF_MODIFIED_SINCE),
+    return http_method_str(m);
+}
+
+/* A routed request: park the connection on an exchange (http_ex.h). */
+static void handle_route(struct conn *c, const char *path,
+                         const struct xg_http_route_entry *route)
+{
+    enum http_method m = (enum http_method)c->in.p.method;
+    bool raw = route->flags & XG_ROUTE_RAW_BODY;
+    size_t rest_len = 0;
+    const char *rest = raw ? xg_http_in_rest(&c->in, &rest_len) : NULL;
+    struct xg_http_ex_init in = {
+        .route = route,
+        .rq = {
+            .method = method_name(m), .path = path, .query = xg_http_in_query(&c->in),
+            .authorization = xg_http_in_header(&c->in, XG_H_AUTHORIZATION),
+            .accept = xg_http_in_header(&c->in, XG_H_ACCEPT),
+            .cookie = xg_http_in_header(&c->in, XG_H_COOKIE),
+            .content_type = xg_http_in_header(&c->in, XG_H_CONTENT_TYPE),
+            .client_addr = c->addr, .http10 = c->http10,
+            .content_length = c->in.has_cl ? (int64_t)c->in.p.content_length : -1,
+            .upgrade = c->in.p.upgrade, .head = m == HTTP_HEAD,
+            .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
+            .if_none_match = xg_http_in_header(&c->in, XG_H_IF_NONE_MATCH),
+            .if_modified_since = xg_http_in_header(&c->in, XG_H_IF_MODIFIED_SINCE),
+        },
+        .body = raw ? NULL : xg_http_in_body(&c->in),
+        .body_len = raw ? 0 : c->in.body_len,
+        .raw_rest = rest, .raw_rest_len = rest_len,
+        .kick = ex_kick, .conn = c,
     };
-    struct xg_http_response rs;
-    memset(&rs, 0, sizeof(rs));
-    rs.status = 200;
-    rs.content_type = "text/plain";
-    xg_out_init(&rs.body);
-    if (fn) {
-        fn(&rq, &rs);
-        xg_hook_http_task_end(&rq, rs.status);
-    } else {
-        xg_www_serve(&rq, &rs);
-    }
-    rs.extra_headers[sizeof(rs.extra_headers) - 1] = '\0';
-    c->close_after = c->close_after || rs.close;
+    c->ex = xg_http_ex_new(&in);
+    c->ex_done = c->ex_keep = false;
     c->chunked = false;
-    if (rs.status == 304) {          /* no body, no content-length */
-        put_headers_cc(c, 304, NULL, -1, rs.extra_headers, rs.cache_control);
-        xg_out_reset(&rs.body);
-    } else {
-        put_headers_cc(c, rs.status, rs.content_type, (long long)rs.body.total,
-                       rs.extra_headers, rs.cache_control);
-        if (head)
-            xg_out_reset(&rs.body);
-        else
-            xg_out_move(&c->sendq, &rs.body);
+    c->st = CS_EXCH;
+    if (raw)
+        c->close_after = true;          /* the body is not framed for reuse */
+    xg_http_ex_start(c->ex);
+}
+
+/* Moves the handler's output to the send queue; the head goes first. */
+static void ex_pump(struct conn *c)
+{
+    struct xg_http_ex_head h;
+    bool have_head = false, keep = false;
+    xg_out body;
+    xg_out_init(&body);
+    bool done = xg_http_ex_take(c->ex, &body, &h, &have_head, &keep);
+    if (have_head) {
+        if (h.content_length == XG_HTTP_RAW ||
+            (h.content_length == XG_HTTP_UNSIZED && !h.chunked))
+            c->close_after = true;
+        c->chunked = h.chunked;
+        c->raw_head = h.content_length == XG_HTTP_RAW;
+        /* a handler's own Cache-Control replaces the API default */
+        bool own_cc = strcasestr(h.extra_headers, "cache-control:") != NULL;
+        put_headers_cc(c, h.status, h.content_type,
+                       h.content_length >= 0 ? h.content_length : -1, h.extra_headers,
+                       own_cc ? "" : NULL);
+        c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
     }
-    c->st = CS_WRITE;
-    c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
+    xg_out_move(&c->sendq, &body);
+    if (done) {
+        c->ex_done = true;
+        c->ex_keep = keep;
+    }
+}
+
+/* Reads request-body bytes for a raw-body exchange while it has room. */
+static bool ex_read_body(struct conn *c)
+{
+    static _Thread_local char buf[64 * 1024];
+    for (;;) {
+        size_t room = xg_http_ex_room(c->ex);
+        if (room == 0)
+            return true;
+        size_t got = 0;
+        enum io r = io_read(c, buf, room < sizeof(buf) ? room : sizeof(buf), &got);
+        if (r == IO_AGAIN)
+            return true;
+        if (r == IO_EOF) {
+            /* the client closed its sending side: the body ends here (XO
+             * declares a huge length and closes); the answer may still go */
+            xg_http_ex_feed_eof(c->ex);
+            return true;
+        }
+        xg_http_ex_feed(c->ex, buf, got);
+    }
 }
 
 static void handle_request(struct conn *c)
@@ -548,12 +644,13 @@ static void handle_request(struct conn *c)
         handle_rpc(c, strcmp(path, "/jsonrpc") == 0);
     } else if (m == HTTP_OPTIONS) {
         handle_options(c);
-    } else if (m == HTTP_GET || m == HTTP_HEAD) {
-        /* an API endpoint, else a file of the web root, else 404 */
-        xg_http_get_fn fn = m == HTTP_GET ? xg_http_find_get(path) : NULL;
-        handle_get(c, path, fn, m == HTTP_HEAD);
     } else {
-        simple_response(c, 403, false);
+        const struct xg_http_route_entry *r =
+            xg_http_find_route(method_name(m), path, strlen(path));
+        if (r)
+            handle_route(c, path, r);
+        else
+            simple_response(c, m == HTTP_GET || m == HTTP_HEAD ? 404 : 403, false);
     }
 }
 
@@ -566,8 +663,6 @@ static void handle_framing_error(struct conn *c)
 }
 
 /* ===== I/O ============================================================ */
-
-enum io { IO_OK, IO_AGAIN, IO_EOF };
 
 static enum io io_read(struct conn *c, char *buf, size_t n, size_t *got)
 {
@@ -704,6 +799,26 @@ static void conn_run(struct conn *c)
         }
         case CS_CALL:
             return;
+        case CS_EXCH: {
+            ex_pump(c);
+            enum io r = flush(c);
+            if (r == IO_EOF) {
+                conn_close(c);
+                return;
+            }
+            xg_http_ex_unsent(c->ex, xg_out_pending(&c->sendq));
+            if (!c->ex_done || r == IO_AGAIN) {
+                if (!c->ex_done && !ex_read_body(c))
+                    return;
+                return;
+            }
+            xg_http_ex_detach(c->ex);
+            c->ex = NULL;
+            if (!c->ex_keep)
+                c->close_after = true;
+            after_response(c);
+            continue;
+        }
         case CS_WRITE: {
             enum io r = flush(c);
             if (r == IO_EOF) {
@@ -758,6 +873,12 @@ static void check_timeouts(struct loop *lp)
             break;
         case CS_CALL:
             break;
+        case CS_EXCH:
+            /* a handler may compute as long as it likes; a client that
+             * stops reading its answer is dropped (the handler sees it) */
+            if (xg_out_pending(&c->sendq) && now >= c->deadline)
+                conn_close(c);
+            break;
         }
     }
     if (!lp->listening && !atomic_load(&stopping) &&
@@ -775,14 +896,19 @@ static void drain_ready(struct loop *lp)
     pthread_mutex_lock(&lp->mu);
     struct conn *c = lp->ready_head;
     lp->ready_head = lp->ready_tail = NULL;
+    for (struct conn *q = c; q; q = q->rnext)
+        q->queued = false;
     pthread_mutex_unlock(&lp->mu);
     while (c) {
         struct conn *n = c->rnext;
         if (c->dead) {
-            xg_call_unref(c->call);
+            if (c->call)
+                xg_call_unref(c->call);
+            c->call = NULL;
             conn_free(c);
         } else {
-            start_response(c);
+            if (c->st == CS_CALL)
+                start_response(c);      /* an RPC answer; else an exchange */
             conn_run(c);
         }
         c = n;
@@ -866,6 +992,15 @@ static int open_listener(const char *addr, unsigned port, xg_err *err, unsigned 
     return fd;
 }
 
+/* http_in asks at the end of a request's headers whether the route
+ * streams its body (no body limit, the raw stream handed over). */
+static bool route_raw_body(unsigned method, const char *path, size_t len)
+{
+    const struct xg_http_route_entry *r =
+        xg_http_find_route(http_method_str((enum http_method)method), path, len);
+    return r && (r->flags & XG_ROUTE_RAW_BODY);
+}
+
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
                  unsigned nthreads, xg_err *err)
 {
@@ -874,6 +1009,7 @@ bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
     http_limits.max_header_bytes = xg_cfg.max_header_bytes;
     http_limits.max_header_count = XG_MAX_HEADER_COUNT;
     http_limits.max_body_bytes = xg_cfg.max_body_bytes;
+    http_limits.raw_body = route_raw_body;
     if (nthreads == 0)
         nthreads = 1;
     if (nthreads > MAX_LOOPS)
@@ -929,4 +1065,5 @@ void xg_io_stop(void)
     for (unsigned i = 0; i < nloops; i++)
         pthread_join(loops[i].thr, NULL);
     nloops = 0;
+    xg_http_workers_stop();
 }

@@ -24,12 +24,14 @@ void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,
 const char *xg_hook_task_ref(const xg_call *c);
 
 struct xg_http_request;
-/* HTTP endpoints (metrics) authenticate like XAPI: session_id query
- * parameter or cookie, or Basic auth. Takes the world lock itself; call
- * without it. On failure the caller answers 401. */
-bool xg_hook_http_auth(const struct xg_http_request *rq, xg_err *err);
+/* HTTP routes authenticate like XAPI: a session named by the `session_id`
+ * query parameter or cookie (checked here), or Basic auth (checked by the
+ * framework on the auth pool). Writes the session ref and its user name.
+ * Takes the world lock itself; call without it (from an HTTP worker). */
+bool xg_hook_http_session(const struct xg_http_request *rq, char *ref_out, size_t ref_len,
+                          char *user_out, size_t user_len, xg_err *err);
 
-/* After a GET handler answered: a `task_id` query parameter names a task
+/* After a route handler answered: a `task_id` query parameter names a task
  * the client made for this request (XO's getResource); it is settled from
  * the HTTP status (2xx success, else failure). Call without the world lock. */
 void xg_hook_http_task_end(const struct xg_http_request *rq, int status);

@@ -28,7 +28,7 @@ static const char *const hdr_names[XG_H_COUNT] = {
 static void reset_request(struct xg_http_in *h)
 {
     h->in_msg = h->headers_done = h->complete = false;
-    h->has_cl = h->has_te = h->hdr_overflow = false;
+    h->has_cl = h->has_te = h->hdr_overflow = h->raw = false;
     h->url_off = h->url_len = h->body_off = h->body_len = 0;
     for (int i = 0; i < XG_H_COUNT; i++)
         h->hv_off[i] = h->hv_len[i] = 0;
@@ -122,6 +122,15 @@ static int on_headers_complete(http_parser *p)
     if (h->in_field)
         field_done(h);                  /* a field without value */
     h->headers_done = true;
+    if (h->lim.raw_body && h->url_len) {
+        const char *u = h->buf + h->url_off;
+        const char *q = memchr(u, '?', h->url_len);
+        size_t n = q ? (size_t)(q - u) : h->url_len;
+        if (h->lim.raw_body(p->method, u, n)) {
+            h->raw = true;
+            return 1;                   /* skip the body: it is the caller's */
+        }
+    }
     if (h->has_te)
         return fail(h, h->has_cl ? 400 : 411, "Transfer-Encoding on a request");
     if (p->method == HTTP_POST && !h->has_cl)
@@ -221,7 +230,7 @@ static enum xg_http_status run(struct xg_http_in *h)
             }
             return XG_HTTP_ERROR;
         }
-        if (h->p.upgrade) {        /* CONNECT or Upgrade: not served */
+        if (h->p.upgrade && !h->raw) {   /* CONNECT or Upgrade: only raw routes */
             h->error_status = 400;
             h->error_why = "upgrade not supported";
             return XG_HTTP_ERROR;
@@ -329,4 +338,10 @@ bool xg_http_in_keep_alive(const struct xg_http_in *h)
     if (h->p.http_major != 1 || h->p.http_minor == 0)
         return false;
     return http_should_keep_alive(&h->p) != 0;
+}
+
+const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len)
+{
+    *len = h->len - h->parsed;
+    return h->buf + h->parsed;
 }

@@ -33,6 +33,12 @@ enum xg_http_status {
 
 struct xg_http_limits {
     uint32_t max_header_bytes, max_header_count, max_body_bytes;
+    /* Optional: true if the request (method as http_parser's enum, path
+     * without query) streams its body: then the request is complete at the
+     * end of its headers, no body limit applies, Upgrade/CONNECT are
+     * allowed, and the bytes after the headers are the caller's
+     * (xg_http_in_rest); the connection cannot be reused afterwards. */
+    bool (*raw_body)(unsigned method, const char *path, size_t len);
 };
 
 struct xg_http_in {
@@ -43,7 +49,7 @@ struct xg_http_in {
     size_t parsed;              /* bytes consumed by the parser */
     size_t msg_start;           /* offset of the current message */
     /* current request */
-    bool in_msg, headers_done, complete, has_cl, has_te, hdr_overflow;
+    bool in_msg, headers_done, complete, has_cl, has_te, hdr_overflow, raw;
     size_t url_off, url_len, body_off, body_len;
     size_t hv_off[XG_H_COUNT], hv_len[XG_H_COUNT];
     int cur_hdr;                /* header whose value is being read, or -1 */
@@ -83,5 +89,7 @@ static inline bool xg_http_in_http10(const struct xg_http_in *h)
     return h->p.http_major == 1 && h->p.http_minor == 0;
 }
 bool xg_http_in_keep_alive(const struct xg_http_in *h);
+/* Raw-body requests: the bytes received after the headers. */
+const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len);
 
 #endif

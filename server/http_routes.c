@@ -1,40 +1,75 @@
-/* http_routes.c: the table of GET endpoints (filled before the listeners
+/* http_routes.c: the table of HTTP routes (filled before the listeners
  * open, read-only afterwards, so lookups take no lock) and the helpers that
- * read a GET request: query string, Basic credentials, session cookie. */
+ * read a request: query string, Basic credentials, session cookie. The
+ * exchange API is in http_ex.c. */
 #include "http_routes.h"
 
 #include <string.h>
 
 #include "log.h"
 
-#define MAX_ROUTES 32
+#define MAX_ROUTES 64
 
-static struct { const char *path; xg_http_get_fn fn; } routes[MAX_ROUTES];
+static struct xg_http_route_entry routes[MAX_ROUTES];
 static unsigned nroutes;
 
-void xg_http_register_get(const char *path, xg_http_get_fn fn)
+static void add_route(struct xg_http_route_entry r)
 {
     for (unsigned i = 0; i < nroutes; i++) {
-        if (strcmp(routes[i].path, path) == 0) {
-            routes[i].fn = fn;
+        if (strcmp(routes[i].method, r.method) == 0 && strcmp(routes[i].path, r.path) == 0) {
+            routes[i] = r;
             return;
         }
     }
     if (nroutes == MAX_ROUTES) {
-        XG_ERROR("http", "route table full, %s not registered", path);
+        XG_ERROR("http", "route table full, %s %s not registered", r.method, r.path);
         return;
     }
-    routes[nroutes].path = path;
-    routes[nroutes].fn = fn;
-    nroutes++;
+    routes[nroutes++] = r;
 }
 
-xg_http_get_fn xg_http_find_get(const char *path)
+void xg_http_route(const char *method, const char *path, unsigned flags,
+                   xg_http_handler fn)
 {
-    for (unsigned i = 0; i < nroutes; i++)
-        if (strcmp(routes[i].path, path) == 0)
-            return routes[i].fn;
-    return NULL;
+    add_route((struct xg_http_route_entry){ method, path, flags, fn, NULL });
+}
+
+void xg_http_register_get_flags(const char *path, unsigned flags, xg_http_get_fn fn)
+{
+    add_route((struct xg_http_route_entry){ "GET", path, flags, NULL, fn });
+}
+
+void xg_http_register_get(const char *path, xg_http_get_fn fn)
+{
+    xg_http_register_get_flags(path, 0, fn);
+}
+
+/* "/a/b" matches the pattern "/a/b", and "/a/\*" matches "/a/" and below. */
+static size_t match_len(const char *pattern, const char *path, size_t len)
+{
+    size_t pl = strlen(pattern);
+    if (pl >= 2 && pattern[pl - 2] == '/' && pattern[pl - 1] == '*')
+        return len >= pl - 1 && memcmp(pattern, path, pl - 1) == 0 ? pl - 1 : 0;
+    return pl == len && memcmp(pattern, path, len) == 0 ? pl + 1 : 0;   /* exact beats prefix */
+}
+
+const struct xg_http_route_entry *xg_http_find_route(const char *method,
+                                                     const char *path, size_t len)
+{
+    /* HEAD is served by the GET route */
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    const struct xg_http_route_entry *best = NULL;
+    size_t best_len = 0;
+    for (unsigned i = 0; i < nroutes; i++) {
+        if (strcmp(routes[i].method, m) != 0)
+            continue;
+        size_t n = match_len(routes[i].path, path, len);
+        if (n > best_len) {
+            best = &routes[i];
+            best_len = n;
+        }
+    }
+    return best;
 }
 
 static int hexval(char c)

@@ -29,10 +29,10 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: xapi-gateway [--config FILE] [--OPTION VALUE ...]\n"
-            "       xapi-gateway [--config FILE] --check-config | --dump-config\n"
-            "       xapi-gateway passwd USER   (password from XAPI_GATEWAY_PASSWORD or stdin)\n"
-            "       xapi-gateway --version | --help\n"
+            "Usage: xapi-gateway [--config FILE] [--OPTION VALUE]...\n"
+            "  or:  xapi-gateway [--config FILE] --check-config | --dump-config\n"
+            "  or:  xapi-gateway [--config FILE] passwd USER\n"
+            "  or:  xapi-gateway --version | --help\n"
             "\n"
             "Serves the XAPI management API (XML-RPC and JSON-RPC over HTTPS) of this Xen host.\n"
             "\n"
@@ -291,6 +291,8 @@ int main(int argc, char **argv)
         die("start-up", &err);
     if (!xg_www_open(xg_cfg.www_dir, &err))
         die("www", &err);
+    /* every GET no API route takes: a file of the web root, else 404 */
+    xg_http_register_get_flags("/*", XG_ROUTE_PUBLIC, xg_www_serve);
 
     struct xg_listener_cfg ls[2];
     unsigned nls = 0;

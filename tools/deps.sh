@@ -5,12 +5,16 @@
 set -euo pipefail
 
 PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
-      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev openssl
-      libnl-route-3-dev)
+      libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
+      libnl-route-3-dev qemu-utils)
 # llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
 PKGS+=(llvm)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
+fi
+# the package stage (tests/package/) builds and checks the .deb
+if [ "${XG_RUN_PACKAGE:-0}" = 1 ]; then
+  PKGS+=(dpkg-dev debhelper fakeroot lintian man-db systemd)
 fi
 # the real-Xen stage (tools/xen-qemu/) boots Xen and a dom0 built from Debian packages
 if [ "${XG_RUN_XEN:-0}" = 1 ]; then

@@ -5,8 +5,8 @@
  * driver WITHOUT the world lock (the driver's read-only ops host_stats,
  * dom_list, dom_vcpus, dom_stats, guest_read must therefore be callable
  * concurrently with handlers). It takes the world lock only through the two
- * hooks below. HTTP handlers run on I/O threads and never touch the world
- * lock except inside xg_hook_http_auth.
+ * hooks below. HTTP handlers run on HTTP workers (http_routes.h) and never
+ * touch the world lock.
  *
  * Units follow XAPI (spec metrics.md §3): host memory_*_kib in KiB; VM
  * memory and memory_target in bytes, memory_internal_free in KiB; rates per

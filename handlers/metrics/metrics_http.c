@@ -1,6 +1,7 @@
 /* metrics_http.c: GET /rrd_updates, /host_rrd(s), /vm_rrd(s) and /metrics
- * (spec xapi-wire.md §9, metrics.md §2). Runs on I/O threads: holds only
- * the registry's read lock while formatting, never the world lock. */
+ * (spec xapi-wire.md §9, metrics.md §2). Authenticated by the route
+ * framework; runs on HTTP workers (http_routes.h), holding only the
+ * registry's read lock while formatting, never the world lock. */
 #include "metrics.h"
 #include "metrics_int.h"
 
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../server/hooks.h"
 #include "../../server/http_routes.h"
 
 /* CORS and cache-control headers come from the connection (conn.c) on
@@ -29,17 +29,6 @@ static void plain(struct xg_http_response *rs, int status, const char *msg)
     rs->content_type = "text/plain";
     xg_out_puts(&rs->body, msg);
     xg_out_puts(&rs->body, "\n");
-}
-
-static bool authorised(const struct xg_http_request *rq, struct xg_http_response *rs)
-{
-    xg_err err = XG_ERR_INIT;
-    if (xg_hook_http_auth(rq, &err))
-        return true;
-    plain(rs, 401, "Unauthorised");
-    snprintf(rs->extra_headers, sizeof(rs->extra_headers),
-             "WWW-Authenticate: Basic realm=\"xapi\"\r\n");
-    return false;
 }
 
 /* q-value of `type` in an Accept header (exact, type/\*, or \*\/\*). */
@@ -108,8 +97,6 @@ static bool parse_i64(const char *s, int64_t *out)
 
 static void rrd_updates(const struct xg_http_request *rq, struct xg_http_response *rs)
 {
-    if (!authorised(rq, rs))
-        return;
     char b[64];
     struct xport_req x = {0};
     if (!xg_query_get(rq->query, "start", b, sizeof(b)) || !parse_i64(b, &x.start))
@@ -186,8 +173,6 @@ static bool dump_json(const struct xg_http_request *rq)
 
 static void host_rrd(const struct xg_http_request *rq, struct xg_http_response *rs)
 {
-    if (!authorised(rq, rs))
-        return;
     struct mreg *g = metrics_reg();
     pthread_rwlock_rdlock(&g->lock);
     if (g->host.rrd)
@@ -199,8 +184,6 @@ static void host_rrd(const struct xg_http_request *rq, struct xg_http_response *
 
 static void vm_rrd(const struct xg_http_request *rq, struct xg_http_response *rs)
 {
-    if (!authorised(rq, rs))
-        return;
     char u[64];
     if (!xg_query_get(rq->query, "uuid", u, sizeof(u)) || !u[0])
         return plain(rs, 400, "uuid parameter missing");
@@ -225,8 +208,6 @@ static void vm_rrd(const struct xg_http_request *rq, struct xg_http_response *rs
 
 static void metrics_get(const struct xg_http_request *rq, struct xg_http_response *rs)
 {
-    if (!authorised(rq, rs))
-        return;
     bool om = rq->accept && strstr(rq->accept, "application/openmetrics-text");
     struct mreg *g = metrics_reg();
     struct msink s;

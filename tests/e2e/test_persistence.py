@@ -47,9 +47,13 @@ class PersistenceTest(unittest.TestCase):
         self.assertEqual(s.call("pool.get_other_config", pool).get("e2e-persist"), "yes")
         self.assertEqual(s.call("host.get_all"), [host])
         self.assertEqual(s.call("host.get_uuid", host), host_uuid)
-        # every VM that existed still exists with the same uuid
+        # every VM that existed still exists with the same uuid; the running
+        # ones (dom0 included) are resident on the host with their consoles
         for ref, v in vms0.items():
             self.assertEqual(vms1.get(ref, {}).get("uuid"), v["uuid"], ref)
+            if vms1[ref]["power_state"] in ("Running", "Paused"):
+                self.assertEqual(vms1[ref]["resident_on"], host, v["name_label"])
+                self.assertTrue(vms1[ref]["consoles"], v["name_label"])
         # sessions are not required to survive; if not, the error is SESSION_INVALID
         try:
             s.raw("pool.get_all", old_session)

@@ -1,9 +1,12 @@
 /* core_stub.c: a test double for the core (call.c/dispatch.c) so that the
  * transport's units link and can be driven without the real dispatcher.
  * xg_dispatch answers every call at once with {"echo": method_name}. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "call.h"
+#include "http_routes.h"
 #include "limits.h"
 
 xg_call *xg_call_new(enum xg_proto proto)
@@ -49,4 +52,15 @@ void xg_hook_http_task_end(const struct xg_http_request *rq, int status)
 {
     (void)rq;
     (void)status;
+}
+
+/* HTTP routes: the only valid session is "OpaqueRef:ok". */
+bool xg_hook_http_session(const struct xg_http_request *rq, char *ref_out, size_t ref_len,
+                          char *user_out, size_t user_len, xg_err *err)
+{
+    if (!xg_query_get(rq->query, "session_id", ref_out, ref_len) ||
+        strcmp(ref_out, "OpaqueRef:ok") != 0)
+        return xg_err_set(err, "SESSION_INVALID", 1, ref_out);
+    snprintf(user_out, user_len, "root");
+    return true;
 }

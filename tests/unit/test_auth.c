@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,14 +71,63 @@ static void cb(void *arg, bool ok, const xg_err *err)
 
 static void test_async(void **st)
 {
-    xg_auth_check_async("root", "rootpw", cb, (void *)0);
-    xg_auth_check_async("root", "nope", cb, (void *)1);
+    xg_auth_check_async("10.0.0.1", "root", "rootpw", cb, (void *)0);
+    xg_auth_check_async("10.0.0.1", "root", "nope", cb, (void *)1);
     pthread_mutex_lock(&mu);
     while (nres < 2)
         pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     assert_int_equal(results[0], 1);
     assert_int_equal(results[1], 2);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int done_count;
+static double done_at[2];
+
+static void timed_cb(void *arg, bool ok, const xg_err *err)
+{
+    (void)ok;
+    (void)err;
+    pthread_mutex_lock(&mu);
+    if (arg)
+        done_at[(intptr_t)arg - 1] = now_s();
+    done_count++;
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* A guessing address is slowed after a few failures; another address is
+ * not, and neither is refused when its password is right. */
+static void test_throttle(void **st)
+{
+    (void)st;
+    const int guesses = 8;
+    for (int i = 0; i < guesses; i++)
+        xg_auth_check_async("10.0.0.66", "root", "guess", timed_cb, NULL);
+    pthread_mutex_lock(&mu);
+    while (done_count < 6)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    double t0 = now_s();
+    /* queued behind the guesser's throttled jobs at the same address */
+    xg_auth_check_async("10.0.0.66", "root", "rootpw", timed_cb, (void *)1);
+    xg_auth_check_async("10.0.0.7", "root", "rootpw", timed_cb, (void *)2);
+    pthread_mutex_lock(&mu);
+    while (done_count < guesses + 2)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    /* the other address went through first; the guesser's address waited
+     * for its growing delays (at least 250 + 500 ms before its 7th and 8th
+     * checks, then its 9th): lower bounds, so load cannot make this flaky */
+    assert_true(done_at[1] < done_at[0]);
+    assert_true(done_at[0] - t0 >= 0.7);
     xg_auth_shutdown();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -89,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_async),
+        cmocka_unit_test(test_throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

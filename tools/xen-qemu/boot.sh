@@ -29,6 +29,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 GW=${XG_GATEWAY_BIN:-}
+# XG_GATEWAY_DEB=PATH: install this Debian package in dom0 at boot and run
+# the installed gateway as its systemd unit does (instead of the binary)
+DEB=${XG_GATEWAY_DEB:-}
 NOGW=0 INTERACTIVE=0 QUIET=0 PORT="" WORK="" LIFETIME=3600
 ADDS=()
 while getopts "g:nsa:p:w:t:qh" o; do
@@ -97,6 +100,10 @@ MODE=gateway; [ $NOGW = 1 ] && MODE=none
   printf 'XG_SHELL=%q\n' "$INTERACTIVE"
 } > "$OV/xg/env"
 [ $NOGW = 1 ] || install -m 755 "$GW" "$OV/usr/local/sbin/xapi-gateway"
+if [ $NOGW = 0 ] && [ -n "$DEB" ]; then
+  cp "$DEB" "$OV/xg/xapi-gateway.deb"
+  log "dom0 installs $(basename "$DEB") and runs the packaged gateway"
+fi
 for a in "${ADDS[@]+"${ADDS[@]}"}"; do
   src=${a%%:*} dst=${a#*:}
   mkdir -p "$OV/$(dirname "$dst")"; cp -a "$src" "$OV/$dst"

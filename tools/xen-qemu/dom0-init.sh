@@ -43,7 +43,16 @@ echo "XG-XEN-UP rc=$? uptime=$(up)"
 socat -t 3600 TCP-LISTEN:7000,bind=10.0.2.15,reuseaddr,fork EXEC:/xg/ctl-serve.sh > /var/log/xg-ctl.log 2>&1 &
 echo "XG-CTL-UP uptime=$(up)"
 
-if [ "$XG_MODE" != none ] && [ -x /usr/local/sbin/xapi-gateway ]; then
+# the Debian package under test, if boot.sh was given one (no systemd here:
+# gateway.sh then starts /usr/sbin/xapi-gateway with the unit's command line)
+if [ "$XG_MODE" != none ] && [ -f /xg/xapi-gateway.deb ]; then
+  if dpkg -i /xg/xapi-gateway.deb > /var/log/xg-dpkg.log 2>&1; then
+    echo "XG-DEB-INSTALLED $(dpkg-query -W -f '${Version}' xapi-gateway) uptime=$(up)"
+  else
+    echo "XG-DEB-FAILED: $(tail -n 5 /var/log/xg-dpkg.log | tr '\n' ' ')"
+  fi
+fi
+if [ "$XG_MODE" != none ] && { [ -x /usr/local/sbin/xapi-gateway ] || [ -x /usr/sbin/xapi-gateway ]; }; then
   /xg/gateway.sh start > /dev/console 2>&1 &
 fi
 echo "XG-DOM0-READY uptime=$(up)"

@@ -12,6 +12,13 @@ BIN=/usr/local/sbin/xapi-gateway LOG=/var/log/xapi-gateway.log PIDF=/run/xapi-ga
 STATE=/var/lib/xapi-gateway
 XG_PASSWORD= XG_GATEWAY_ARGS=
 [ -f /xg/env ] && . /xg/env
+# the installed Debian package (boot.sh XG_GATEWAY_DEB): the unit's command
+# line, whose config file says 0.0.0.0:443, /var/lib/xapi-gateway, driver auto
+BASE_ARGS="--driver libxl --https 0.0.0.0:443 --state-dir $STATE"
+if [ -f /xg/xapi-gateway.deb ] && [ -x /usr/sbin/xapi-gateway ]; then
+  BIN=/usr/sbin/xapi-gateway
+  BASE_ARGS=$(sed -n 's|^ExecStart=/usr/sbin/xapi-gateway ||p' /lib/systemd/system/xapi-gateway.service)
+fi
 up() { cut -d' ' -f1 /proc/uptime; }
 pid() { local p; p=$(cat $PIDF 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null && echo "$p"; }
 
@@ -28,7 +35,7 @@ start() {
     cd '"$STATE"'
     export XAPI_GATEWAY_ROOT_PASSWORD="$1"
     # shellcheck disable=SC2086
-    stdbuf -oL -eL '"$BIN"' --driver libxl --https 0.0.0.0:443 --state-dir '"$STATE"' $2 < /dev/null >> '"$LOG"' 2>&1 &
+    stdbuf -oL -eL '"$BIN"' '"$BASE_ARGS"' $2 < /dev/null >> '"$LOG"' 2>&1 &
     p=$!
     echo $p > '"$PIDF"'
     echo "XG-GATEWAY-STARTED pid=$p uptime=$(cut -d" " -f1 /proc/uptime)"
