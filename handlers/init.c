@@ -19,6 +19,7 @@
 #include "persist.h"
 #include "persist_load.h"
 #include "session_table.h"
+#include "storage.h"
 #include "tasks.h"
 #include "vm_internal.h"
 
@@ -144,7 +145,8 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
         goto out;
     XG_INFO("init", "driver %s open", gw_drv->name);
     bool first_start = xg_store_count(&xapi_class_host) == 0;
-    if (!gw_objects_build(err) || !gw_net_open(err) || !gw_templates_ensure(err))
+    if (!gw_objects_build(err) || !gw_net_open(err) || !gw_storage_init(err) ||
+        !gw_templates_ensure(err))
         goto out;
     if (first_start && strcmp(gw_drv->name, "sim") == 0 && cfg->sim_vms) {
         if (!create_sim_guests(cfg->sim_vms, err))

@@ -116,6 +116,40 @@ void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,
     c->task = NULL;
 }
 
+/* ---- tasks of HTTP transfers -------------------------------------------- */
+
+bool gw_task_http_begin(const char *label, const char *session_ref,
+                        const char *task_id, char ref_out[XG_REF_LEN], xg_err *err)
+{
+    xapi_task *t = task_id && task_id[0] ? xg_store_get(&xapi_class_task, task_id) : NULL;
+    if (t && t->status != XAPI_TASK_STATUS_TYPE_PENDING)
+        t = NULL;
+    if (!t) {
+        t = task_new(label, "", NULL, err);
+        if (!t)
+            return false;
+        if (session_ref && xg_store_get(&xapi_class_session, session_ref))
+            gw_set_ref(t, GW_F(t, XAPI_TASK_F_SESSION), session_ref);
+    }
+    snprintf(ref_out, XG_REF_LEN, "%s", t->obj.ref.s);
+    return true;
+}
+
+void gw_task_http_progress(const char *ref, double progress)
+{
+    xapi_task *t = xg_store_get(&xapi_class_task, ref);
+    if (t && t->status == XAPI_TASK_STATUS_TYPE_PENDING)
+        gw_set_float(t, GW_F(t, XAPI_TASK_F_PROGRESS), progress);
+}
+
+void gw_task_http_end(const char *ref, bool ok, const xg_err *err,
+                      const char *result_xml)
+{
+    xapi_task *t = xg_store_get(&xapi_class_task, ref);
+    if (t && t->status == XAPI_TASK_STATUS_TYPE_PENDING)
+        task_complete(t, ok, err, result_xml, result_xml ? strlen(result_xml) : 0);
+}
+
 void gw_task_set_canceller(xg_call *c, gw_cancel_fn fn, void *arg)
 {
     xapi_task *t = c->task;

@@ -378,6 +378,10 @@ static void plug_done(void *arg, bool ok, const xg_err *derr, uint32_t domid)
         if (ok)
             gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), j->attach);
         op_end(v, j->op);
+        /* the guest's agent reports the new NIC's addresses at once */
+        xapi_vm *vm = ok ? vm_of(v) : NULL;
+        if (vm && vm->power_state == XAPI_VM_POWER_STATE_RUNNING)
+            gw_vm_refresh_guest_metrics(vm);
     }
     xg_err e = XG_ERR_INIT;
     if (!ok && derr)

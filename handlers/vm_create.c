@@ -1,11 +1,7 @@
 /* vm_create.c: VM records coming and going: VM.create (validated as XAPI
- * validates a record), VM.destroy, VM.clone / VM.copy of halted VMs and
- * VM.provision of templates.
- *
- * This gateway serves no storage or networks: clone and copy duplicate the
- * record (there are no disks to share or copy, so both produce the same
- * result; copy's SR is accepted and unused), and provision succeeds only
- * for templates whose other_config:disks asks for no disks. World lock. */
+ * validates a record), VM.destroy (its VDIs stay), VM.clone / VM.copy of
+ * halted VMs with their disks (vm_disks.c) and VM.provision of templates.
+ * World lock. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +11,7 @@
 #include "../server/log.h"
 #include "gw_util.h"
 #include "net.h"
+#include "vm_disks.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -101,6 +98,7 @@ bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
             unlink(path);
         xg_err_clear(err);
     }
+    gw_vm_remove_vbds(self);
     gw_vm_detach_runtime_objects(self);
     gw_vif_destroy_all(self);
     xg_store_remove(self);
@@ -164,34 +162,35 @@ static bool clone_common(xg_call *c, xapi_vm *src, const char *new_name,
 bool handle_vm_clone(xg_call *c, xapi_vm *vm, const char *new_name,
                      xg_ref *result_out, xg_err *err)
 {
-    return clone_common(c, vm, new_name, XAPI_VM_OPERATIONS_CLONE, true,
-                        result_out, err);
+    if (!clone_common(c, vm, new_name, XAPI_VM_OPERATIONS_CLONE, true,
+                      result_out, err))
+        return false;
+    return gw_vm_clone_disks(vm, xg_store_get(&xapi_class_vm, result_out->s), err);
 }
 
-/* sr names where the disks would go; with no storage served there are no
- * disks, so any value (OpaqueRef:NULL included) gives the full copy of the
- * record that XAPI would make. */
+/* sr NULL ("" or OpaqueRef:NULL on the wire, as XO sends): each disk is
+ * copied into its own SR. The data is copied on a worker; the call answers
+ * when it is done. */
 bool handle_vm_copy(xg_call *c, xapi_vm *vm, const char *new_name,
-                    const char *sr, xg_ref *result_out, xg_err *err)
+                    xapi_sr *sr, xg_ref *result_out, xg_err *err)
 {
-    (void)sr;
-    return clone_common(c, vm, new_name, XAPI_VM_OPERATIONS_COPY, false,
-                        result_out, err);
+    if (!clone_common(c, vm, new_name, XAPI_VM_OPERATIONS_COPY, false,
+                      result_out, err))
+        return false;
+    return gw_vm_copy_disks(c, vm, xg_store_get(&xapi_class_vm, result_out->s),
+                            sr, err);
 }
 
 /* VM.provision creates the disks other_config:disks describes
- * (<provision><disk .../></provision>) and then drops the key. Without
- * storage only a disk-less provision can be honoured. */
+ * (<provision><disk .../></provision>) and then drops the key. */
 bool handle_vm_provision(xg_call *c, xapi_vm *vm, xg_err *err)
 {
     (void)c;
     if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_PROVISION, err))
         return false;
     const char *disks = gw_smap_get(&vm->other_config, "disks");
-    if (disks && strstr(disks, "<disk"))
-        return xapi_err_operation_not_allowed(
-            err, "The template asks for disks and this host has no storage "
-                 "repository to create them in");
+    if (disks && !gw_vm_provision_disks(vm, disks, err))
+        return false;
     if (disks) {
         const char *k = "disks";
         xg_store_map_remove(vm, GW_VMF(OTHER_CONFIG), &k);

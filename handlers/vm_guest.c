@@ -128,12 +128,58 @@ static uint32_t list(struct guest *g, const char *path, char ***names,
     return n < max ? n : max;
 }
 
+/* The older layout (xe-guest-utilities): attr/eth<N>/ip → "<N>/ip" and
+ * "<N>/ipv4/0", attr/eth<N>/ipv6/<i>/addr → "<N>/ipv6/<i>"; interface
+ * names with XAPI's prefixes (eth, xenbr, eno, ens, emp, enx). */
+static void networks_by_ifname(struct guest *g, struct kvs *m)
+{
+    static const char *const prefixes[] = {"eth", "xenbr", "eno", "ens", "emp", "enx"};
+    char **ifs;
+    uint32_t ni = list(g, "attr", &ifs, XG_GUEST_KEYS_MAX);
+    for (uint32_t i = 0; i < ni; i++) {
+        const char *n = NULL;
+        for (size_t p = 0; !n && p < sizeof prefixes / sizeof prefixes[0]; p++)
+            if (strncmp(ifs[i], prefixes[p], strlen(prefixes[p])) == 0)
+                n = ifs[i] + strlen(prefixes[p]);
+        if (!n || !small_number(n))
+            continue;
+        char path[96], key[64];
+        snprintf(path, sizeof path, "attr/%s/ip", ifs[i]);
+        char *v = read_val(g, path);
+        if (v && v[0]) {
+            g->any = true;
+            snprintf(key, sizeof key, "%s/ip", n);
+            put(m, g->a, key, v);
+            snprintf(key, sizeof key, "%s/ipv4/0", n);
+            put(m, g->a, key, v);
+        }
+        snprintf(path, sizeof path, "attr/%s/ipv6", ifs[i]);
+        char **idx;
+        uint32_t nx = list(g, path, &idx, MAX_ADDRS);
+        for (uint32_t k = 0; k < nx; k++) {
+            if (!small_number(idx[k]))
+                continue;
+            char vpath[128];
+            snprintf(vpath, sizeof vpath, "%s/%s/addr", path, idx[k]);
+            if (!(v = read_val(g, vpath)) || !v[0])
+                continue;
+            g->any = true;
+            snprintf(key, sizeof key, "%s/ipv6/%s", n, idx[k]);
+            put(m, g->a, key, v);
+        }
+    }
+}
+
 /* attr/vif/<dev>/ipv4/<i> → "<dev>/ipv4/<i>" (and "<dev>/ip" for the first
- * IPv4 address), likewise ipv6; XO reads "0/ip" and "0/ipv4/0". */
+ * IPv4 address), likewise ipv6; XO reads "0/ip" and "0/ipv4/0". A guest
+ * without attr/vif is read in the older layout, as xapi_guest_agent.ml
+ * does. */
 static void networks(struct guest *g, struct kvs *m)
 {
     char **devs;
     uint32_t nd = list(g, "attr/vif", &devs, MAX_VIFS);
+    if (nd == 0)
+        networks_by_ifname(g, m);
     for (uint32_t d = 0; d < nd; d++) {
         if (!small_number(devs[d]))
             continue;

@@ -10,6 +10,7 @@
 #include "../server/log.h"
 #include "gw_util.h"
 #include "net.h"
+#include "storage.h"
 #include "vm_internal.h"
 
 static int domain_type_of(enum xg_dom_type t)
@@ -129,6 +130,7 @@ bool gw_vm_attach_runtime_objects(xapi_vm *vm, xg_err *err)
 
 void gw_vm_runtime_stopped(xapi_vm *vm)
 {
+    gw_vm_vbds_stopped(vm);
     remove_consoles(vm);
     remove_guest_metrics(vm);
     /* a suspended VM keeps its VIFs reserved for the resume */
@@ -169,4 +171,5 @@ void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type)
     gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), vm->memory_dynamic_max);
     gw_set_bool(m, GW_VMMF(HVM), type == XG_DOM_HVM);
     gw_set_enum(m, GW_VMMF(CURRENT_DOMAIN_TYPE), domain_type_of(type));
+    gw_vm_vbds_booted(vm);
 }

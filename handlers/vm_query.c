@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "vm_disks.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
 
@@ -26,24 +27,8 @@ bool handle_vm_update_allowed_operations(xg_call *c, xapi_vm *self,
     return true;
 }
 
-/* "0" … "<n-1>" minus those in use; no VBD or VIF exists here, so none is. */
-static bool number_set(xg_call *c, int n, xg_set *out, xg_err *err)
-{
-    char **items = xg_arena_alloc(c->arena, (size_t)n * sizeof *items);
-    if (!items)
-        return xg_err_internal(err, "out of call memory");
-    for (int i = 0; i < n; i++) {
-        items[i] = xg_arena_printf(c->arena, "%d", i);
-        if (!items[i])
-            return xg_err_internal(err, "out of call memory");
-    }
-    out->items = items;
-    out->n = out->cap = (uint32_t)n;
-    return true;
-}
-
 /* Xapi_vm_helpers.allowed_VBD_devices: HVM guests without PV drivers see
- * four IDE slots, the rest sixteen xvd slots. */
+ * four IDE slots, the rest sixteen xvd slots; minus those in use. */
 bool handle_vm_get_allowed_vbd_devices(xg_call *c, xapi_vm *vm,
                                        xg_set *result_out, xg_err *err)
 {
@@ -51,7 +36,8 @@ bool handle_vm_get_allowed_vbd_devices(xg_call *c, xapi_vm *vm,
     xapi_vm_guest_metrics *gm =
         xg_store_get(&xapi_class_vm_guest_metrics, vm->guest_metrics.s);
     bool pv_drivers = gm && gm->pv_drivers_detected;
-    return number_set(c, hvm && !pv_drivers ? 4 : 16, result_out, err);
+    return gw_vm_allowed_vbd_devices(c, vm, hvm && !pv_drivers ? 4 : 16,
+                                     result_out, err);
 }
 
 /* Xapi_vm_helpers.allowed_VIF_devices: 0-6 minus those in use (vif.c). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage.h"
 #include "vm_internal.h"
 #include "net.h"
 #include "vm_spec.h"
@@ -157,7 +158,8 @@ bool gw_vm_build_spec(const xapi_vm *vm, xg_arena *a, bool start_paused,
             return xg_err_internal(err, "out of job memory");
     }
 #undef DUP
-    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err))
+    if (!kv_of_map(a, &vm->platform, &s->platform, &s->nplatform, err) ||
+        !gw_vm_disks(vm, a, &s->disks, &s->ndisks, err))
         return false;
     if (!gw_vif_build_nics(vm, a, (struct xg_nic_spec **)&s->nics, &s->nnics, err))
         return false;

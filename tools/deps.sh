@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
       libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
-      libnl-route-3-dev qemu-utils)
+      libnl-route-3-dev qemu-utils libnbd-bin)
+
 # llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
 PKGS+=(llvm)
 if ! command -v node >/dev/null 2>&1; then

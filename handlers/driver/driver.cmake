@@ -28,6 +28,7 @@ endif()
 
 add_library(xg_driver_sim OBJECT
   ${XG_DRIVER_DIR}/sim/sim.c
+  ${XG_DRIVER_DIR}/sim/sim_disk.c
   ${XG_DRIVER_DIR}/sim/sim_dom.c
   ${XG_DRIVER_DIR}/sim/sim_fixture.c
   ${XG_DRIVER_DIR}/sim/sim_guest.c
@@ -51,6 +52,7 @@ if(XENLIGHT_FOUND AND XENSTORE_FOUND AND XENTOOLLOG_FOUND AND XENCTRL_FOUND)
     ${XG_DRIVER_DIR}/libxl/lx_events.c
     ${XG_DRIVER_DIR}/libxl/lx_guest.c
     ${XG_DRIVER_DIR}/libxl/lx_host.c
+    ${XG_DRIVER_DIR}/libxl/lx_nic.c
     ${XG_DRIVER_DIR}/libxl/lx_ops.c
     ${XG_DRIVER_DIR}/libxl/lx_stats.c)
   target_compile_options(xg_driver_libxl PRIVATE ${XG_WARN})

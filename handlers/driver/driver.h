@@ -112,6 +112,16 @@ struct xg_host_stats {
 
 struct xg_kv { const char *key, *val; };
 
+/* A block device of a domain (from a VBD). Disk images are files the
+ * handlers manage: qcow2 for disk SRs, raw for ISOs. */
+enum xg_disk_format { XG_DISK_RAW, XG_DISK_QCOW2, XG_DISK_EMPTY };
+struct xg_disk {
+    const char *vdev;               /* "xvda", or "hda".."hdd" for HVM IDE */
+    const char *path;               /* absolute image path; NULL when EMPTY */
+    enum xg_disk_format format;
+    bool readwrite;
+    bool cdrom;                     /* removable: insert/eject with dom_cdrom_change */
+};
 /* A virtual NIC: the backend vif<domid>.<devid> joins bridge. */
 struct xg_nic_spec {
     uint32_t devid;                 /* guest eth<devid> order, VIF.device */
@@ -138,6 +148,7 @@ struct xg_dom_spec {
     const struct xg_nic_spec *nics; uint32_t nnics;
     bool start_paused;
     const char *restore_path;                      /* resume from this file */
+    const struct xg_disk *disks; uint32_t ndisks;  /* from the VM's VBDs */
 };
 
 /* Completion of a long operation; runs on a driver thread without the world
@@ -221,6 +232,16 @@ struct xg_driver {
     bool (*dom_set_memory_target)(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
     bool (*dom_set_vcpus_online)(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
 
+    /* Block devices of a running domain. disk_add hot-plugs a disk;
+     * disk_remove unplugs vdev (force: without waiting for the guest, which
+     * may otherwise refuse: then DEVICE_DETACH_REJECTED); cdrom_change puts
+     * disk's medium (or none, format EMPTY) into the existing drive vdev. */
+    bool (*dom_disk_add)(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                         xg_err *err);
+    bool (*dom_disk_remove)(struct xg_drv *d, uint32_t domid, const char *vdev,
+                            bool force, xg_err *err);
+    bool (*dom_cdrom_change)(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                             xg_err *err);
     /* Hot-plug of a virtual NIC into a running domain (long: hotplug
      * scripts run); done->fn gets the domid. nic_remove: force = destroy
      * without asking the guest. Both fail with INTERNAL_ERROR when the

@@ -196,6 +196,18 @@ static bool pv_running(const struct sim_fixture_guest *g)
     return g->type == XG_DOM_PV && g->power == SIM_FIX_RUNNING && !g->hostile;
 }
 
+/* The newer guest agents (attr/vif/N/...); CentOS 7's old tools write the
+ * per-interface layout instead. */
+static bool pv_running_new_agent(const struct sim_fixture_guest *g)
+{
+    return pv_running(g) && strcmp(g->distro, "centos") != 0;
+}
+
+static bool pv_running_old_agent(const struct sim_fixture_guest *g)
+{
+    return pv_running(g) && strcmp(g->distro, "centos") == 0;
+}
+
 static void test_no_pv_drivers(void **state)
 {
     struct conf_env *e = *state;
@@ -228,7 +240,7 @@ static void test_guest_data(void **state)
 {
     struct conf_env *e = *state;
     struct sim_fixture_guest g;
-    find_fixture(NVMS, pv_running, &g);
+    find_fixture(NVMS, pv_running_new_agent, &g);
     uint32_t domid = domid_of_uuid(e, g.uuid);
     char buf[256];
     xg_err err = XG_ERR_INIT;
@@ -272,6 +284,27 @@ static void test_guest_data(void **state)
     memset(longp, 'a', sizeof longp - 1);
     longp[sizeof longp - 1] = '\0';
     assert_false(e->drv->guest_read(e->d, domid, longp, buf, sizeof buf, &err));
+}
+
+static void test_guest_data_old_agent(void **state)
+{
+    struct conf_env *e = *state;
+    struct sim_fixture_guest g;
+    find_fixture(NVMS, pv_running_old_agent, &g);
+    uint32_t domid = domid_of_uuid(e, g.uuid);
+    char buf[256];
+    xg_err err = XG_ERR_INIT;
+    assert_true(e->drv->guest_read(e->d, domid, "attr/eth0/ip", buf, sizeof buf, &err));
+    assert_int_equal(strncmp(buf, "10.", 3), 0);
+    assert_true(e->drv->guest_read(e->d, domid, "attr/eth0/ipv6/0/addr", buf, sizeof buf, &err));
+    assert_int_equal(strncmp(buf, "fe80::", 6), 0);
+    assert_true(e->drv->guest_read(e->d, domid, "attr/vif/0/ipv4/0", buf, sizeof buf, &err));
+    assert_string_equal(buf, "");
+    char **names;
+    uint32_t n;
+    assert_true(e->drv->guest_list(e->d, domid, "attr", e->a, &names, &n, 64, &err));
+    assert_int_equal(n, 3);
+    assert_string_equal(names[2], "eth0");
 }
 
 static void test_hostile_guest(void **state)
@@ -399,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_inject_guest_shutdown),
         cmocka_unit_test_setup_teardown(test_no_pv_drivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guest_data_old_agent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_guest, setup, teardown),
         cmocka_unit_test(test_close_with_pending),
         cmocka_unit_test(test_open_10000),

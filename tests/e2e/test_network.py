@@ -5,9 +5,10 @@ MAC_INVALID, INVALID_DEVICE, DEVICE_ALREADY_EXISTS), destroy, plug/unplug hot-pl
 errors; VM.get_allowed_VIF_devices; VIFs across VM start/stop, clone and destroy; events;
 persistence across a restart."""
 import hashlib
+import json
 import unittest
 
-from gateway import GatewayTestCase, sim_only, wait_task
+from gateway import GatewayTestCase, sim_only, wait_for, wait_task
 from schema import check_record
 from test_records import vm_create_record
 
@@ -291,6 +292,83 @@ class NetworkTest(GatewayTestCase):
         self.assertIn(("vif", "add", vif), seen)
         self.assertIn(("network", "mod", net), seen)
         self.assertIn(("vm", "mod", self.vm), seen)
+
+
+@sim_only
+class GuestNetworksTest(GatewayTestCase):
+    """VM_guest_metrics.networks from both guest-agent layouts, and vif data sources only for
+    the NICs a guest has."""
+    sim_vms = 40
+
+    def running_with_metrics(self):
+        out = []
+        for ref, vm in self.s.call("VM.get_all_records").items():
+            if vm["power_state"] != "Running" or vm["is_control_domain"] or vm["guest_metrics"] == NULL:
+                continue
+            gm = self.s.call("VM_guest_metrics.get_record", vm["guest_metrics"])
+            out.append((ref, vm, gm))
+        return out
+
+    def test_both_agent_layouts(self):
+        layouts = set()
+        for ref, vm, gm in self.running_with_metrics():
+            nets, distro = gm["networks"], gm["os_version"].get("distro", "")
+            if not nets or vm["name_label"].startswith("hostile"):
+                continue
+            # XAPI's keys in both layouts: <dev>/ip = <dev>/ipv4/0, then <dev>/ipv6/<i>
+            self.assertEqual(nets.get("0/ip"), nets.get("0/ipv4/0"), (vm["name_label"], nets))
+            self.assertIn("0/ipv6/0", nets)
+            self.assertTrue(all(k.split("/")[0] == "0" for k in nets), nets)
+            layouts.add("eth" if distro == "centos" else "vif")
+        self.assertEqual(layouts, {"eth", "vif"})
+
+    def test_addresses_follow_the_nic(self):
+        vm = self.s.call("VM.create", vm_create_record("e2e-gm-nonic"))
+        try:
+            self.s.call("VM.start", vm, False, False)
+            # a VM made through the API runs with the guest agent on the sim
+            gm = self.s.call("VM.get_guest_metrics", vm)
+            self.assertNotEqual(gm, NULL)
+            self.assertEqual(self.s.call("VM_guest_metrics.get_networks", gm), {})
+            net = [p for p in self.s.call("PIF.get_all_records").values() if p["management"]][0]["network"]
+            vif = self.s.call("VIF.create", vif_record(vm, net, "0"))
+            self.s.call("VIF.plug", vif)
+            # its agent now reports the address of its eth0
+            nets = self.s.call("VM_guest_metrics.get_networks", self.s.call("VM.get_guest_metrics", vm))
+            self.assertIn("0/ip", nets)
+            self.assertEqual(nets["0/ip"], nets["0/ipv4/0"])
+        finally:
+            self.s.call("VM.hard_shutdown", vm)
+            self.s.call("VM.destroy", vm)
+
+    def test_vif_data_sources_only_for_nics(self):
+        without = self.s.call("VM.create", vm_create_record("e2e-rrd-novif"))
+        self.s.call("VM.start", without, False, False)
+        uuid = self.s.call("VM.get_uuid", without)
+        with_vif = [vm["uuid"] for ref, vm, gm in self.running_with_metrics() if vm["VIFs"]][0]
+
+        def legend():
+            host = self.s.call("host.get_all")[0]
+            st = self.s.call("host.get_servertime", host).value
+            import calendar, time
+            now = calendar.timegm(time.strptime(st, "%Y%m%dT%H:%M:%SZ"))
+            q = "start=%d&host=true&json=true&cf=AVERAGE&interval=5&session_id=%s" % (now - 300, self.s.ref)
+            code, hdrs, body = self.gw.request("GET", "/rrd_updates?" + q)
+            self.assertEqual(code, 200)
+            leg = json.loads(body)["meta"]["legend"]
+            mine = [e for e in leg if e.startswith("AVERAGE:vm:%s:" % uuid)]
+            return leg if mine else None
+        try:
+            leg = wait_for(legend, 40, 0.5, "series of the new VM in /rrd_updates")
+            self.assertNotIn("AVERAGE:vm:%s:vif_0_rx" % uuid, leg)
+            self.assertIn("AVERAGE:vm:%s:vif_0_rx" % with_vif, leg)
+            self.assertIn("AVERAGE:vm:%s:vif_0_tx" % with_vif, leg)
+            host_uuid = self.s.call("host.get_uuid", self.s.call("host.get_all")[0])
+            self.assertIn("AVERAGE:host:%s:pif_eth0_rx" % host_uuid, leg)
+            self.assertNotIn("AVERAGE:host:%s:pif_eth1_rx" % host_uuid, leg)
+        finally:
+            self.s.call("VM.hard_shutdown", without)
+            self.s.call("VM.destroy", without)
 
 
 @sim_only

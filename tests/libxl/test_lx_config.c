@@ -27,6 +27,18 @@ static const struct xg_kv xsdata[] = {
     { "vm-data/mmio-hole-size", "268435456" }, { "vm-data/role", "db" },
 };
 
+/* eth0 on the physical network; eth1 on an internal one, rate-limited to
+ * 1024 KiB/s over 50 ms slices (what vif.c makes of qos kbps=1024). */
+static const struct xg_nic_spec pv_nics[] = {
+    { .devid = 0, .mac = {0xee, 0x2f, 0x51, 0x0a, 0x3c, 0x01}, .bridge = "xenbr0", .mtu = 1500 },
+    { .devid = 1, .mac = {0x02, 0x16, 0x3e, 0x00, 0x00, 0x02}, .bridge = "xapi0", .mtu = 9000,
+      .rate_bytes_per_interval = 52428, .rate_interval_usecs = 50000 },
+};
+static const struct xg_nic_spec hvm_nics[] = {
+    { .devid = 0, .mac = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee}, .bridge = "xenbr0", .mtu = 1500,
+      .model = "e1000" },
+};
+
 static void base(struct xg_dom_spec *s, enum xg_dom_type t)
 {
     memset(s, 0, sizeof *s);
@@ -50,6 +62,8 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         s->cmdline = "root=/dev/xvda1 console=hvc0 quiet";
         s->xenstore = xsdata;
         s->nxenstore = 2;
+        s->nics = pv_nics;
+        s->nnics = 2;
     } else if (!strcmp(name, "pv-pygrub")) {
         base(s, XG_DOM_PV);
         s->bootloader = "pygrub";
@@ -66,6 +80,8 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         s->boot_order = "dc";
         s->platform = hvm_platform;
         s->nplatform = sizeof hvm_platform / sizeof hvm_platform[0];
+        s->nics = hvm_nics;
+        s->nnics = 1;
     } else if (!strcmp(name, "hvm-minimal")) {
         base(s, XG_DOM_HVM);
         s->mem_target = 0;                   /* falls back to dynamic_max */
@@ -194,6 +210,21 @@ static void invalid_specs(void **state)
     expect_fail(&s, "too long");
     s.nxenstore = 100000;
     expect_fail(&s, "too many");
+    /* NICs: a bridge, a unicast MAC, a devid libxl can take, bounded count */
+    spec_named("pv-direct", &s);
+    struct xg_nic_spec n = pv_nics[0];
+    s.nics = &n;
+    s.nnics = 1;
+    n.bridge[0] = 0;
+    expect_fail(&s, "bridge");
+    n = pv_nics[0];
+    n.mac[0] = 0x01;
+    expect_fail(&s, "multicast");
+    n = pv_nics[0];
+    n.devid = 4096;
+    expect_fail(&s, "devid");
+    s.nnics = 100000;
+    expect_fail(&s, "nics");
 }
 
 int main(int argc, char **argv)

@@ -93,6 +93,8 @@ const struct xg_driver xg_driver_libxl = {
     .dom_unpause = lx_dom_unpause,
     .dom_set_memory_target = lx_set_memory_target,
     .dom_set_vcpus_online = lx_set_vcpus_online,
+    .nic_add = lx_nic_add,
+    .nic_remove = lx_nic_remove,
     .guest_read = lx_guest_read,
     .guest_list = lx_guest_list,
 };

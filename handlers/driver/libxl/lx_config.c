@@ -198,6 +198,33 @@ static bool device_model(const struct xg_dom_spec *s, libxl_domain_build_info *b
     return true;
 }
 
+bool lx_nic_from_spec(const struct xg_nic_spec *n, enum xg_dom_type type,
+                      libxl_device_nic *out, xg_err *err)
+{
+    if (n->devid > LX_MAX_NICS - 1)
+        return xg_err_internal(err, "nic devid %" PRIu32 " out of range", n->devid);
+    if (!n->bridge[0] || memchr(n->bridge, 0, sizeof n->bridge) == NULL)
+        return xg_err_internal(err, "nic %" PRIu32 " without a bridge", n->devid);
+    if (n->mac[0] & 1)
+        return xg_err_internal(err, "nic %" PRIu32 ": multicast MAC", n->devid);
+    out->devid = (libxl_devid)n->devid;
+    memcpy(out->mac, n->mac, 6);
+    out->bridge = dup_or_die(n->bridge);
+    out->mtu = n->mtu ? (int)n->mtu : 1500;
+    if (type == XG_DOM_HVM) {
+        out->nictype = LIBXL_NIC_TYPE_VIF_IOEMU;
+        if (n->model && n->model[0])
+            out->model = dup_or_die(n->model);
+    } else {
+        out->nictype = LIBXL_NIC_TYPE_VIF;
+    }
+    if (n->rate_bytes_per_interval) {
+        out->rate_bytes_per_interval = n->rate_bytes_per_interval;
+        out->rate_interval_usecs = n->rate_interval_usecs;
+    }
+    return true;
+}
+
 bool lx_config_from_spec(const struct xg_dom_spec *s, libxl_domain_config *c, xg_err *err)
 {
     libxl_domain_create_info *ci = &c->c_info;
@@ -272,6 +299,19 @@ bool lx_config_from_spec(const struct xg_dom_spec *s, libxl_domain_config *c, xg
         return false;
     if (!kv_list(s->platform, s->nplatform, LX_MAX_PLATFORM_KEYS, NULL, &ci->platformdata, err))
         return false;
+    if (s->nnics > LX_MAX_NICS)
+        return xg_err_internal(err, "%" PRIu32 " nics, at most %u", s->nnics, LX_MAX_NICS);
+    if (s->nnics) {
+        c->nics = calloc(s->nnics, sizeof *c->nics);
+        if (!c->nics)
+            abort();
+        for (uint32_t i = 0; i < s->nnics; i++) {
+            libxl_device_nic_init(&c->nics[i]);
+            c->num_nics = (int)i + 1;       /* disposed with c from here on */
+            if (!lx_nic_from_spec(&s->nics[i], s->type, &c->nics[i], err))
+                return false;
+        }
+    }
 
     /* libxl does not act on these; the gateway decides what follows a
      * shutdown, so libxl is told to just let the domain go. */

@@ -62,6 +62,7 @@ struct lx_op *lx_op_new(struct xg_drv *d, enum lx_op_kind kind, uint32_t domid,
     op->done = *done;
     op->fd = -1;
     libxl_domain_config_init(&op->config);
+    libxl_device_nic_init(&op->nic);
     op->how.callback = lx_ao_callback;
     op->how.u.for_callback = op;
     return op;
@@ -72,6 +73,7 @@ void lx_op_free(struct lx_op *op)
     if (op->fd >= 0)
         close(op->fd);
     libxl_domain_config_dispose(&op->config);
+    libxl_device_nic_dispose(&op->nic);
     free(op);
 }
 

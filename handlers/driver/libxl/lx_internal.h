@@ -33,7 +33,7 @@ enum lx_work_kind {
 };
 
 enum lx_op_kind { LX_OP_CREATE, LX_OP_SHUTDOWN, LX_OP_HARD_SHUTDOWN,
-                  LX_OP_REBOOT, LX_OP_SUSPEND };
+                  LX_OP_REBOOT, LX_OP_SUSPEND, LX_OP_NIC };
 
 /* One long operation in flight; owned by the driver until done fires. */
 struct lx_op {
@@ -46,6 +46,7 @@ struct lx_op {
     bool start_paused;
     bool have_config;
     libxl_domain_config config;     /* create / reboot */
+    libxl_device_nic nic;           /* nic hot-plug */
     libxl_asyncop_how how;
 };
 
@@ -114,6 +115,11 @@ bool lx_dom_pause(struct xg_drv *d, uint32_t domid, xg_err *err);
 bool lx_dom_unpause(struct xg_drv *d, uint32_t domid, xg_err *err);
 bool lx_set_memory_target(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
 bool lx_set_vcpus_online(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
+/* lx_nic.c */
+bool lx_nic_add(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
+                const xg_done *done, xg_err *err);
+bool lx_nic_remove(struct xg_drv *d, uint32_t domid, uint32_t devid, bool force,
+                   const xg_done *done, xg_err *err);
 
 /* lx_host.c */
 xc_interface *lx_xc_open(void);

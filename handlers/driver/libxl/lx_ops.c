@@ -335,7 +335,8 @@ void lx_ops_on_ao_done(struct xg_drv *d, struct lx_op *op)
     uint32_t domid = op->domid;
     if (op->rc) {
         lx_err(&e, op->rc, op->kind == LX_OP_CREATE ? "create" :
-                           op->kind == LX_OP_SUSPEND ? "suspend" : "destroy", domid);
+                           op->kind == LX_OP_SUSPEND ? "suspend" :
+                           op->kind == LX_OP_NIC ? "nic hot-plug" : "destroy", domid);
         /* A half-built domain is not left behind (xl does the same). */
         if (op->kind == LX_OP_CREATE && domid != (uint32_t)INVALID_DOMID && domid != 0)
             libxl_domain_destroy(d->ctx, domid, NULL);

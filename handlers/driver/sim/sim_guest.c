@@ -81,10 +81,23 @@ static bool key_present(const struct sim_dom *s, uint32_t k)
     return true;
 }
 
-static void key_name(uint32_t k, char *path, size_t n)
+/* CentOS 7 guests run the old xe-guest-utilities, which publish addresses
+ * per interface name (attr/eth0/ip) instead of per vif. */
+static const char *fixed_path(const struct sim_dom *s, uint32_t k)
+{
+    if (strcmp(s->distro, "centos") == 0) {
+        if (k == K_VIF_IPV4)
+            return "attr/eth0/ip";
+        if (k == K_VIF_IPV6)
+            return "attr/eth0/ipv6/0/addr";
+    }
+    return key_path[k];
+}
+
+static void key_name(const struct sim_dom *s, uint32_t k, char *path, size_t n)
 {
     if (k < K_FIXED)
-        snprintf(path, n, "%s", key_path[k]);
+        snprintf(path, n, "%s", fixed_path(s, k));
     else if (k == K_HOSTILE_BIG)
         snprintf(path, n, "data/hostile/big");
     else
@@ -156,7 +169,7 @@ static uint32_t find_key(const struct sim_dom *s, const char *path)
     if (n == 0)
         return UINT32_MAX;
     for (uint32_t k = 0; k < K_FIXED; k++)
-        if (strcmp(key_path[k], path) == 0)
+        if (strcmp(fixed_path(s, k), path) == 0)
             return k;
     if (!s->hostile)
         return UINT32_MAX;
@@ -212,7 +225,7 @@ bool sim_guest_list(struct xg_drv *d, uint32_t domid, const char *path, xg_arena
     for (uint32_t k = 0; k < n && cnt < max; k++) {
         if (!key_present(s, k))
             continue;
-        key_name(k, full, sizeof full);
+        key_name(s, k, full, sizeof full);
         const char *rest = full;
         if (plen) {
             if (strncmp(full, path, plen) != 0 || full[plen] != '/')

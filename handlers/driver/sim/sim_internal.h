@@ -15,7 +15,9 @@
 #define SIM_DOMID_LIMIT 0x7FF0u     /* DOMID_FIRST_RESERVED: domids are < this */
 #define SIM_MAX_PAUSE 254u          /* Xen refuses a 255th toolstack pause (EUSERS) */
 #define SIM_NVBDS 2u
-#define SIM_NPIFS 2u
+#define SIM_NPIFS 1u                 /* eth0: the sim host's one NIC (hostnet_sim.c) */
+
+#define SIM_MAX_DISKS 64
 
 struct sim_dom {
     uint32_t domid;
@@ -39,6 +41,8 @@ struct sim_dom {
     uint64_t stopped_ns;            /* total time not running */
     uint64_t stopped_since;         /* monotonic ns, 0 while running */
     uint64_t prior_run_ns;          /* running time before the sim opened (fixtures) */
+    struct sim_disk { char vdev[16]; bool cdrom, loaded; } disks[SIM_MAX_DISKS];
+    uint32_t ndisks;                /* block devices (sim_disk.c) */
     uint32_t nics;                  /* bit n: a vif with devid n exists */
 };
 
@@ -111,6 +115,16 @@ bool sim_worker_post(struct sim_worker *w, struct sim_job *j, uint32_t delay_ms,
 
 /* sim_dom.c: the state machine. Called with d->lock held. */
 struct sim_dom *sim_dom_get(struct xg_drv *d, uint32_t domid);
+/* sim_disk.c: the disks a domain is built with (d->lock held), and the
+ * hot-plug ops of the driver table. */
+bool sim_disks_build(struct sim_dom *s, const struct xg_disk *disks, uint32_t n,
+                     xg_err *err);
+bool sim_dom_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                      xg_err *err);
+bool sim_dom_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev,
+                         bool force, xg_err *err);
+bool sim_dom_cdrom_change(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                          xg_err *err);
 struct sim_dom *sim_dom_find(struct xg_drv *d, uint32_t domid, xg_err *err);
 void sim_dom_fill_info(const struct sim_dom *s, uint64_t now, struct xg_dom_info *out);
 void sim_dom_remove(struct xg_drv *d, struct sim_dom *s);

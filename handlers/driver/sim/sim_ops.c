@@ -185,6 +185,10 @@ bool sim_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
     struct sim_dom *s = sim_dom_add(d, spec->uuid, spec->name ? spec->name : spec->uuid,
                                     type, max, target, vmax, von, err);
     struct sim_job *j = NULL;
+    if (s && !sim_disks_build(s, spec->disks, spec->ndisks, err)) {
+        sim_dom_remove(d, s);
+        s = NULL;
+    }
     if (s) {
         s->building = true;
         sim_dom_apply_fixture(d, s);

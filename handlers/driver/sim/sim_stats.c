@@ -122,8 +122,7 @@ bool sim_host_stats(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg
     for (uint32_t i = 0; i < SIM_NPIFS; i++) {
         pifs[i].devid = i;
         snprintf(pifs[i].name, sizeof pifs[i].name, "eth%" PRIu32, i);
-        /* eth0 carries management and guest traffic, eth1 storage. */
-        double rate = i == 0 ? 40e6 : 120e6;
+        double rate = 40e6;          /* management and guest traffic */
         pifs[i].rx_bytes = counter(d->cfg.sim_seed, 0x3000 + i, up, rate);
         pifs[i].tx_bytes = counter(d->cfg.sim_seed, 0x3100 + i, up, rate * 0.7);
     }

@@ -1,0 +1,515 @@
+/* sr.c: SR messages (create, introduce, forget, destroy, scan, update,
+ * setters) with XAPI's checks in XAPI's order, and the storage a fresh host
+ * starts with: "Local storage" (a file SR in the state directory, plugged,
+ * pool.default_SR / suspend_image_SR / crash_dump_SR) and an ISO library.
+ * World lock held. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../server/log.h"
+#include "storage.h"
+
+#define GW_SR_PATH_MAX 400
+
+static bool uuid_ok(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        char ch = s[i];
+        if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') ||
+                                 (ch >= 'a' && ch <= 'f') ||
+                                 (ch >= 'A' && ch <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+/* An absolute, normalised directory path an administrator gave. */
+static bool location_ok(const char *loc)
+{
+    size_t n = strlen(loc);
+    return loc[0] == '/' && n < GW_SR_PATH_MAX && !strstr(loc, "/../") &&
+           !strstr(loc, "/./") && !(n >= 3 && strcmp(loc + n - 3, "/..") == 0);
+}
+
+static xapi_sr *new_sr(const char *uuid, const char *name, const char *desc,
+                       const char *type, const char *content_type, bool shared,
+                       const xg_map *sm_config)
+{
+    xapi_sr *sr = xg_obj_new(&xapi_class_sr);
+    gw_init_str(sr, XAPI_SR_F_UUID, uuid ? uuid : "");
+    gw_init_str(sr, XAPI_SR_F_NAME_LABEL, name);
+    gw_init_str(sr, XAPI_SR_F_NAME_DESCRIPTION, desc);
+    gw_init_str(sr, XAPI_SR_F_TYPE, type);
+    gw_init_str(sr, XAPI_SR_F_CONTENT_TYPE, content_type);
+    gw_init_field(sr, XAPI_SR_F_SHARED, &shared);
+    if (sm_config)
+        gw_init_field(sr, XAPI_SR_F_SM_CONFIG, sm_config);
+    return sr;
+}
+
+static xapi_pbd *add_pbd(xapi_sr *sr, const char *location, xg_err *err)
+{
+    xapi_pbd *pbd = xg_obj_new(&xapi_class_pbd);
+    const char *k = "location";
+    xg_map dc = {(void *)&k, (void *)&location, 1, 1};
+    gw_init_ref(pbd, XAPI_PBD_F_HOST, gw_host()->obj.ref.s);
+    gw_init_ref(pbd, XAPI_PBD_F_SR, sr->obj.ref.s);
+    gw_init_field(pbd, XAPI_PBD_F_DEVICE_CONFIG, &dc);
+    if (!xg_store_add(pbd, NULL, err)) {
+        xg_obj_free(pbd);
+        return NULL;
+    }
+    return pbd;
+}
+
+/* What attaching an SR of this kind needs from its directory. */
+static bool attach_dir(enum gw_sr_kind kind, const char *dir, bool create,
+                       xg_err *err)
+{
+    struct stat st;
+    if (create && kind == GW_SR_FILE && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return xapi_err_sr_backend_failure(err, "1", "", strerror(errno));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return xapi_err_sr_backend_failure(err, "1", "",
+                                           "the SR directory does not exist");
+    if (access(dir, kind == GW_SR_FILE ? R_OK | W_OK | X_OK : R_OK | X_OK) != 0)
+        return xapi_err_sr_backend_failure(err, "1", "",
+                                           "the SR directory is not accessible");
+    return true;
+}
+
+bool gw_pbd_plug(xapi_pbd *pbd, xg_err *err)
+{
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, pbd->sr.s);
+    if (!sr)
+        return xg_err_internal(err, "PBD without SR");
+    enum gw_sr_kind kind = gw_sr_kind(sr);
+    if (kind == GW_SR_UNKNOWN)
+        return xapi_err_sr_unknown_driver(err, sr->type);
+    const char *loc = gw_smap_get(&pbd->device_config, "location");
+    if (!loc || !location_ok(loc))
+        return xapi_err_sr_backend_failure(err, "1", "",
+            "device_config:location must be an absolute directory path");
+    if (!attach_dir(kind, loc, false, err))
+        return false;
+    if (!pbd->currently_attached)
+        xapi_pbd_set_currently_attached(pbd, true);
+    gw_sr_refresh_sizes(sr);
+    gw_sr_update_allowed_operations(sr);
+    return true;
+}
+
+/* ---- SR.create / introduce ------------------------------------------------ */
+
+bool handle_sr_create(xg_call *c, xapi_host *host, const xg_map *device_config,
+                      int64_t physical_size, const char *name_label,
+                      const char *name_description, const char *type,
+                      const char *content_type, bool shared,
+                      const xg_map *sm_config, xg_ref *result_out, xg_err *err)
+{
+    (void)c;
+    (void)physical_size;
+    (void)host;     /* a single host: the SR is attached here */
+    enum gw_sr_kind kind = gw_sr_kind_of_type(type);
+    if (kind == GW_SR_UNKNOWN)
+        return xapi_err_sr_unknown_driver(err, type);
+    const char *loc = gw_smap_get(device_config, "location");
+    if (!loc || !location_ok(loc))
+        return xapi_err_invalid_value(err, "device_config:location",
+                                      loc ? loc : "");
+    if (!attach_dir(kind, loc, true, err))
+        return false;
+    xapi_sr *sr = new_sr(NULL, name_label, name_description, type,
+                         content_type[0] ? content_type :
+                         kind == GW_SR_ISO ? "iso" : "user", shared, sm_config);
+    if (!xg_store_add(sr, NULL, err)) {
+        xg_obj_free(sr);
+        return false;
+    }
+    xapi_pbd *pbd = add_pbd(sr, loc, err);
+    if (!pbd || !gw_pbd_plug(pbd, err) ||
+        (kind == GW_SR_ISO && !gw_sr_scan_iso(sr, err))) {
+        if (pbd)
+            xg_store_remove(pbd);
+        xg_store_remove(sr);
+        return false;
+    }
+    XG_INFO("storage", "SR %s (%s) created at %s", sr->uuid, type, loc);
+    *result_out = sr->obj.ref;
+    return true;
+}
+
+bool handle_sr_introduce(xg_call *c, const char *uuid, const char *name_label,
+                         const char *name_description, const char *type,
+                         const char *content_type, bool shared,
+                         const xg_map *sm_config, xg_ref *result_out,
+                         xg_err *err)
+{
+    (void)c;
+    if (uuid[0] && !uuid_ok(uuid))
+        return xapi_err_uuid_invalid(err, "SR", uuid);
+    if (uuid[0] && xg_store_get_by_uuid(&xapi_class_sr, uuid))
+        return xapi_err_sr_uuid_exists(err, uuid);
+    char lower[64];
+    snprintf(lower, sizeof lower, "%s", type);
+    for (char *p = lower; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    if (gw_sr_kind_of_type(lower) == GW_SR_UNKNOWN)
+        return xapi_err_sr_unknown_driver(err, type);
+    xapi_sr *sr = new_sr(uuid, name_label, name_description, lower,
+                         content_type, shared, sm_config);
+    int64_t unknown = -1;
+    gw_init_field(sr, XAPI_SR_F_PHYSICAL_SIZE, &unknown);
+    gw_init_field(sr, XAPI_SR_F_PHYSICAL_UTILISATION, &unknown);
+    if (!xg_store_add(sr, NULL, err)) {
+        xg_obj_free(sr);
+        return false;
+    }
+    gw_sr_update_allowed_operations(sr);
+    *result_out = sr->obj.ref;
+    return true;
+}
+
+/* ---- forget / destroy ---------------------------------------------------- */
+
+static bool check_op(xapi_sr *sr, int op, xg_err *err)
+{
+    const char *ref = sr->obj.ref.s;
+    const char *feat = NULL;
+    if (op == XAPI_STORAGE_OPERATIONS_UPDATE)
+        feat = "SR_UPDATE";
+    if (feat && !gw_sr_has_feature(sr, feat))
+        return xapi_err_sr_operation_not_supported(err, ref);
+    const xg_ref *p = sr->pbds.items;
+    if (op == XAPI_STORAGE_OPERATIONS_DESTROY ||
+        op == XAPI_STORAGE_OPERATIONS_FORGET) {
+        for (uint32_t i = 0; i < sr->pbds.n; i++) {
+            xapi_pbd *pbd = xg_store_get(&xapi_class_pbd, p[i].s);
+            if (pbd && pbd->currently_attached)
+                return xapi_err_sr_has_pbd(err, ref);
+        }
+    }
+    if (op == XAPI_STORAGE_OPERATIONS_DESTROY) {
+        if (sr->pbds.n == 0)
+            return xapi_err_sr_has_no_pbds(err, ref);
+        const xg_ref *v = sr->vdis.items;
+        for (uint32_t i = 0; i < sr->vdis.n; i++) {
+            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
+            if (vdi && vdi->managed && vdi->type != XAPI_VDI_TYPE_RRD)
+                return xapi_err_sr_not_empty(err);
+        }
+    }
+    if (sr->current_operations.n) {
+        char *const *k = sr->current_operations.keys;
+        const int *o = sr->current_operations.vals;
+        const xg_enum_desc *e = GW_SRF(ALLOWED_OPERATIONS)->type->elem->enm;
+        return xapi_err_other_operation_in_progress(err, "SR", ref,
+                                                    e->values[o[0]], k[0]);
+    }
+    return true;
+}
+
+static void forget_records(xapi_sr *sr)
+{
+    while (sr->vdis.n) {
+        const xg_ref *v = sr->vdis.items;
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[sr->vdis.n - 1].s);
+        if (!vdi)
+            break;
+        gw_vdi_remove(vdi);
+    }
+    while (sr->pbds.n) {
+        const xg_ref *p = sr->pbds.items;
+        xapi_pbd *pbd = xg_store_get(&xapi_class_pbd, p[sr->pbds.n - 1].s);
+        if (!pbd)
+            break;
+        xg_store_remove(pbd);
+    }
+    xapi_pool *pool = gw_pool();
+    if (strcmp(pool->default_sr.s, sr->obj.ref.s) == 0)
+        xapi_pool_set_default_sr(pool, XG_REF_NULL);
+    if (strcmp(pool->suspend_image_sr.s, sr->obj.ref.s) == 0)
+        xapi_pool_set_suspend_image_sr(pool, XG_REF_NULL);
+    if (strcmp(pool->crash_dump_sr.s, sr->obj.ref.s) == 0)
+        xapi_pool_set_crash_dump_sr(pool, XG_REF_NULL);
+    xapi_host *host = gw_host();
+    if (strcmp(host->suspend_image_sr.s, sr->obj.ref.s) == 0)
+        xapi_host_set_suspend_image_sr(host, XG_REF_NULL);
+    if (strcmp(host->crash_dump_sr.s, sr->obj.ref.s) == 0)
+        xapi_host_set_crash_dump_sr(host, XG_REF_NULL);
+    xg_store_remove(sr);
+}
+
+bool handle_sr_forget(xg_call *c, xapi_sr *sr, xg_err *err)
+{
+    (void)c;
+    if (!check_op(sr, XAPI_STORAGE_OPERATIONS_FORGET, err))
+        return false;
+    forget_records(sr);
+    return true;
+}
+
+/* The images left are hidden bases nobody needs once every managed VDI is
+ * gone; the directory goes if it is then empty. ISO files are the user's
+ * and stay. */
+static void delete_file_sr(xapi_sr *sr, const char *dir)
+{
+    const xg_ref *v = sr->vdis.items;
+    for (uint32_t i = 0; i < sr->vdis.n; i++) {
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
+        char path[600];
+        if (vdi && snprintf(path, sizeof path, "%s/%s.qcow2", dir,
+                            vdi->location) < (int)sizeof path)
+            unlink(path);
+    }
+    if (rmdir(dir) != 0)
+        XG_WARN("storage", "SR %s: directory %s kept: %s", sr->uuid, dir,
+                strerror(errno));
+}
+
+bool handle_sr_destroy(xg_call *c, xapi_sr *sr, xg_err *err)
+{
+    (void)c;
+    if (!check_op(sr, XAPI_STORAGE_OPERATIONS_DESTROY, err))
+        return false;
+    const char *ind = gw_smap_get(&sr->other_config, "indestructible");
+    if (ind && strcmp(ind, "true") == 0)
+        return xapi_err_sr_indestructible(err, sr->obj.ref.s);
+    xapi_pbd *pbd = gw_sr_pbd(sr);
+    const char *loc = pbd ? gw_smap_get(&pbd->device_config, "location") : NULL;
+    if (gw_sr_kind(sr) == GW_SR_FILE && loc && location_ok(loc)) {
+        char dir[GW_SR_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", loc);
+        delete_file_sr(sr, dir);
+    }
+    XG_INFO("storage", "SR %s destroyed", sr->uuid);
+    forget_records(sr);
+    return true;
+}
+
+/* ---- scan / update / setters --------------------------------------------- */
+
+/* Disk SR: images deleted by hand take their VDI records with them. */
+static void scan_file(xapi_sr *sr)
+{
+    const xg_ref *v = sr->vdis.items;
+    for (uint32_t i = sr->vdis.n; i-- > 0;) {
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
+        char path[600];
+        xg_err e = XG_ERR_INIT;
+        if (!vdi || !gw_vdi_path(vdi, path, sizeof path, &e))
+            continue;
+        if (gw_image_allocated(path) < 0) {
+            XG_WARN("storage", "VDI %s: image gone, forgetting it", vdi->uuid);
+            gw_vdi_remove(vdi);
+            v = sr->vdis.items;
+        } else {
+            gw_vdi_refresh_size(vdi);
+        }
+    }
+}
+
+bool handle_sr_scan(xg_call *c, xapi_sr *sr, xg_err *err)
+{
+    (void)c;
+    if (!check_op(sr, XAPI_STORAGE_OPERATIONS_SCAN, err) ||
+        !gw_sr_check_plugged(sr, err))
+        return false;
+    if (gw_sr_kind(sr) == GW_SR_ISO) {
+        if (!gw_sr_scan_iso(sr, err))
+            return false;
+    } else {
+        scan_file(sr);
+    }
+    const char *k = "dirty";
+    xg_store_map_remove(sr, GW_SRF(OTHER_CONFIG), &k);
+    gw_sr_refresh_sizes(sr);
+    gw_sr_update_allowed_operations(sr);
+    return true;
+}
+
+bool handle_sr_update(xg_call *c, xapi_sr *sr, xg_err *err)
+{
+    (void)c;
+    if (!check_op(sr, XAPI_STORAGE_OPERATIONS_UPDATE, err) ||
+        !gw_sr_check_plugged(sr, err))
+        return false;
+    gw_sr_refresh_sizes(sr);
+    return true;
+}
+
+bool handle_sr_set_shared(xg_call *c, xapi_sr *sr, bool value, xg_err *err)
+{
+    (void)c;
+    (void)err;
+    xapi_sr_set_shared(sr, value);
+    return true;
+}
+
+bool handle_sr_set_name_label(xg_call *c, xapi_sr *sr, const char *value,
+                              xg_err *err)
+{
+    (void)c;
+    (void)err;
+    xapi_sr_set_name_label(sr, value);
+    return true;
+}
+
+bool handle_sr_set_name_description(xg_call *c, xapi_sr *sr, const char *value,
+                                    xg_err *err)
+{
+    (void)c;
+    (void)err;
+    xapi_sr_set_name_description(sr, value);
+    return true;
+}
+
+/* ---- PBD ------------------------------------------------------------------ */
+
+bool handle_pbd_create(xg_call *c, const xapi_pbd *args, xg_ref *result_out,
+                       xg_err *err)
+{
+    (void)c;
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, args->sr.s);
+    if (!sr)
+        return xapi_err_handle_invalid(err, "SR", args->sr.s);
+    if (!xg_store_get(&xapi_class_host, args->host.s))
+        return xapi_err_handle_invalid(err, "host", args->host.s);
+    const xg_ref *p = sr->pbds.items;
+    for (uint32_t i = 0; i < sr->pbds.n; i++) {
+        xapi_pbd *o = xg_store_get(&xapi_class_pbd, p[i].s);
+        if (o && strcmp(o->host.s, args->host.s) == 0)
+            return xapi_err_pbd_exists(err, sr->obj.ref.s, args->host.s,
+                                       o->obj.ref.s);
+    }
+    xapi_pbd *pbd = xg_obj_new(&xapi_class_pbd);
+    gw_init_ref(pbd, XAPI_PBD_F_HOST, args->host.s);
+    gw_init_ref(pbd, XAPI_PBD_F_SR, args->sr.s);
+    gw_init_field(pbd, XAPI_PBD_F_DEVICE_CONFIG, &args->device_config);
+    gw_init_field(pbd, XAPI_PBD_F_OTHER_CONFIG, &args->other_config);
+    if (!xg_store_add(pbd, NULL, err)) {
+        xg_obj_free(pbd);
+        return false;
+    }
+    gw_sr_update_allowed_operations(sr);
+    *result_out = pbd->obj.ref;
+    return true;
+}
+
+bool handle_pbd_destroy(xg_call *c, xapi_pbd *self, xg_err *err)
+{
+    (void)c;
+    if (self->currently_attached)
+        return xapi_err_operation_not_allowed(err, "PBD is currently attached");
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, self->sr.s);
+    xg_store_remove(self);
+    if (sr)
+        gw_sr_update_allowed_operations(sr);
+    return true;
+}
+
+bool handle_pbd_plug(xg_call *c, xapi_pbd *self, xg_err *err)
+{
+    (void)c;
+    return gw_pbd_plug(self, err);
+}
+
+bool handle_pbd_unplug(xg_call *c, xapi_pbd *self, xg_err *err)
+{
+    (void)c;
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, self->sr.s);
+    if (sr) {
+        const xg_ref *v = sr->vdis.items;
+        for (uint32_t i = 0; i < sr->vdis.n; i++) {
+            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
+            if (vdi && gw_vdi_attached(vdi))
+                return xapi_err_vdi_in_use(err, vdi->obj.ref.s, "unplug");
+        }
+    }
+    if (self->currently_attached)
+        xapi_pbd_set_currently_attached(self, false);
+    if (sr)
+        gw_sr_update_allowed_operations(sr);
+    return true;
+}
+
+/* ---- first start ------------------------------------------------------------ */
+
+static bool make_sr(const char *name, const char *type, const char *ctype,
+                    const char *dir, const char *i18n, xapi_sr **out,
+                    xg_err *err)
+{
+    enum gw_sr_kind kind = gw_sr_kind_of_type(type);
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) ||
+        !attach_dir(kind, dir, false, err))
+        return xg_err_internal(err, "cannot create SR directory %s", dir);
+    xapi_sr *sr = new_sr(NULL, name, "", type, ctype, false, NULL);
+    const char *k[] = {"i18n-key", "i18n-original-value-name_label"};
+    const char *v[] = {i18n, name};
+    xg_map oc = {(void *)k, (void *)v, 2, 2};
+    gw_init_field(sr, XAPI_SR_F_OTHER_CONFIG, &oc);
+    if (!xg_store_add(sr, NULL, err)) {
+        xg_obj_free(sr);
+        return false;
+    }
+    xapi_pbd *pbd = add_pbd(sr, dir, err);
+    if (!pbd || !gw_pbd_plug(pbd, err))
+        return false;
+    XG_INFO("storage", "created SR \"%s\" (%s) at %s", name, type, dir);
+    *out = sr;
+    return true;
+}
+
+/* Re-attaches every PBD of this host that was plugged (sizes may have
+ * changed while we were down); an SR whose directory vanished stays
+ * unplugged. */
+static void replug_all(void)
+{
+    uint64_t cur = 0;
+    xapi_pbd *pbd;
+    while ((pbd = xg_store_next(&xapi_class_pbd, &cur)) != NULL) {
+        xg_err e = XG_ERR_INIT;
+        if (pbd->currently_attached && !gw_pbd_plug(pbd, &e)) {
+            XG_WARN("storage", "PBD %s: %s %s", pbd->uuid, e.code, e.param[2]);
+            xapi_pbd_set_currently_attached(pbd, false);
+        }
+    }
+    cur = 0;
+    xapi_sr *sr;
+    while ((sr = xg_store_next(&xapi_class_sr, &cur)) != NULL)
+        gw_sr_update_allowed_operations(sr);
+}
+
+bool gw_storage_init(xg_err *err)
+{
+    gw_vdi_http_register();
+    if (!gw_sm_ensure(err))
+        return false;
+    if (xg_store_count(&xapi_class_sr) > 0) {
+        replug_all();
+        return true;
+    }
+    char local[600], iso[600];
+    snprintf(local, sizeof local, "%s/sr", gw_state_dir());
+    snprintf(iso, sizeof iso, "%s/iso", gw_state_dir());
+    xapi_sr *sr, *isosr;
+    if (!make_sr("Local storage", "file", "user", local, "local-storage", &sr, err) ||
+        !make_sr("ISO library", "iso", "iso", iso, "iso-library", &isosr, err) ||
+        !gw_sr_scan_iso(isosr, err))
+        return false;
+    xapi_pool *pool = gw_pool();
+    xapi_pool_set_default_sr(pool, sr->obj.ref.s);
+    xapi_pool_set_suspend_image_sr(pool, sr->obj.ref.s);
+    xapi_pool_set_crash_dump_sr(pool, sr->obj.ref.s);
+    xapi_host_set_suspend_image_sr(gw_host(), sr->obj.ref.s);
+    xapi_host_set_crash_dump_sr(gw_host(), sr->obj.ref.s);
+    return true;
+}

@@ -1,0 +1,383 @@
+/* vbd.c: VBD messages: create (XAPI's checks in XAPI's order and its
+ * defaults; never plugs), destroy, hot plug/unplug and CD insert/eject
+ * through the driver, set_mode, assert_attachable; and the driver's view of
+ * a VBD (struct xg_disk). World lock held. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../server/log.h"
+#include "storage.h"
+#include "vm_internal.h"
+#include "vm_spec.h"
+
+static bool vm_live(const xapi_vm *vm)
+{
+    return vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
+           vm->power_state == XAPI_VM_POWER_STATE_PAUSED;
+}
+
+/* ---- the driver's view ----------------------------------------------------- */
+
+bool gw_vbd_disk(const xapi_vm *vm, const xapi_vbd *vbd, xg_arena *a,
+                 struct xg_disk *out, xg_err *err)
+{
+    int pos = gw_vbd_position(vbd->userdevice);
+    if (pos < 0)
+        return xapi_err_invalid_device(err, vbd->userdevice);
+    bool hvm = gw_vm_dom_type(vm) == XG_DOM_HVM;
+    char vdev[16];
+    if (hvm && pos < 4)
+        snprintf(vdev, sizeof vdev, "hd%c", 'a' + pos);
+    else
+        gw_vbd_device_name(pos, vdev, sizeof vdev);
+    memset(out, 0, sizeof *out);
+    out->vdev = xg_arena_strdup(a, vdev);
+    out->cdrom = vbd->type == XAPI_VBD_TYPE_CD;
+    out->readwrite = vbd->mode == XAPI_VBD_MODE_RW && !out->cdrom;
+    out->format = XG_DISK_EMPTY;
+    if (!out->vdev)
+        return xg_err_internal(err, "out of memory");
+    if (vbd->empty)
+        return true;
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+    xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
+    if (!vdi || !sr)
+        return xg_err_internal(err, "VBD %s has no VDI", vbd->uuid);
+    char path[600];
+    if (!gw_vdi_path(vdi, path, sizeof path, err))
+        return false;
+    out->path = xg_arena_strdup(a, path);
+    out->format = gw_sr_kind(sr) == GW_SR_ISO ? XG_DISK_RAW : XG_DISK_QCOW2;
+    if (!out->path)
+        return xg_err_internal(err, "out of memory");
+    return true;
+}
+
+bool gw_vm_disks(const xapi_vm *vm, xg_arena *a, const struct xg_disk **out,
+                 uint32_t *n_out, xg_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (vm->vbds.n == 0)
+        return true;
+    struct xg_disk *d = xg_arena_alloc(a, vm->vbds.n * sizeof *d);
+    if (!d)
+        return xg_err_internal(err, "out of memory");
+    const xg_ref *b = vm->vbds.items;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < vm->vbds.n; i++) {
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        if (!vbd || !gw_vbd_boots_with(vm, vbd))
+            continue;
+        if (!vbd->empty) {
+            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+            xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
+            if (!sr || !gw_sr_check_plugged(sr, err))
+                return false;
+        }
+        if (!gw_vbd_disk(vm, vbd, a, &d[n], err))
+            return false;
+        n++;
+    }
+    *out = d;
+    *n_out = n;
+    return true;
+}
+
+/* ---- create / destroy ---------------------------------------------------------- */
+
+static bool vdi_type_attachable(int t)
+{
+    switch (t) {
+    case XAPI_VDI_TYPE_SYSTEM: case XAPI_VDI_TYPE_USER:
+    case XAPI_VDI_TYPE_EPHEMERAL: case XAPI_VDI_TYPE_SUSPEND:
+    case XAPI_VDI_TYPE_CRASHDUMP: case XAPI_VDI_TYPE_METADATA:
+    case XAPI_VDI_TYPE_RRD: case XAPI_VDI_TYPE_PVS_CACHE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Position taken by another VBD of vm, through device or userdevice. */
+static bool position_used(const xapi_vm *vm, int pos)
+{
+    const xg_ref *b = vm->vbds.items;
+    for (uint32_t i = 0; i < vm->vbds.n; i++) {
+        xapi_vbd *o = xg_store_get(&xapi_class_vbd, b[i].s);
+        if (o && (gw_vbd_position(o->userdevice) == pos ||
+                  (o->device[0] && gw_vbd_position(o->device) == pos)))
+            return true;
+    }
+    return false;
+}
+
+bool handle_vbd_create(xg_call *c, const xapi_vbd *args, xg_ref *result_out,
+                       xg_err *err)
+{
+    (void)c;
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, args->vm.s);
+    if (!vm)
+        return xapi_err_handle_invalid(err, "VM", args->vm.s);
+    xapi_vdi *vdi = NULL;
+    if (!args->empty) {
+        vdi = xg_store_get(&xapi_class_vdi, args->vdi.s);
+        if (!vdi)
+            return xapi_err_handle_invalid(err, "VDI", args->vdi.s);
+        if (!vdi_type_attachable(vdi->type))
+            return xapi_err_vdi_incompatible_type(
+                err, vdi->obj.ref.s,
+                gw_enum_name(GW_VDIF(TYPE), vdi->type));
+    }
+    bool cd = args->type == XAPI_VBD_TYPE_CD;
+    if (cd && args->mode != XAPI_VBD_MODE_RO)
+        return xapi_err_vbd_cds_must_be_readonly(err);
+    if (!cd && args->empty)
+        return xapi_err_vbd_not_removable_media(err, "in constructor");
+    if (vdi && args->mode == XAPI_VBD_MODE_RW && vdi->read_only)
+        return xapi_err_vdi_readonly(err, vdi->obj.ref.s);
+    if (args->type == XAPI_VBD_TYPE_FLOPPY && gw_vm_dom_type(vm) != XG_DOM_HVM)
+        return xapi_err_not_implemented(err, "Floppy drives are only for HVM guests");
+    if (vm->vbds.n >= GW_VBD_MAX_POSITIONS)
+        return xapi_err_invalid_device(err, args->userdevice);
+    char userdevice[16];
+    int pos;
+    if (strcmp(args->userdevice, "autodetect") == 0) {
+        for (pos = 0; pos < GW_VBD_MAX_POSITIONS && position_used(vm, pos); pos++)
+            ;
+        if (pos == GW_VBD_MAX_POSITIONS)
+            return xapi_err_invalid_device(err, "autodetect");
+        snprintf(userdevice, sizeof userdevice, "%d", pos);
+    } else {
+        pos = gw_vbd_position(args->userdevice);
+        if (pos < 0)
+            return xapi_err_invalid_device(err, args->userdevice);
+        snprintf(userdevice, sizeof userdevice, "%s", args->userdevice);
+    }
+    if (position_used(vm, pos))
+        return xapi_err_device_already_exists(err, userdevice);
+    bool suspended = vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED;
+    xapi_vbd *vbd = xg_obj_new(&xapi_class_vbd);
+    static const uint32_t from_args[] = {
+        XAPI_VBD_F_VM, XAPI_VBD_F_BOOTABLE, XAPI_VBD_F_MODE, XAPI_VBD_F_TYPE,
+        XAPI_VBD_F_UNPLUGGABLE, XAPI_VBD_F_EMPTY, XAPI_VBD_F_OTHER_CONFIG,
+        XAPI_VBD_F_QOS_ALGORITHM_TYPE, XAPI_VBD_F_QOS_ALGORITHM_PARAMS,
+    };
+    for (size_t i = 0; i < sizeof from_args / sizeof from_args[0]; i++) {
+        const xg_field_desc *f = &xapi_class_vbd.fields[from_args[i]];
+        gw_init_field(vbd, from_args[i], (const char *)args + f->offset);
+    }
+    gw_init_ref(vbd, XAPI_VBD_F_VDI, vdi ? vdi->obj.ref.s : XG_REF_NULL);
+    gw_init_str(vbd, XAPI_VBD_F_USERDEVICE, userdevice);
+    if (suspended) {
+        gw_init_str(vbd, XAPI_VBD_F_DEVICE, args->device);
+        gw_init_field(vbd, XAPI_VBD_F_CURRENTLY_ATTACHED, &args->currently_attached);
+    }
+    if (!xg_store_add(vbd, NULL, err)) {
+        xg_obj_free(vbd);
+        return false;
+    }
+    gw_vbd_update_allowed_operations(vbd);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+    gw_vm_update_allowed_operations(vm);
+    *result_out = vbd->obj.ref;
+    return true;
+}
+
+bool handle_vbd_destroy(xg_call *c, xapi_vbd *self, xg_err *err)
+{
+    (void)c;
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
+    if (self->currently_attached || self->current_operations.n) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "VBD '%s' still attached to '%s'", self->uuid,
+                 vm ? vm->uuid : "");
+        return xapi_err_operation_not_allowed(err, msg);
+    }
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
+    xg_store_remove(self);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+    if (vm)
+        gw_vm_update_allowed_operations(vm);
+    return true;
+}
+
+/* ---- hot-plug ------------------------------------------------------------------- */
+
+static bool need_domain(const xapi_vm *vm, xg_err *err)
+{
+    if (vm->domid < 0)
+        return gw_vm_bad_power_state(vm, "running", err);
+    return true;
+}
+
+bool handle_vbd_plug(xg_call *c, xapi_vbd *self, xg_err *err)
+{
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
+    if (!gw_vbd_check_op(self, XAPI_VBD_OPERATIONS_PLUG, err) || !need_domain(vm, err))
+        return false;
+    if (gw_vm_dom_type(vm) == XG_DOM_HVM && self->type != XAPI_VBD_TYPE_CD &&
+        self->mode == XAPI_VBD_MODE_RO)
+        return xapi_err_disk_vbd_must_be_readwrite_for_hvm(err, self->obj.ref.s);
+    if (!self->empty) {
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
+        xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
+        if (!sr || !gw_sr_check_plugged(sr, err))
+            return false;
+    }
+    struct xg_disk disk;
+    if (!gw_vbd_disk(vm, self, c->arena, &disk, err))
+        return false;
+    if (!gw_drv->dom_disk_add)
+        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
+    if (!gw_drv->dom_disk_add(gw_d, (uint32_t)vm->domid, &disk, err))
+        return false;
+    char dev[16];
+    gw_vbd_device_name(gw_vbd_position(self->userdevice), dev, sizeof dev);
+    xapi_vbd_set_device(self, dev);
+    xapi_vbd_set_currently_attached(self, true);
+    gw_vbd_update_allowed_operations(self);
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+    return true;
+}
+
+static bool unplug(xg_call *c, xapi_vbd *self, bool force, xg_err *err)
+{
+    (void)c;
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
+    if (!gw_vbd_check_op(self, force ? XAPI_VBD_OPERATIONS_UNPLUG_FORCE :
+                         XAPI_VBD_OPERATIONS_UNPLUG, err) ||
+        !need_domain(vm, err))
+        return false;
+    struct xg_disk disk;
+    if (!gw_vbd_disk(vm, self, c->arena, &disk, err))
+        return false;
+    if (!gw_drv->dom_disk_remove)
+        return xapi_err_operation_not_allowed(err, "this driver cannot unplug disks");
+    xg_err derr = XG_ERR_INIT;
+    if (!gw_drv->dom_disk_remove(gw_d, (uint32_t)vm->domid, disk.vdev, force, &derr)) {
+        if (force)
+            return xg_err_setv(err, derr.code, derr.nparams,
+                               (const char *const[]){derr.param[0], derr.param[1],
+                                                     derr.param[2]});
+        return xapi_err_device_detach_rejected(err, "VBD", self->obj.ref.s,
+                                               derr.param[0]);
+    }
+    xapi_vbd_set_currently_attached(self, false);
+    gw_vbd_update_allowed_operations(self);
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+    return true;
+}
+
+bool handle_vbd_unplug(xg_call *c, xapi_vbd *self, xg_err *err)
+{
+    return unplug(c, self, false, err);
+}
+
+bool handle_vbd_unplug_force(xg_call *c, xapi_vbd *self, xg_err *err)
+{
+    return unplug(c, self, true, err);
+}
+
+/* ---- CD media ----------------------------------------------------------------------- */
+
+/* The running domain's drive follows the record (only when it has it). */
+static bool change_medium(xg_call *c, xapi_vm *vm, xapi_vbd *vbd, xg_err *err)
+{
+    if (!vm_live(vm) || !vbd->currently_attached || vm->domid < 0)
+        return true;
+    struct xg_disk disk;
+    if (!gw_vbd_disk(vm, vbd, c->arena, &disk, err))
+        return false;
+    if (gw_vm_dom_type(vm) == XG_DOM_HVM) {
+        if (!gw_drv->dom_cdrom_change)
+            return xapi_err_operation_not_allowed(err, "this driver cannot change media");
+        return gw_drv->dom_cdrom_change(gw_d, (uint32_t)vm->domid, &disk, err);
+    }
+    /* PV: the CD is a removable blkfront disk: remove, then add the new one. */
+    if (!gw_drv->dom_disk_remove || !gw_drv->dom_disk_add)
+        return xapi_err_operation_not_allowed(err, "this driver cannot change media");
+    xg_err ignore = XG_ERR_INIT;
+    gw_drv->dom_disk_remove(gw_d, (uint32_t)vm->domid, disk.vdev, true, &ignore);
+    if (disk.format == XG_DISK_EMPTY)
+        return true;
+    return gw_drv->dom_disk_add(gw_d, (uint32_t)vm->domid, &disk, err);
+}
+
+bool handle_vbd_insert(xg_call *c, xapi_vbd *vbd, xapi_vdi *vdi, xg_err *err)
+{
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, vbd->vm.s);
+    if (vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED)
+        return gw_vm_bad_power_state(vm, "halted, running", err);
+    if (!gw_vbd_check_op(vbd, XAPI_VBD_OPERATIONS_INSERT, err))
+        return false;
+    if (!vdi->managed)
+        return xapi_err_vdi_not_managed(err, vdi->obj.ref.s);
+    xapi_vbd_set_vdi(vbd, vdi->obj.ref.s);
+    xapi_vbd_set_empty(vbd, false);
+    if (!change_medium(c, vm, vbd, err)) {
+        xapi_vbd_set_vdi(vbd, XG_REF_NULL);
+        xapi_vbd_set_empty(vbd, true);
+        return false;
+    }
+    gw_vbd_update_allowed_operations(vbd);
+    gw_vdi_update_allowed_operations(vdi);
+    return true;
+}
+
+bool handle_vbd_eject(xg_call *c, xapi_vbd *vbd, xg_err *err)
+{
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, vbd->vm.s);
+    if (vbd->type != XAPI_VBD_TYPE_CD)
+        return xapi_err_vbd_not_removable_media(err, vbd->obj.ref.s);
+    if (vbd->empty)
+        return xapi_err_vbd_is_empty(err, vbd->obj.ref.s);
+    if (vm->power_state == XAPI_VM_POWER_STATE_SUSPENDED)
+        return gw_vm_bad_power_state(vm, "halted, running", err);
+    if (!gw_vbd_check_op(vbd, XAPI_VBD_OPERATIONS_EJECT, err))
+        return false;
+    char old[XG_REF_LEN];
+    snprintf(old, sizeof old, "%s", vbd->vdi.s);
+    xapi_vbd_set_vdi(vbd, XG_REF_NULL);
+    xapi_vbd_set_empty(vbd, true);
+    if (!change_medium(c, vm, vbd, err)) {
+        xapi_vbd_set_vdi(vbd, old);
+        xapi_vbd_set_empty(vbd, false);
+        return false;
+    }
+    gw_vbd_update_allowed_operations(vbd);
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, old);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+    return true;
+}
+
+/* ---- the rest ------------------------------------------------------------------------ */
+
+bool handle_vbd_set_mode(xg_call *c, xapi_vbd *self, int value, xg_err *err)
+{
+    (void)c;
+    xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
+    if (vm->power_state != XAPI_VM_POWER_STATE_HALTED)
+        return gw_vm_bad_power_state(vm, "halted", err);
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
+    if (value == XAPI_VBD_MODE_RW && vdi && vdi->read_only)
+        return xapi_err_vdi_readonly(err, vdi->obj.ref.s);
+    if (value == XAPI_VBD_MODE_RW && self->type == XAPI_VBD_TYPE_CD)
+        return xapi_err_vbd_cds_must_be_readonly(err);
+    xapi_vbd_set_mode(self, value);
+    gw_vbd_update_allowed_operations(self);
+    return true;
+}
+
+bool handle_vbd_assert_attachable(xg_call *c, xapi_vbd *self, xg_err *err)
+{
+    (void)c;
+    return gw_vbd_check_op(self, XAPI_VBD_OPERATIONS_ATTACH, err);
+}

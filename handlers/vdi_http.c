@@ -1,0 +1,462 @@
+/* vdi_http.c: PUT /import_raw_vdi and GET /export_raw_vdi.
+ *
+ * Both run on an HTTP worker thread (never a network thread), take the
+ * world lock only to look things up and to settle the task, and stream:
+ *  - raw data goes through nbdcopy (Debian's libnbd-bin) talking to a
+ *    qemu-nbd it starts on the qcow2 image: the body is piped in (import)
+ *    or out (export) in bounded buffers, zero blocks stay sparse;
+ *  - vhd/qcow2 uploads are streamed to a temporary file in the SR directory
+ *    (bounded by the VDI size), checked to refer to no other file (a
+ *    backing or data file would let a client read host files), then
+ *    converted by qemu-img; vhd downloads are converted to a temporary file
+ *    and streamed from it.
+ * Memory does not grow with the disk size. An import answers once the body
+ * is in (200 with task-id, or the error); an export sends nothing but data
+ * after its 200: a failure then fails the task and closes the connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../server/http_routes.h"
+#include "../server/log.h"
+#include "../server/world.h"
+#include "storage.h"
+#include "tasks.h"
+
+#define NBDCOPY "/usr/bin/nbdcopy"
+#define QEMU_NBD "/usr/bin/qemu-nbd"
+#define QEMU_IMG "/usr/bin/qemu-img"
+#define XFER_BUF (256 * 1024)
+#define VHD_MAX_SIZE (2040LL << 30)     /* vpc's limit */
+
+extern char **environ;
+
+enum fmt { FMT_RAW, FMT_VHD, FMT_QCOW2, FMT_BAD };
+
+static enum fmt parse_fmt(const char *s)
+{
+    if (!s[0] || strcmp(s, "raw") == 0)
+        return FMT_RAW;
+    if (strcmp(s, "vhd") == 0)
+        return FMT_VHD;
+    if (strcmp(s, "qcow2") == 0)
+        return FMT_QCOW2;
+    return FMT_BAD;
+}
+
+/* What a transfer needs, copied out under the world lock. */
+struct target {
+    char vdi_ref[XG_REF_LEN], uuid[XG_UUID_STR];
+    char path[600], dir[450];
+    bool raw_image;                     /* ISO: a raw file */
+    int64_t virtual_size;
+    char task[XG_REF_LEN];
+};
+
+/* Looks up vdi=<ref or uuid>, starts the task. Returns the HTTP status to
+ * answer on failure (0 on success); err says why. */
+static int lookup(const struct xg_http_request *rq, const char *label,
+                  bool for_write, struct target *t, xg_err *err)
+{
+    char vdi_q[128] = "", task_q[XG_REF_LEN + 8] = "";
+    xg_query_get(rq->query, "vdi", vdi_q, sizeof vdi_q);
+    xg_query_get(rq->query, "task_id", task_q, sizeof task_q);
+    int status = 0;
+    xg_world_lock();
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vdi_q);
+    if (!vdi && vdi_q[0])
+        vdi = xg_store_get_by_uuid(&xapi_class_vdi, vdi_q);
+    xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
+    if (!vdi || !sr) {
+        status = 400;
+        xapi_err_vdi_missing(err, "", vdi_q);
+    } else if (!gw_sr_check_plugged(sr, err) ||
+               !gw_vdi_path(vdi, t->path, sizeof t->path, err)) {
+        status = 500;
+    } else if (for_write && (vdi->read_only || gw_sr_kind(sr) == GW_SR_ISO)) {
+        status = 400;
+        xapi_err_vdi_readonly(err, vdi->obj.ref.s);
+    } else if (for_write && gw_vdi_attached(vdi)) {
+        status = 400;
+        xapi_err_vdi_in_use(err, vdi->obj.ref.s, "import");
+    } else {
+        snprintf(t->vdi_ref, sizeof t->vdi_ref, "%s", vdi->obj.ref.s);
+        snprintf(t->uuid, sizeof t->uuid, "%s", vdi->uuid);
+        snprintf(t->dir, sizeof t->dir, "%s", gw_sr_dir(sr));
+        t->raw_image = gw_sr_kind(sr) == GW_SR_ISO;
+        t->virtual_size = vdi->virtual_size;
+    }
+    xg_err terr = XG_ERR_INIT;
+    if (gw_task_http_begin(label, rq->session_ref, task_q, t->task, &terr)) {
+        if (status) {
+            gw_task_http_end(t->task, false, err, NULL);
+            xg_err ferr = XG_ERR_INIT;
+            xg_store_flush(&ferr);
+        }
+    } else {
+        t->task[0] = 0;
+        if (!status) {
+            status = 503;
+            *err = terr;
+        }
+    }
+    xg_world_unlock();
+    return status;
+}
+
+static void task_end(struct target *t, bool ok, const xg_err *err, bool refresh)
+{
+    char result[XG_REF_LEN + 32];
+    snprintf(result, sizeof result, "<value>%s</value>", t->vdi_ref);
+    xg_world_lock();
+    if (t->task[0])
+        gw_task_http_end(t->task, ok, err, ok ? result : NULL);
+    xapi_vdi *vdi = refresh ? xg_store_get(&xapi_class_vdi, t->vdi_ref) : NULL;
+    if (vdi) {
+        gw_vdi_refresh_size(vdi);
+        xapi_sr *sr = xg_store_get(&xapi_class_sr, vdi->sr.s);
+        if (sr)
+            gw_sr_refresh_sizes(sr);
+    }
+    xg_err ferr = XG_ERR_INIT;
+    xg_store_flush(&ferr);
+    xg_world_unlock();
+}
+
+static void fail_early(xg_http_ex *x, struct target *t, int status, const xg_err *err)
+{
+    char hdr[XG_REF_LEN + 16] = "";
+    if (t->task[0])
+        snprintf(hdr, sizeof hdr, "task-id: %s\r\n", t->task);
+    char body[300];
+    snprintf(body, sizeof body, "%s %s\n", err->code ? err->code : "INTERNAL_ERROR",
+             err->nparams ? err->param[0] : "");
+    xg_http_respond(x, status, "text/plain", (int64_t)strlen(body), hdr);
+    xg_http_write(x, body, strlen(body));
+}
+
+/* ---- child processes with one pipe ------------------------------------------ */
+
+/* Starts argv with its stdin (child_reads) or stdout connected to *fd. */
+static pid_t spawn_piped(const char *const *argv, bool child_reads, int *fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (child_reads) {
+        posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    }
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(child_reads ? p[0] : p[1]);
+    if (rc != 0) {
+        close(child_reads ? p[1] : p[0]);
+        return -1;
+    }
+    *fd = child_reads ? p[1] : p[0];
+    return pid;
+}
+
+static bool reap(pid_t pid, bool kill_it)
+{
+    int st = 0;
+    if (kill_it)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return !kill_it && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* ---- import --------------------------------------------------------------------- */
+
+/* Body → fd, at most limit bytes (more is an error). */
+static bool body_to_fd(xg_http_ex *x, int fd, int64_t limit, struct target *t,
+                       int64_t *got_out, xg_err *err)
+{
+    char *buf = malloc(XFER_BUF);
+    if (!buf)
+        return xg_err_internal(err, "out of memory");
+    int64_t got = 0, declared = xg_http_req(x)->content_length;
+    int64_t next_progress = 64 << 20;
+    bool ok = true;
+    for (;;) {
+        ssize_t n = xg_http_read(x, buf, XFER_BUF);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            ok = xapi_err_vdi_io_error(err, "the client stopped sending");
+            break;
+        }
+        got += n;
+        if (got > limit) {
+            ok = xapi_err_vdi_too_small(err, t->vdi_ref, "");
+            break;
+        }
+        if (!write_all(fd, buf, (size_t)n)) {
+            ok = xapi_err_vdi_io_error(err, "Device I/O errors");
+            break;
+        }
+        if (got >= next_progress && declared > 0 && declared >= got) {
+            next_progress = got + (64 << 20);
+            xg_world_lock();
+            gw_task_http_progress(t->task, (double)got / (double)declared);
+            xg_world_unlock();
+        }
+    }
+    free(buf);
+    *got_out = got;
+    return ok;
+}
+
+static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
+{
+    const char *argv[] = {NBDCOPY, "--synchronous", "--flush", "--", "-", "[", QEMU_NBD, "-f", "qcow2",
+                          t->path, "]", NULL};
+    int fd;
+    pid_t pid = spawn_piped(argv, true, &fd);
+    if (pid < 0)
+        return xg_err_internal(err, "cannot start nbdcopy");
+    int64_t got = 0;
+    bool ok = body_to_fd(x, fd, t->virtual_size, t, &got, err);
+    close(fd);
+    if (!reap(pid, !ok) && ok)
+        ok = xapi_err_vdi_io_error(err, "Device I/O errors");
+    XG_INFO("storage", "import into VDI %s: %" PRId64 " bytes, %s", t->uuid, got,
+            ok ? "done" : "failed");
+    return ok;
+}
+
+/* The uploaded image must stand alone: no backing file, no data file. */
+static bool image_self_contained(const char *tmp, const char *fmt, xg_err *err)
+{
+    const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", fmt, tmp, NULL};
+    int fd;
+    pid_t pid = spawn_piped(argv, false, &fd);
+    if (pid < 0)
+        return xg_err_internal(err, "cannot start qemu-img");
+    char out[16384];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof out - 1 && (r = read(fd, out + n, sizeof out - 1 - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = 0;
+    close(fd);
+    bool ran = reap(pid, false);
+    if (!ran || n == sizeof out - 1)
+        return xapi_err_vdi_io_error(err, "the uploaded image is not readable");
+    if (strstr(out, "\"backing-filename\"") || strstr(out, "\"data-file\""))
+        return xapi_err_vdi_io_error(err, "the uploaded image refers to other files");
+    return true;
+}
+
+static bool import_image(xg_http_ex *x, struct target *t, enum fmt f, xg_err *err)
+{
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s/.import-%s.tmp", t->dir, t->uuid);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return xg_err_internal(err, "cannot create a temporary file");
+    /* An image of a V-byte disk has metadata besides the data: bound it. */
+    int64_t limit = t->virtual_size + t->virtual_size / 64 + (64LL << 20);
+    int64_t got = 0;
+    bool ok = body_to_fd(x, fd, limit, t, &got, err);
+    if (close(fd) != 0 && ok)
+        ok = xapi_err_vdi_io_error(err, "Device I/O errors");
+    const char *fmt = f == FMT_VHD ? "vpc" : "qcow2";
+    if (ok)
+        ok = image_self_contained(tmp, fmt, err);
+    if (ok) {
+        char msg[512];
+        const char *argv[] = {QEMU_IMG, "convert", "-n", "-f", fmt, "-O", "qcow2",
+                              tmp, t->path, NULL};
+        if (!gw_run_tool(argv, GW_COPY_TIMEOUT_MS, msg, sizeof msg)) {
+            XG_WARN("storage", "import into VDI %s: %s", t->uuid, msg);
+            ok = xapi_err_vdi_io_error(err, msg);
+        }
+    }
+    unlink(tmp);
+    XG_INFO("storage", "import (%s) into VDI %s: %" PRId64 " bytes, %s", fmt, t->uuid,
+            got, ok ? "done" : "failed");
+    return ok;
+}
+
+static void import_raw_vdi(xg_http_ex *x)
+{
+    const struct xg_http_request *rq = xg_http_req(x);
+    struct target t;
+    memset(&t, 0, sizeof t);
+    char fq[32] = "";
+    xg_query_get(rq->query, "format", fq, sizeof fq);
+    enum fmt f = parse_fmt(fq);
+    xg_err err = XG_ERR_INIT;
+    int status = lookup(rq, "VDI import", true, &t, &err);
+    if (!status && f == FMT_BAD) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "Unknown format %.40s", fq);
+        xg_err_internal(&err, "%s", msg);
+        status = 404;
+        task_end(&t, false, &err, false);
+    }
+    if (status)
+        return fail_early(x, &t, status, &err);
+    bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
+    task_end(&t, ok, &err, true);
+    if (!ok)
+        return fail_early(x, &t, 500, &err);
+    char hdr[XG_REF_LEN + 16];
+    snprintf(hdr, sizeof hdr, "task-id: %s\r\n", t.task);
+    xg_http_respond(x, 200, NULL, 0, hdr);
+}
+
+/* ---- export --------------------------------------------------------------------- */
+
+static bool fd_to_client(xg_http_ex *x, int fd, int64_t total, struct target *t,
+                         xg_err *err)
+{
+    char *buf = malloc(XFER_BUF);
+    if (!buf)
+        return xg_err_internal(err, "out of memory");
+    int64_t sent = 0, next_progress = 64 << 20;
+    bool ok = true;
+    while (sent < total) {
+        size_t want = total - sent < XFER_BUF ? (size_t)(total - sent) : XFER_BUF;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ok = xapi_err_vdi_io_error(err, "Device I/O errors");
+            break;
+        }
+        if (!xg_http_write(x, buf, (size_t)n)) {
+            ok = xapi_err_vdi_io_error(err, "the client stopped reading");
+            break;
+        }
+        sent += n;
+        if (sent >= next_progress) {
+            next_progress = sent + (64 << 20);
+            xg_world_lock();
+            gw_task_http_progress(t->task, (double)sent / (double)total);
+            xg_world_unlock();
+        }
+    }
+    free(buf);
+    return ok;
+}
+
+static bool export_raw(xg_http_ex *x, struct target *t, const char *hdr, xg_err *err)
+{
+    const char *argv[] = {NBDCOPY, "--synchronous", "--", "[", QEMU_NBD, "-r", "-f",
+                          t->raw_image ? "raw" : "qcow2", t->path, "]", "-", NULL};
+    int fd;
+    pid_t pid = spawn_piped(argv, false, &fd);
+    if (pid < 0) {
+        xg_err_internal(err, "cannot start nbdcopy");
+        xg_http_respond(x, 500, NULL, 0, hdr);
+        return false;
+    }
+    xg_http_respond(x, 200, "application/octet-stream", t->virtual_size, hdr);
+    bool ok = fd_to_client(x, fd, t->virtual_size, t, err);
+    close(fd);
+    if (!reap(pid, !ok) && ok)
+        ok = xapi_err_vdi_io_error(err, "Device I/O errors");
+    return ok;
+}
+
+static bool export_vhd(xg_http_ex *x, struct target *t, const char *hdr, xg_err *err)
+{
+    char tmp[700], msg[512];
+    snprintf(tmp, sizeof tmp, "%s/.export-%s.vhd", t->dir, t->uuid);
+    const char *argv[] = {QEMU_IMG, "convert", "-f", t->raw_image ? "raw" : "qcow2",
+                          "-O", "vpc", "-o", "subformat=dynamic,force_size=on",
+                          t->path, tmp, NULL};
+    bool ok = gw_run_tool(argv, GW_COPY_TIMEOUT_MS, msg, sizeof msg);
+    int fd = ok ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
+    unlink(tmp);                /* the open descriptor keeps it readable */
+    struct stat st;
+    if (!ok || fd < 0 || fstat(fd, &st) != 0) {
+        XG_WARN("storage", "export of VDI %s as vhd: %s", t->uuid, msg);
+        xapi_err_vdi_io_error(err, "Device I/O errors");
+        xg_http_respond(x, 500, NULL, 0, hdr);
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    xg_http_respond(x, 200, "application/vhd", st.st_size, hdr);
+    ok = fd_to_client(x, fd, st.st_size, t, err);
+    close(fd);
+    return ok;
+}
+
+static void export_raw_vdi(xg_http_ex *x)
+{
+    const struct xg_http_request *rq = xg_http_req(x);
+    struct target t;
+    memset(&t, 0, sizeof t);
+    char fq[32] = "";
+    xg_query_get(rq->query, "format", fq, sizeof fq);
+    enum fmt f = parse_fmt(fq);
+    xg_err err = XG_ERR_INIT;
+    int status = lookup(rq, "VDI export", false, &t, &err);
+    if (!status && (f == FMT_BAD || f == FMT_QCOW2)) {
+        xg_err_internal(&err, "Unknown format %.40s", fq);
+        status = 404;
+        task_end(&t, false, &err, false);
+    } else if (!status && f == FMT_VHD && t.virtual_size > VHD_MAX_SIZE) {
+        char max[32];
+        snprintf(max, sizeof max, "%lld", (long long)VHD_MAX_SIZE);
+        xapi_err_vdi_too_large(&err, t.vdi_ref, max);
+        status = 400;
+        task_end(&t, false, &err, false);
+    }
+    if (status)
+        return fail_early(x, &t, status, &err);
+    char hdr[XG_REF_LEN + 160];
+    snprintf(hdr, sizeof hdr,
+             "task-id: %s\r\nContent-Disposition: attachment; filename=\"%s.%s\"\r\n",
+             t.task, t.uuid, f == FMT_VHD ? "vhd" : "raw");
+    bool ok = f == FMT_VHD ? export_vhd(x, &t, hdr, &err) : export_raw(x, &t, hdr, &err);
+    task_end(&t, ok, &err, false);
+}
+
+void gw_vdi_http_register(void)
+{
+    xg_http_route("PUT", "/import_raw_vdi", XG_ROUTE_RAW_BODY, import_raw_vdi);
+    xg_http_route("PUT", "/import_raw_vdi/*", XG_ROUTE_RAW_BODY, import_raw_vdi);
+    xg_http_route("GET", "/export_raw_vdi", 0, export_raw_vdi);
+    xg_http_route("GET", "/export_raw_vdi/*", 0, export_raw_vdi);
+}

@@ -1,0 +1,23 @@
+/* vm_disks.h: the disks side of VM messages (vm_disks.c). World lock held. */
+#ifndef XG_VM_DISKS_H
+#define XG_VM_DISKS_H
+
+#include "storage.h"
+
+/* Removes the VM's VBDs (its VDIs stay, as XAPI's VM.destroy). */
+void gw_vm_remove_vbds(xapi_vm *vm);
+/* dst gets src's VBDs: disks as copy-on-write clones, CDs as they are. On
+ * failure dst (already added) is discarded with what was made for it. */
+bool gw_vm_clone_disks(xapi_vm *src, xapi_vm *dst, xg_err *err);
+/* dst gets src's VBDs with full copies of the disks into sr (NULL: each
+ * disk's own SR) made on a worker; c is deferred and finished with dst's
+ * ref. On failure dst is discarded. */
+bool gw_vm_copy_disks(xg_call *c, xapi_vm *src, xapi_vm *dst, xapi_sr *sr,
+                      xg_err *err);
+/* Creates the disks of a template's other_config:disks XML. */
+bool gw_vm_provision_disks(xapi_vm *vm, const char *xml, xg_err *err);
+/* The positions 0..slots-1 no VBD of vm uses, as decimal strings. */
+bool gw_vm_allowed_vbd_devices(xg_call *c, const xapi_vm *vm, int slots,
+                               xg_set *out, xg_err *err);
+
+#endif

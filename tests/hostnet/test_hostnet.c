@@ -1,0 +1,164 @@
+/* test_hostnet.c: the host network backends. netlink runs inside a network
+ * namespace this process makes for itself (unshare(CLONE_NEWNET)), so the
+ * machine's own interfaces are never seen or touched; without the right to
+ * make one (not root) the netlink tests are skipped. The sim backend is
+ * checked against the same expectations. */
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <unistd.h>
+
+#include "../../handlers/hostnet/hostnet.h"
+
+static bool have_netns;
+
+static const struct gw_link *find(const struct gw_link *l, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(l[i].name, name) == 0)
+            return &l[i];
+    return NULL;
+}
+
+static uint32_t list(struct gw_hostnet *h, xg_arena *a, struct gw_link **l)
+{
+    uint32_t n = 0;
+    xg_err err = XG_ERR_INIT;
+    assert_true(h->ops->links(h, a, l, &n, &err));
+    return n;
+}
+
+/* Rules every backend follows. */
+static void common_bridge_rules(struct gw_hostnet *h)
+{
+    xg_arena *a = xg_arena_new(4 << 20);
+    xg_err err = XG_ERR_INIT;
+    struct gw_link *l;
+    assert_true(h->ops->bridge_add(h, "xgtest0", 1400, &err));
+    uint32_t n = list(h, a, &l);
+    const struct gw_link *br = find(l, n, "xgtest0");
+    assert_non_null(br);
+    assert_true(br->is_bridge);
+    assert_false(br->physical);
+    assert_true(br->up);
+    assert_int_equal(br->mtu, 1400);
+    assert_false(h->ops->bridge_add(h, "xgtest0", 1500, &err));
+    assert_string_equal(err.code, "INTERNAL_ERROR");
+    xg_err_clear(&err);
+    static const char *const bad[] = {"", "sixteen-chars-xx", "a/b", "..", "sp ace"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(h->ops->bridge_add(h, bad[i], 1500, &err));
+        xg_err_clear(&err);
+    }
+    assert_true(h->ops->bridge_del(h, "xgtest0", &err));
+    n = list(h, a, &l);
+    assert_null(find(l, n, "xgtest0"));
+    assert_false(h->ops->bridge_del(h, "xgtest0", &err));
+    xg_err_clear(&err);
+    xg_arena_free(a);
+}
+
+static void sim_host(void **state)
+{
+    (void)state;
+    xg_err err = XG_ERR_INIT;
+    struct gw_hostnet *h = gw_hostnet_sim_open(0x5eed, "192.0.2.10", &err);
+    assert_non_null(h);
+    xg_arena *a = xg_arena_new(4 << 20);
+    struct gw_link *l;
+    uint32_t n = list(h, a, &l);
+    const struct gw_link *eth = find(l, n, "eth0"), *br = find(l, n, "xenbr0");
+    assert_non_null(eth);
+    assert_non_null(br);
+    assert_non_null(find(l, n, "xenapi"));
+    assert_true(eth->physical && eth->carrier && eth->full_duplex);
+    assert_string_equal(eth->master, "xenbr0");
+    assert_int_equal(eth->speed_mbit, 1000);
+    assert_string_equal(br->ipv4, "192.0.2.10");
+    assert_false(h->ops->bridge_del(h, "eth0", &err));     /* not a bridge */
+    xg_err_clear(&err);
+    common_bridge_rules(h);
+    xg_arena_free(a);
+    h->ops->close(h);
+}
+
+/* A veth end enslaved to a bridge that carries an address, made with
+ * libnl directly (what an administrator's ip commands would do). */
+static void make_port_and_address(const char *bridge)
+{
+    struct nl_sock *s = nl_socket_alloc();
+    assert_int_equal(nl_connect(s, NETLINK_ROUTE), 0);
+    assert_int_equal(rtnl_link_veth_add(s, "xgport0", "xgpeer0", getpid()), 0);
+    struct rtnl_link *port = NULL, *br = NULL;
+    assert_int_equal(rtnl_link_get_kernel(s, 0, "xgport0", &port), 0);
+    assert_int_equal(rtnl_link_get_kernel(s, 0, bridge, &br), 0);
+    assert_int_equal(rtnl_link_enslave(s, br, port), 0);
+    struct rtnl_addr *ad = rtnl_addr_alloc();
+    struct nl_addr *local = NULL;
+    assert_int_equal(nl_addr_parse("198.51.100.7/24", AF_INET, &local), 0);
+    rtnl_addr_set_ifindex(ad, rtnl_link_get_ifindex(br));
+    rtnl_addr_set_local(ad, local);
+    assert_int_equal(rtnl_addr_add(s, ad, 0), 0);
+    nl_addr_put(local);
+    rtnl_addr_put(ad);
+    rtnl_link_put(port);
+    rtnl_link_put(br);
+    nl_socket_free(s);
+}
+
+static void netlink_host(void **state)
+{
+    (void)state;
+    if (!have_netns)
+        skip();
+    xg_err err = XG_ERR_INIT;
+    struct gw_hostnet *h = gw_hostnet_netlink_open(&err);
+    assert_non_null(h);
+    xg_arena *a = xg_arena_new(4 << 20);
+    struct gw_link *l;
+    /* a fresh namespace has only lo, which is not a host NIC */
+    assert_int_equal(list(h, a, &l), 0);
+    common_bridge_rules(h);
+
+    assert_true(h->ops->bridge_add(h, "xgbr1", 1500, &err));
+    make_port_and_address("xgbr1");
+    uint32_t n = list(h, a, &l);
+    const struct gw_link *port = find(l, n, "xgport0"), *br = find(l, n, "xgbr1");
+    assert_non_null(port);
+    assert_non_null(br);
+    assert_string_equal(port->master, "xgbr1");
+    assert_false(port->physical);           /* a veth has no device */
+    assert_string_equal(br->ipv4, "198.51.100.7");
+    assert_string_equal(br->netmask, "255.255.255.0");
+    assert_false(h->ops->bridge_del(h, "xgport0", &err));   /* not a bridge */
+    xg_err_clear(&err);
+    assert_true(h->ops->bridge_del(h, "xgbr1", &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, "xgport0")->master, "");  /* its port fell off */
+    xg_arena_free(a);
+    h->ops->close(h);
+}
+
+int main(void)
+{
+    have_netns = unshare(CLONE_NEWNET) == 0;
+    if (!have_netns)
+        fprintf(stderr, "no network namespace (not root?): netlink tests skipped\n");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim_host),
+        cmocka_unit_test(netlink_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
