@@ -13,6 +13,7 @@
 #include "gw.h"
 #include "identity.h"
 #include "gw_util.h"
+#include "console/console.h"
 #include "metrics/metrics.h"
 #include "net.h"
 #include "objects.h"
@@ -162,6 +163,8 @@ out:
         return false;
     if (!xg_metrics_init(gw_drv, gw_d, state_dir, err))
         return false;
+    if (!xg_console_init(err))
+        return false;
     gw_sessions_start();
     gw_tasks_start();
     gw_objects_start_resync();
@@ -172,6 +175,7 @@ out:
 
 void xg_handlers_shutdown(void)
 {
+    xg_console_shutdown();           /* its streams use the driver */
     xg_metrics_shutdown();
     xg_world_lock();
     xg_err err = XG_ERR_INIT;

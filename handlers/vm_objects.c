@@ -61,23 +61,30 @@ static bool ensure_metrics(xapi_vm *vm, xg_err *err)
     return true;
 }
 
-static bool ensure_console(xapi_vm *vm, xg_err *err)
+/* Where a client reaches this gateway's /console: host.address and the
+ * port actually served, which a URL carries unless it is the default. */
+static void console_location(const char *uuid, char *loc, size_t len)
 {
-    if (vm->consoles.n > 0)
-        return true;
     xapi_host *h = gw_host();
     const char *addr = h && h->address[0] ? h->address : "127.0.0.1";
     bool v6 = strchr(addr, ':') != NULL;
+    bool tls = xg_cfg.https.set || !xg_cfg.http.set;
+    unsigned port = tls ? xg_cfg.https.port : xg_cfg.http.port;
+    char portpart[8] = "";
+    if (port != (tls ? 443u : 80u))
+        snprintf(portpart, sizeof portpart, ":%u", port);
+    snprintf(loc, len, "%s://%s%s%s%s/console?uuid=%s", tls ? "https" : "http",
+             v6 ? "[" : "", addr, v6 ? "]" : "", portpart, uuid);
+}
+
+static bool add_console(xapi_vm *vm, int proto, xg_err *err)
+{
     char uuid[XG_UUID_STR], ref[XG_REF_LEN], loc[256];
     gw_random_uuid(uuid);
     snprintf(ref, sizeof ref, "OpaqueRef:%s", uuid);
-    snprintf(loc, sizeof loc, "https://%s%s%s/console?ref=%s", v6 ? "[" : "",
-             addr, v6 ? "]" : "", ref);
-    /* RFB for HVM guests (the emulated VGA through qemu's VNC); the PV
-     * text console otherwise, as XAPI does. */
-    int proto = vm_is_hvm(vm) ? XAPI_CONSOLE_PROTOCOL_RFB
-                              : XAPI_CONSOLE_PROTOCOL_VT100;
+    console_location(uuid, loc, sizeof loc);
     xapi_console *con = xg_obj_new(&xapi_class_console);
+    gw_init_str(con, XAPI_CONSOLE_F_UUID, uuid);
     gw_init_field(con, XAPI_CONSOLE_F_PROTOCOL, &proto);
     gw_init_str(con, XAPI_CONSOLE_F_LOCATION, loc);
     gw_init_ref(con, XAPI_CONSOLE_F_VM, vm->obj.ref.s);
@@ -86,6 +93,18 @@ static bool ensure_console(xapi_vm *vm, xg_err *err)
         return false;
     }
     return true;
+}
+
+static bool ensure_console(xapi_vm *vm, xg_err *err)
+{
+    if (vm->consoles.n > 0)
+        return true;
+    /* As XAPI: `rfb` first (XO Lite opens VM.consoles[0] blindly): qemu's
+     * VNC for HVM guests, the text console rendered (vncterm) for PV/PVH
+     * guests and dom0, which also have their raw `vt100` text console. */
+    if (!add_console(vm, XAPI_CONSOLE_PROTOCOL_RFB, err))
+        return false;
+    return vm_is_hvm(vm) || add_console(vm, XAPI_CONSOLE_PROTOCOL_VT100, err);
 }
 
 static void remove_consoles(xapi_vm *vm)

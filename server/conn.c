@@ -44,6 +44,7 @@
 #include "limits.h"
 #include "log.h"
 #include "rpc_in.h"
+#include "sock_io.h"
 #include "timer.h"
 #include "transport.h"
 
@@ -209,20 +210,10 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-static void conn_close(struct conn *c)
+/* Forgets a connection whose socket is closed or handed over. */
+static void conn_unlink(struct conn *c)
 {
-    if (c->dead)
-        return;
     struct loop *lp = c->lp;
-    if (c->ssl) {
-        SSL_set_shutdown(c->ssl, SSL_RECEIVED_SHUTDOWN);
-        SSL_shutdown(c->ssl);        /* best effort close_notify, never waits */
-        SSL_free(c->ssl);
-        c->ssl = NULL;
-        ERR_clear_error();
-    }
-    close(c->fd);
-    c->fd = -1;
     c->dead = true;
     if (c->prev)
         c->prev->next = c->next;
@@ -257,6 +248,47 @@ static void conn_close(struct conn *c)
      * epoll batch) may still look at c->dead. */
     c->gnext = lp->grave;
     lp->grave = c;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->dead)
+        return;
+    if (c->ssl) {
+        SSL_set_shutdown(c->ssl, SSL_RECEIVED_SHUTDOWN);
+        SSL_shutdown(c->ssl);        /* best effort close_notify, never waits */
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        ERR_clear_error();
+    }
+    close(c->fd);
+    c->fd = -1;
+    conn_unlink(c);
+}
+
+/* The connection leaves HTTP (CONNECT, WebSocket): its socket, TLS session
+ * and any bytes that followed the request go to the takeover handler, which
+ * answers and serves it on its own thread. It no longer counts against the
+ * connection cap: the handler bounds its own streams. */
+static void conn_handover(struct conn *c, xg_http_takeover_fn fn, const char *path)
+{
+    struct xg_http_takeover t = {
+        .fd = c->fd, .ssl = c->ssl, .http10 = c->http10,
+        .connect = c->in.p.method == HTTP_CONNECT,
+        .path = path, .query = xg_http_in_query(&c->in),
+        .cookie = xg_http_in_header(&c->in, XG_H_COOKIE),
+        .authorization = xg_http_in_header(&c->in, XG_H_AUTHORIZATION),
+        .upgrade = xg_http_in_header(&c->in, XG_H_UPGRADE),
+        .ws_key = xg_http_in_header(&c->in, XG_H_WS_KEY),
+        .ws_version = xg_http_in_header(&c->in, XG_H_WS_VERSION),
+        .client_addr = c->addr,
+    };
+    t.rest = xg_http_in_rest(&c->in, &t.rest_len);
+    epoll_ctl(c->lp->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    c->ssl = NULL;
+    c->fd = -1;
+    fn(&t);
+    conn_unlink(c);
 }
 
 static void bury(struct loop *lp)
@@ -481,7 +513,7 @@ static void ex_kick(void *conn)
 
 /* ===== requests ======================================================= */
 
-enum io { IO_OK, IO_AGAIN, IO_EOF };
+enum io { IO_OK = XG_IO_OK, IO_AGAIN = XG_IO_AGAIN, IO_EOF = XG_IO_EOF };
 static enum io io_read(struct conn *c, char *buf, size_t n, size_t *got);
 
 static void handle_rpc(struct conn *c, bool json)
@@ -640,6 +672,12 @@ static void handle_request(struct conn *c)
     c->close_after = !c->keep_alive;
     enum http_method m = (enum http_method)c->in.p.method;
     const char *path = xg_http_in_path(&c->in);
+    xg_http_takeover_fn takeover =
+        c->in.p.upgrade ? xg_http_find_takeover(path, strlen(path)) : NULL;
+    if (takeover && (m == HTTP_CONNECT || m == HTTP_GET)) {
+        conn_handover(c, takeover, path);
+        return;
+    }
     if (m == HTTP_POST) {
         handle_rpc(c, strcmp(path, "/jsonrpc") == 0);
     } else if (m == HTTP_OPTIONS) {
@@ -666,73 +704,17 @@ static void handle_framing_error(struct conn *c)
 
 static enum io io_read(struct conn *c, char *buf, size_t n, size_t *got)
 {
-    if (c->ssl) {
-        ERR_clear_error();
-        int r = SSL_read(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n));
-        if (r > 0) {
-            *got = (size_t)r;
-            return IO_OK;
-        }
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return IO_AGAIN;
-        return IO_EOF;
-    }
-    ssize_t r = recv(c->fd, buf, n, 0);
-    if (r > 0) {
-        *got = (size_t)r;
-        return IO_OK;
-    }
-    if (r < 0 && (errno == EAGAIN || errno == EINTR))
-        return IO_AGAIN;
-    return IO_EOF;
-}
-
-static enum io io_write(struct conn *c, const char *buf, size_t n, size_t *put)
-{
-    if (c->ssl) {
-        ERR_clear_error();
-        int r = SSL_write(c->ssl, buf, (int)(n > INT32_MAX ? INT32_MAX : n));
-        if (r > 0) {
-            *put = (size_t)r;
-            return IO_OK;
-        }
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return IO_AGAIN;
-        return IO_EOF;
-    }
-    ssize_t r = send(c->fd, buf, n, MSG_NOSIGNAL);
-    if (r >= 0) {
-        *put = (size_t)r;
-        return IO_OK;
-    }
-    if (errno == EAGAIN || errno == EINTR)
-        return IO_AGAIN;
-    return IO_EOF;
+    return (enum io)xg_sock_read(c->fd, c->ssl, buf, n, got);
 }
 
 /* Writes queued bytes; IO_OK = queue empty. */
 static enum io flush(struct conn *c)
 {
-    struct xg_chunk *ch;
-    while ((ch = c->sendq.head)) {
-        if (ch->sent == ch->len) {
-            if (!ch->next) {
-                xg_out_reset(&c->sendq);
-                break;
-            }
-            xg_out_drop_sent(&c->sendq);
-            continue;
-        }
-        size_t put = 0;
-        enum io r = io_write(c, ch->data + ch->sent, ch->len - ch->sent, &put);
-        if (r != IO_OK)
-            return r;
-        ch->sent += (uint32_t)put;
-        c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;   /* progress */
-    }
-    return IO_OK;
+    bool progress = false;
+    enum io r = (enum io)xg_sock_flush(c->fd, c->ssl, &c->sendq, &progress);
+    if (progress)
+        c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
+    return r;
 }
 
 static void after_response(struct conn *c)
@@ -998,7 +980,7 @@ static bool route_raw_body(unsigned method, const char *path, size_t len)
 {
     const struct xg_http_route_entry *r =
         xg_http_find_route(http_method_str((enum http_method)method), path, len);
-    return r && (r->flags & XG_ROUTE_RAW_BODY);
+    return (r && (r->flags & XG_ROUTE_RAW_BODY)) || xg_http_find_takeover(path, len);
 }
 
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,

@@ -5,13 +5,13 @@
  * not by the input. */
 #include "marshal.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ocaml_num.h"
 #include "store.h"
 #include "utf8.h"
 
@@ -80,48 +80,6 @@ static bool utf8_error(xg_err *err, const char *s, size_t n)
     char buf[XG_ERR_PARAM_LEN];
     snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) ? n : sizeof(buf) - 1), s);
     return xg_err_set(err, "INVALID_VALUE", 2, "Invalid UTF-8 string in parameter", buf);
-}
-
-/* Int64.of_string: optional sign, decimal or 0x hex, underscores allowed. */
-static bool parse_int64(const char *s, int64_t *out)
-{
-    char buf[80];
-    size_t j = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '_')
-            continue;
-        if (j + 1 >= sizeof(buf))
-            return false;
-        buf[j++] = *p;
-    }
-    buf[j] = '\0';
-    if (!j || buf[0] == ' ' || buf[j - 1] == ' ')
-        return false;
-    const char *d = buf + (buf[0] == '-' || buf[0] == '+');
-    if (!*d)
-        return false;
-    int base = 10;
-    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
-        base = 16;
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, base);
-    if (errno || *end || end == buf)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    if (!*s || *s == ' ')
-        return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (*end)
-        return false;
-    *out = v;
-    return true;
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -325,11 +283,11 @@ static bool decode_scalar_text(xg_arena *a, const xg_type *t, const xg_value *v,
         return true;
     }
     case XG_K_INT:
-        if (!parse_int64(s, out))
+        if (!xg_ocaml_int64_of_string(s, n, out))
             return xg_err_internal(err, "Failure(\"Int64.of_string\")");
         return true;
     case XG_K_FLOAT:
-        if (!parse_double(s, out))
+        if (!xg_ocaml_float_of_string(s, n, out))
             return xg_err_internal(err, "Failure(\"float_of_string\")");
         return true;
     case XG_K_BOOL:

@@ -8,7 +8,7 @@ if(TARGET xg_handlers AND TARGET xg_core AND TARGET xg_generated AND TARGET xg_t
   target_link_libraries(xapi-gateway PRIVATE xg_transport xg_core xg_generated
       xg_handlers ${XG_TRANSPORT_LIBS} m)
   # the handlers' companion object libraries, whichever exist
-  foreach(t xg_driver xg_driver_sim xg_driver_libxl xg_metrics xg_hostnet)
+  foreach(t xg_driver xg_driver_sim xg_driver_libxl xg_metrics xg_hostnet xg_console)
     if(TARGET ${t})
       target_link_libraries(xapi-gateway PRIVATE ${t})
     endif()

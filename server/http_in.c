@@ -21,6 +21,9 @@ static const char *const hdr_names[XG_H_COUNT] = {
     [XG_H_ACCEPT_ENCODING] = "accept-encoding",
     [XG_H_IF_NONE_MATCH] = "if-none-match",
     [XG_H_IF_MODIFIED_SINCE] = "if-modified-since",
+    [XG_H_UPGRADE] = "upgrade",
+    [XG_H_WS_KEY] = "sec-websocket-key",
+    [XG_H_WS_VERSION] = "sec-websocket-version",
 };
 
 #define H(p) ((struct xg_http_in *)(p)->data)

@@ -72,6 +72,28 @@ const struct xg_http_route_entry *xg_http_find_route(const char *method,
     return best;
 }
 
+static struct { const char *path; xg_http_takeover_fn fn; } takeovers[4];
+static unsigned ntakeovers;
+
+void xg_http_register_takeover(const char *path, xg_http_takeover_fn fn)
+{
+    if (ntakeovers == sizeof(takeovers) / sizeof(takeovers[0])) {
+        XG_ERROR("http", "takeover table full, %s not registered", path);
+        return;
+    }
+    takeovers[ntakeovers].path = path;
+    takeovers[ntakeovers].fn = fn;
+    ntakeovers++;
+}
+
+xg_http_takeover_fn xg_http_find_takeover(const char *path, size_t len)
+{
+    for (unsigned i = 0; i < ntakeovers; i++)
+        if (strlen(takeovers[i].path) == len && memcmp(takeovers[i].path, path, len) == 0)
+            return takeovers[i].fn;
+    return NULL;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

@@ -143,6 +143,33 @@ const struct xg_http_route_entry *xg_http_find_route(const char *method,
                                                      const char *path,
                                                      size_t len);
 
+/* ---- streams that leave HTTP ------------------------------------------ */
+
+/* A path whose CONNECT and WebSocket Upgrade requests leave HTTP for good
+ * (consoles): instead of an exchange on a worker thread, which a stream
+ * lasting hours would hold, the I/O thread detaches the connection and
+ * hands its socket to the handler, which owns it from then on (answers the
+ * request itself, authenticates, serves it on its own thread, bounds its
+ * own streams). The handler runs on the I/O thread: it must only copy what
+ * it needs and queue the work, never block. Strings and `rest` are valid
+ * during the call only. */
+struct ssl_st;
+struct xg_http_takeover {
+    int fd;                          /* non-blocking, owned by the handler */
+    struct ssl_st *ssl;              /* TLS session on fd, or NULL (plain) */
+    bool connect;                    /* CONNECT, else GET with Upgrade */
+    bool http10;
+    const char *path, *query, *cookie, *authorization;
+    const char *upgrade, *ws_key, *ws_version;   /* headers or NULL */
+    const char *client_addr;
+    const char *rest;                /* bytes received after the headers */
+    size_t rest_len;
+};
+typedef void (*xg_http_takeover_fn)(const struct xg_http_takeover *t);
+void xg_http_register_takeover(const char *path, xg_http_takeover_fn fn);
+/* The takeover for path (len bytes, no query), or NULL. */
+xg_http_takeover_fn xg_http_find_takeover(const char *path, size_t len);
+
 /* Query helpers: next value of `name` after *pos (start with 0), percent-
  * decoded into buf; false when there are no more. */
 bool xg_query_next(const char *query, const char *name, size_t *pos,

@@ -34,6 +34,10 @@
 #define XG_EVENT_QUEUE_BYTES       10000000       /* legacy event.next queue */
 #define XG_GUEST_KEY_BYTES         1024           /* one xenstore value from a guest */
 #define XG_GUEST_KEYS_MAX          256            /* keys per guest map */
+#define XG_CONSOLE_MAX_VIEWERS     128            /* /console streams open at once, process-wide */
+#define XG_CONSOLE_VIEWER_OUT_BYTES (256 * 1024)  /* queued for one viewer before its reads stop */
+#define XG_CONSOLE_HANDSHAKE_MS    10000          /* request answered and RFB set up */
+#define XG_CONSOLE_LINGER_MS       30000          /* a text screen outlives its last viewer */
 
 /* static web root (www.c): largest file served, memory for cached bodies */
 #define XG_WWW_MAX_FILE_BYTES      (16 * 1024 * 1024)

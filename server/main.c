@@ -280,7 +280,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "xapi-gateway: cannot create %s: %s\n", xg_cfg.state_dir, strerror(errno));
         return 1;
     }
-    xg_xmlrpc_in_init();
     if (!xg_timer_start()) {
         fprintf(stderr, "xapi-gateway: cannot start the timer thread\n");
         return 1;

@@ -24,15 +24,6 @@ struct xg_rpc_req {
     uint32_t json_id_len;
 };
 
-/* Sets xmlrpc-c's process-global limits; idempotent, called by main before
- * any thread parses (xg_xmlrpc_parse also calls it through pthread_once). */
-void xg_xmlrpc_in_init(void);
-
-/* true when the body contains a markup declaration ("<!" other than a
- * comment or CDATA section): DOCTYPE/ENTITY must never reach xmlrpc-c,
- * whose bundled expat expands entities without bound. Linear, no allocation. */
-bool xg_xml_has_declaration(const char *body, size_t len);
-
 bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
                      struct xg_rpc_req *out, char *msg, size_t msglen);
 bool xg_jsonrpc_parse(xg_arena *a, const char *body, size_t len,

@@ -1,6 +1,6 @@
 /* value.h: the read-only view of decoded request parameters.
  *
- * Both request parsers (xmlrpc_in.c over xmlrpc-c, jsonrpc_in.c over yajl)
+ * Both request parsers (xmlrpc_in.c over xml_scan.c, jsonrpc_in.c over yajl)
  * produce this one shape, allocated in the call's arena; the generated
  * marshallers and the generic decoder (decode.c) read only this view.
  * Strings are NUL-terminated copies with their byte length in n; they are not

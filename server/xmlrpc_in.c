@@ -1,381 +1,395 @@
-/* xmlrpc_in.c: XML-RPC request body → xg_value tree in the call arena.
- * Markup declarations are refused before xmlrpc-c sees the body (billion
- * laughs, spec/perf-and-hardening.md §2.6); xmlrpc-c then parses with its
- * process-global limits, and the xmlrpc_value tree is copied into the arena
- * with our own depth/member/string limits and freed at once. */
+/* xmlrpc_in.c: XML-RPC request body -> xg_value tree in the call arena.
+ *
+ * A recursive-descent reader of exactly the grammar XAPI's own reader
+ * accepts (ocaml-rpc Xmlrpc.call_of_string over Xmlm), over xml_scan.c.
+ * Values are read straight into the arena, byte for byte as sent: no
+ * rewriting of the body, no general-purpose XML library with its own
+ * failure modes (xmlrpc-c, which this replaces, crashed on a malformed
+ * <i8>: issue 20). Where XAPI accepts, we accept the same: <i4>, <int> and
+ * <i8> are all read as int64 (Int64.of_string), <boolean> is true only for
+ * "1", an untyped <value> is a string with its whitespace. Where XAPI
+ * refuses, the error text is XAPI's exception (HTTP 500, as there).
+ * Bounds: limits.h nesting, total values and string bytes; the body size is
+ * checked before; every allocation is in the arena. */
 #include "rpc_in.h"
 
-#include <pthread.h>
 #include <stdio.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <xmlrpc-c/base.h>
-
 #include "limits.h"
+#include "ocaml_num.h"
+#include "xml_scan.h"
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void set_limits(void)
-{
-    /* body cap is ours (300 KiB) and checked before; keep xmlrpc-c's a bit
-     * above so that its own check never disagrees with ours */
-    xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, XG_MAX_BODY_BYTES + 1024);
-    xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, XG_MAX_NESTING);
-}
-
-void xg_xmlrpc_in_init(void)
-{
-    pthread_once(&once, set_limits);
-}
-
-bool xg_xml_has_declaration(const char *body, size_t len)
-{
-    const char *p = body, *end = body + len;
-    while (p < end) {
-        const char *lt = memchr(p, '<', (size_t)(end - p));
-        if (!lt || lt + 1 >= end)
-            return false;
-        if (lt[1] == '!') {
-            size_t rest = (size_t)(end - lt);
-            if (rest >= 4 && memcmp(lt, "<!--", 4) == 0) {
-                p = lt + 4;
-                continue;
-            }
-            if (rest >= 9 && memcmp(lt, "<![CDATA[", 9) == 0) {
-                p = lt + 9;
-                continue;
-            }
-            return true;             /* DOCTYPE, ENTITY, ELEMENT, truncated… */
-        }
-        p = lt + 1;
-    }
-    return false;
-}
-
-struct conv {
+struct reader {
+    xg_xml x;
     xg_arena *a;
-    xmlrpc_env *env;
     uint32_t values;
-    char *msg;
-    size_t msglen;
+    xg_member *stack;     /* items of the open arrays/structs/params */
+    size_t n, cap;
 };
 
-static bool fail(struct conv *cv, const char *why)
+static const xg_value params_none;   /* what params points to when there are none */
+
+#define ANY_TYPE "open_tag(int/i8/i4/boolean/double/string/dateTime.iso8601/base64/array/struct/nil)"
+
+/* Parse_error(got, expected) as XAPI's Printexc prints it. */
+static bool unexpected(struct reader *r, const struct xg_xml_tag *t, const char *expected)
 {
-    snprintf(cv->msg, cv->msglen, "%s", why);
-    return false;
+    int n = t->name_len > 40 ? 40 : (int)t->name_len;
+    switch (t->kind) {
+    case XG_XML_OPEN:
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"open_tag(%.*s)\", \"%s\", _)", n,
+                           t->name, expected);
+    case XG_XML_EMPTY:
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"empty_%.*s\", \"%s\", _)", n,
+                           t->name, expected);
+    case XG_XML_CLOSE:
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"close_tag\", \"%s\", _)", expected);
+    case XG_XML_DATA:
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"data\", \"%s\", _)", expected);
+    default:
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"eof\", \"%s\", _)", expected);
+    }
 }
 
-static bool convert(struct conv *cv, xmlrpc_value *x, xg_value *v, unsigned depth)
+static bool next_tag(struct reader *r, struct xg_xml_tag *t)
 {
-    if (depth > XG_MAX_NESTING)
-        return fail(cv, "nesting too deep");
-    if (++cv->values > XG_MAX_MEMBERS)
-        return fail(cv, "too many values");
-    xmlrpc_env *env = cv->env;
-    switch (xmlrpc_value_type(x)) {
-    case XMLRPC_TYPE_INT: {
-        int i;
-        xmlrpc_read_int(env, x, &i);
-        v->t = XG_V_INT;
-        v->u.i = i;
-        break;
+    return xg_xml_skip_space(&r->x) && xg_xml_tag(&r->x, t);
+}
+
+/* <name> (or <name/> when empty is given) after optional whitespace */
+static bool open_tag(struct reader *r, const char *name, bool *empty)
+{
+    struct xg_xml_tag t;
+    if (!next_tag(r, &t))
+        return false;
+    if (xg_xml_is(&t, name) && (t.kind == XG_XML_OPEN || (t.kind == XG_XML_EMPTY && empty))) {
+        if (empty)
+            *empty = t.kind == XG_XML_EMPTY;
+        return true;
     }
-    case XMLRPC_TYPE_I8: {
-        xmlrpc_int64 i;
-        xmlrpc_read_i8(env, x, &i);
-        v->t = XG_V_INT;
-        v->u.i = i;
-        break;
+    char want[48];
+    snprintf(want, sizeof(want), "open_tag(%s)", name);
+    return unexpected(r, &t, want);
+}
+
+static bool close_tag(struct reader *r, const char *name)
+{
+    struct xg_xml_tag t;
+    if (!next_tag(r, &t))
+        return false;
+    if (t.kind == XG_XML_CLOSE && xg_xml_is(&t, name))
+        return true;
+    char want[48];
+    snprintf(want, sizeof(want), "close_tag(%s)", name);
+    return unexpected(r, &t, want);
+}
+
+/* ===== the item stack: containers collect here, then move to the arena == */
+
+static bool push(struct reader *r, const char *name, uint32_t name_len, const xg_value *v)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        xg_member *s = xg_arena_alloc(r->a, cap * sizeof(*s));
+        if (!s)
+            return xg_xml_fail(&r->x, "request too large");
+        if (r->n)
+            memcpy(s, r->stack, r->n * sizeof(*s));
+        r->stack = s;
+        r->cap = cap;
     }
-    case XMLRPC_TYPE_BOOL: {
-        xmlrpc_bool b;
-        xmlrpc_read_bool(env, x, &b);
-        v->t = XG_V_BOOL;
-        v->u.b = b;
-        break;
-    }
-    case XMLRPC_TYPE_DOUBLE:
-        v->t = XG_V_DOUBLE;
-        xmlrpc_read_double(env, x, &v->u.d);
-        break;
-    case XMLRPC_TYPE_DATETIME: {
-        const char *s = NULL;
-        /* the raw text, decode.c parses XAPI's lenient forms */
-        xmlrpc_read_datetime_str(env, x, &s);
-        if (env->fault_occurred)
-            return fail(cv, "bad dateTime.iso8601");
-        v->t = XG_V_DATETIME;
-        v->n = (uint32_t)strlen(s);
-        v->u.s = xg_arena_strndup(cv->a, s, v->n);
-        free((void *)s);
-        if (!v->u.s)
-            return fail(cv, "request too large");
-        break;
-    }
-    case XMLRPC_TYPE_STRING: {
-        const char *s = NULL;
-        size_t n = 0;
-        xmlrpc_read_string_lp(env, x, &n, &s);
-        if (env->fault_occurred)
-            return fail(cv, "bad string");
-        if (n > XG_MAX_STRING_BYTES) {
-            free((void *)s);
-            return fail(cv, "string too long");
-        }
-        v->t = XG_V_STRING;
-        v->n = (uint32_t)n;
-        v->u.s = xg_arena_strndup(cv->a, s, n);
-        free((void *)s);
-        if (!v->u.s)
-            return fail(cv, "request too large");
-        break;
-    }
-    case XMLRPC_TYPE_BASE64: {
-        const unsigned char *s = NULL;
-        size_t n = 0;
-        xmlrpc_read_base64(env, x, &n, &s);
-        if (env->fault_occurred)
-            return fail(cv, "bad base64");
-        v->t = XG_V_BASE64;
-        v->n = (uint32_t)n;
-        v->u.s = xg_arena_strndup(cv->a, (const char *)s, n);
-        free((void *)s);
-        if (!v->u.s)
-            return fail(cv, "request too large");
-        break;
-    }
-    case XMLRPC_TYPE_NIL:
-        v->t = XG_V_NIL;
-        break;
-    case XMLRPC_TYPE_ARRAY: {
-        int n = xmlrpc_array_size(env, x);
-        if (env->fault_occurred || n < 0)
-            return fail(cv, "bad array");
-        xg_value *items = n ? xg_arena_alloc(cv->a, (size_t)n * sizeof(*items)) : NULL;
-        if (n && !items)
-            return fail(cv, "request too large");
-        for (int i = 0; i < n; i++) {
-            xmlrpc_value *e = NULL;
-            xmlrpc_array_read_item(env, x, i, &e);
-            if (env->fault_occurred)
-                return fail(cv, "bad array");
-            bool ok = convert(cv, e, &items[i], depth + 1);
-            xmlrpc_DECREF(e);
-            if (!ok)
-                return false;
-        }
-        v->t = XG_V_ARRAY;
-        v->n = (uint32_t)n;
-        v->u.items = items;
-        break;
-    }
-    case XMLRPC_TYPE_STRUCT: {
-        int n = xmlrpc_struct_size(env, x);
-        if (env->fault_occurred || n < 0)
-            return fail(cv, "bad struct");
-        xg_member *ms = n ? xg_arena_alloc(cv->a, (size_t)n * sizeof(*ms)) : NULL;
-        if (n && !ms)
-            return fail(cv, "request too large");
-        for (int i = 0; i < n; i++) {
-            xmlrpc_value *k = NULL, *e = NULL;
-            xmlrpc_struct_read_member(env, x, (unsigned)i, &k, &e);
-            if (env->fault_occurred)
-                return fail(cv, "bad struct");
-            const char *ks = NULL;
-            size_t kn = 0;
-            xmlrpc_read_string_lp(env, k, &kn, &ks);
-            xmlrpc_DECREF(k);
-            if (env->fault_occurred) {
-                xmlrpc_DECREF(e);
-                return fail(cv, "bad member name");
-            }
-            ms[i].name = xg_arena_strndup(cv->a, ks, kn);
-            ms[i].name_len = (uint32_t)kn;
-            free((void *)ks);
-            bool ok = ms[i].name && convert(cv, e, &ms[i].v, depth + 1);
-            xmlrpc_DECREF(e);
-            if (!ok)
-                return ms[i].name ? false : fail(cv, "request too large");
-        }
-        v->t = XG_V_STRUCT;
-        v->n = (uint32_t)n;
-        v->u.members = ms;
-        break;
-    }
-    default:
-        return fail(cv, "unsupported XML-RPC type");
-    }
-    if (env->fault_occurred)
-        return fail(cv, env->fault_string ? env->fault_string : "bad value");
+    xg_member *m = &r->stack[r->n++];
+    m->name = name;
+    m->name_len = name_len;
+    m->v = *v;
     return true;
 }
 
-/* xmlrpc-c 1.33 (Debian 12) crashes formatting the fault for any <i8> whose
- * text its strtoll-based reader refuses (strlen(NULL) in
- * xmlrpc_set_fault_formatted_v), so every <i8>/<ex:i8> must hold exactly
- * [+-]?[0-9]+ within int64, or nothing, before xmlrpc-c sees it: no
- * whitespace on either side, no entity, CDATA, comment or child element. */
-static bool i8_content_ok(const char *p, const char *end)
+/* Moves the items pushed since base into v (an array or a struct). */
+static bool pop(struct reader *r, size_t base, xg_value *v)
 {
-    const char *lt = memchr(p, '<', (size_t)(end - p));
-    if (!lt || lt + 1 >= end || lt[1] != '/')
-        return false;               /* markup inside an int: refuse */
-    size_t n = (size_t)(lt - p);
-    if (n == 0)
-        return true;                /* empty: xmlrpc-c reports it cleanly */
-    char num[24];
-    if (n >= sizeof(num))
-        return false;
-    memcpy(num, p, n);
-    num[n] = '\0';
-    size_t digits = (num[0] == '+' || num[0] == '-') ? 1 : 0;
-    if (num[digits] == '\0' || strspn(num + digits, "0123456789") != n - digits)
-        return false;
-    errno = 0;
-    (void)strtoll(num, NULL, 10);
-    return errno == 0;
-}
-
-bool xg_xml_bad_i8(const char *body, size_t len)
-{
-    const char *p = body, *end = body + len;
-    while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
-        p++;
-        const char *name = p;
-        while (p < end && *p != '>' && *p != ' ' && *p != '/' && *p != '\t' &&
-               *p != '\r' && *p != '\n')
-            p++;
-        size_t n = (size_t)(p - name);
-        bool is_i8 = (n == 2 && memcmp(name, "i8", 2) == 0) ||
-                     (n > 3 && memcmp(name + n - 3, ":i8", 3) == 0);
-        if (!is_i8)
-            continue;
-        while (p < end && *p != '>')
-            p++;
-        if (p >= end)
-            return true;
-        if (p[-1] == '/')
-            continue;               /* <i8/>: empty, xmlrpc-c reports it cleanly */
-        if (!i8_content_ok(p + 1, end))
-            return true;
+    size_t k = r->n - base;
+    v->n = (uint32_t)k;
+    r->n = base;
+    if (!k)
+        return true;
+    if (v->t == XG_V_STRUCT) {
+        xg_member *ms = xg_arena_alloc(r->a, k * sizeof(*ms));
+        if (!ms)
+            return xg_xml_fail(&r->x, "request too large");
+        memcpy(ms, r->stack + base, k * sizeof(*ms));
+        v->u.members = ms;
+        return true;
     }
-    return false;
+    xg_value *items = xg_arena_alloc(r->a, k * sizeof(*items));
+    if (!items)
+        return xg_xml_fail(&r->x, "request too large");
+    for (size_t i = 0; i < k; i++)
+        items[i] = r->stack[base + i].v;
+    v->u.items = items;
+    return true;
 }
 
-static void widen_int_tags(char *p, size_t len)
+/* ===== values ========================================================= */
+
+static bool value(struct reader *r, xg_value *v, unsigned depth);
+
+/* The text of a leaf element whose start tag t was just read. */
+static bool leaf_text(struct reader *r, const struct xg_xml_tag *t, const char **s, uint32_t *n)
 {
-    static const struct { const char *from, *to; } subst[] = {
-        { "<i4>", "<i8>" }, { "</i4>", "</i8>" },
-        { "<int>", "<i8 >" }, { "</int>", "</i8 >" },   /* whitespace is legal there */
-    };
-    char *end = p + len;
-    for (char *q = p; (q = memchr(q, '<', (size_t)(end - q))) != NULL; q++) {
-        for (size_t i = 0; i < sizeof(subst) / sizeof(subst[0]); i++) {
-            size_t n = strlen(subst[i].from);
-            if ((size_t)(end - q) >= n && memcmp(q, subst[i].from, n) == 0) {
-                memcpy(q, subst[i].to, n);
-                break;
-            }
+    if (t->kind == XG_XML_EMPTY) {
+        *s = "";
+        *n = 0;
+        return true;
+    }
+    char name[24];
+    snprintf(name, sizeof(name), "%.*s", (int)t->name_len, t->name);
+    return xg_xml_text(&r->x, s, n) && close_tag(r, name);
+}
+
+static bool base64_value(struct reader *r, const char *s, uint32_t n, xg_value *v)
+{
+    unsigned char *out = xg_arena_alloc(r->a, n / 4 * 3 + 4);
+    if (!out)
+        return xg_xml_fail(&r->x, "request too large");
+    uint32_t acc = 0, bits = 0, o = 0, chars = 0, pad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+              : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;                    /* Python wraps base64 at 76 columns */
+        if (c == '=' && ++pad <= 2) {
+            chars++;
+            continue;
+        }
+        if (d < 0 || pad)
+            return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"data\", \"base64\", _)");
+        chars++;
+        acc = acc << 6 | (uint32_t)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
         }
     }
+    if (chars % 4)
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"data\", \"base64\", _)");
+    v->t = XG_V_BASE64;
+    v->n = o;
+    v->u.s = (const char *)out;
+    return true;
 }
 
-/* xmlrpc-c accepts a methodCall without <params>; XAPI does not. */
-static bool has_params(const char *body, size_t len)
+static bool array_value(struct reader *r, const struct xg_xml_tag *t, xg_value *v,
+                        unsigned depth)
 {
-    static const char tag[] = "<params";
-    for (const char *p = body; (size_t)(p - body) + sizeof(tag) - 1 <= len; p++) {
-        p = memchr(p, '<', len - (size_t)(p - body));
-        if (!p || (size_t)(body + len - p) < sizeof(tag) - 1)
+    struct xg_xml_tag d;
+    v->t = XG_V_ARRAY;
+    if (t->kind == XG_XML_EMPTY)
+        return true;
+    if (!next_tag(r, &d))
+        return false;
+    if (d.kind == XG_XML_CLOSE && xg_xml_is(&d, "array"))
+        return true;                     /* <array></array>: XAPI's empty list */
+    if (!xg_xml_is(&d, "data") || d.kind == XG_XML_CLOSE)
+        return unexpected(r, &d, "open_tag(data)");
+    if (d.kind == XG_XML_OPEN) {
+        size_t base = r->n;
+        for (;;) {
+            if (!xg_xml_skip_space(&r->x))
+                return false;
+            if (xg_xml_at_close(&r->x))
+                break;
+            xg_value item;
+            if (!value(r, &item, depth + 1) || !push(r, NULL, 0, &item))
+                return false;
+        }
+        if (!close_tag(r, "data") || !pop(r, base, v))
             return false;
-        if (memcmp(p, tag, sizeof(tag) - 1) == 0)
-            return true;
     }
-    return false;
+    return close_tag(r, "array");
+}
+
+static bool struct_value(struct reader *r, const struct xg_xml_tag *t, xg_value *v,
+                         unsigned depth)
+{
+    v->t = XG_V_STRUCT;
+    if (t->kind == XG_XML_EMPTY)
+        return true;
+    size_t base = r->n;
+    for (;;) {
+        if (!xg_xml_skip_space(&r->x))
+            return false;
+        if (xg_xml_at_close(&r->x))
+            break;
+        const char *name;
+        uint32_t name_len;
+        xg_value mv;
+        if (!open_tag(r, "member", NULL) || !open_tag(r, "name", NULL) ||
+            !xg_xml_text(&r->x, &name, &name_len))
+            return false;
+        if (!name_len)                   /* XAPI: no data, then </name> found */
+            return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"close_tag\", \"data\", _)");
+        if (!close_tag(r, "name") || !value(r, &mv, depth + 1) || !close_tag(r, "member") ||
+            !push(r, name, name_len, &mv))
+            return false;
+    }
+    return close_tag(r, "struct") && pop(r, base, v);
+}
+
+static bool is_int_tag(const struct xg_xml_tag *t)
+{
+    return xg_xml_is(t, "i4") || xg_xml_is(t, "int") || xg_xml_is(t, "i8");
+}
+
+/* The typed value whose start tag t was just read. */
+static bool typed_value(struct reader *r, const struct xg_xml_tag *t, xg_value *v,
+                        unsigned depth)
+{
+    if (xg_xml_is(t, "array"))
+        return array_value(r, t, v, depth);
+    if (xg_xml_is(t, "struct"))
+        return struct_value(r, t, v, depth);
+    if (xg_xml_is(t, "nil")) {
+        v->t = XG_V_NIL;
+        return t->kind == XG_XML_EMPTY || close_tag(r, "nil");
+    }
+    bool is_string = xg_xml_is(t, "string");
+    if (!is_string && !is_int_tag(t) && !xg_xml_is(t, "boolean") && !xg_xml_is(t, "double") &&
+        !xg_xml_is(t, "dateTime.iso8601") && !xg_xml_is(t, "base64"))
+        return unexpected(r, t, ANY_TYPE);
+    const char *s;
+    uint32_t n;
+    if (!leaf_text(r, t, &s, &n))
+        return false;
+    if (n > XG_MAX_STRING_BYTES)
+        return xg_xml_fail(&r->x, "string too long");
+    if (is_string) {
+        v->t = XG_V_STRING;
+        v->n = n;
+        v->u.s = s;
+        return true;
+    }
+    if (!n)                              /* only <string> may be empty */
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"empty_%.*s\", \"%.*s\", _)",
+                           (int)t->name_len, t->name, (int)t->name_len, t->name);
+    if (is_int_tag(t)) {
+        v->t = XG_V_INT;
+        return xg_ocaml_int64_of_string(s, n, &v->u.i) ||
+               xg_xml_fail(&r->x, "Failure(\"Int64.of_string\")");
+    }
+    if (xg_xml_is(t, "boolean")) {
+        v->t = XG_V_BOOL;
+        v->u.b = n == 1 && s[0] == '1';
+        return true;
+    }
+    if (xg_xml_is(t, "double")) {
+        v->t = XG_V_DOUBLE;
+        return xg_ocaml_float_of_string(s, n, &v->u.d) ||
+               xg_xml_fail(&r->x, "Failure(\"float_of_string\")");
+    }
+    if (xg_xml_is(t, "base64"))
+        return base64_value(r, s, n, v);
+    v->t = XG_V_DATETIME;                /* the text: decode.c reads XAPI's forms */
+    v->n = n;
+    v->u.s = s;
+    return true;
+}
+
+static bool only_space(const char *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n')
+            return false;
+    return true;
+}
+
+/* <value>: text alone is a string (kept as sent, whitespace included);
+ * whitespace then one typed element is that element. */
+static bool value(struct reader *r, xg_value *v, unsigned depth)
+{
+    bool empty;
+    memset(v, 0, sizeof(*v));
+    v->t = XG_V_STRING;
+    v->u.s = "";
+    if (!open_tag(r, "value", &empty))
+        return false;
+    if (depth > XG_MAX_NESTING)
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(nesting too deep)");
+    if (++r->values > XG_MAX_MEMBERS)
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(too many values)");
+    if (empty)
+        return true;
+    const char *s;
+    uint32_t n;
+    struct xg_xml_tag t;
+    if (!xg_xml_text(&r->x, &s, &n) || !xg_xml_tag(&r->x, &t))
+        return false;
+    if (t.kind == XG_XML_CLOSE && xg_xml_is(&t, "value")) {
+        if (n > XG_MAX_STRING_BYTES)
+            return xg_xml_fail(&r->x, "string too long");
+        v->n = n;
+        v->u.s = s;
+        return true;
+    }
+    if ((t.kind == XG_XML_OPEN || t.kind == XG_XML_EMPTY) && only_space(s, n))
+        return typed_value(r, &t, v, depth) && close_tag(r, "value");
+    return unexpected(r, &t, "close_tag(value)");
+}
+
+/* ===== the call ======================================================= */
+
+static bool method_call(struct reader *r, struct xg_rpc_req *out)
+{
+    const char *name;
+    uint32_t name_len;
+    bool no_params;
+    if (!open_tag(r, "methodCall", NULL) || !open_tag(r, "methodName", NULL) ||
+        !xg_xml_text(&r->x, &name, &name_len))
+        return false;
+    if (!name_len)
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"close_tag\", \"data\", _)");
+    /* <params> is required, as in XAPI (xmlrpc-c did not require it) */
+    if (!close_tag(r, "methodName") || !open_tag(r, "params", &no_params))
+        return false;
+    while (!no_params) {
+        if (!xg_xml_skip_space(&r->x))
+            return false;
+        if (xg_xml_at_close(&r->x))
+            break;
+        xg_value p;
+        if (!open_tag(r, "param", NULL) || !value(r, &p, 1) || !close_tag(r, "param") ||
+            !push(r, NULL, 0, &p))
+            return false;
+    }
+    if ((!no_params && !close_tag(r, "params")) || !close_tag(r, "methodCall") ||
+        !xg_xml_skip_space(&r->x))
+        return false;
+    if (r->x.p != r->x.end)
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"data\", \"eof\", _)");
+    /* no count limit of our own: the total-values bound holds it, and
+     * dispatch answers MESSAGE_PARAMETER_COUNT_MISMATCH as XAPI does */
+    xg_value params = { .t = XG_V_ARRAY };
+    if (!pop(r, 0, &params))
+        return false;
+    out->method = name;
+    out->params = params.n ? params.u.items : &params_none;
+    out->nparams = params.n;
+    return true;
 }
 
 bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
                      struct xg_rpc_req *out, char *msg, size_t msglen)
 {
-    xg_xmlrpc_in_init();
     memset(out, 0, sizeof(*out));
     out->proto = XG_PROTO_XMLRPC;
     if (len > XG_MAX_BODY_BYTES) {
         snprintf(msg, msglen, "request too large");
         return false;
     }
-    if (xg_xml_has_declaration(body, len)) {
-        snprintf(msg, msglen, "Xmlrpc.Parse_error(DTD or markup declaration refused)");
-        return false;
-    }
-    /* XAPI reads every integer as int64; xmlrpc-c's <i4>/<int> are 32-bit
-     * and refuse larger values, so those tags become <i8> (same length,
-     * in a copy) before parsing. Literal "<i4>" cannot occur in text: '<'
-     * is escaped there. */
-    char *copy = xg_arena_strndup(a, body, len);
-    if (!copy) {
-        snprintf(msg, msglen, "request too large");
-        return false;
-    }
-    widen_int_tags(copy, len);
-    body = copy;
-    if (xg_xml_bad_i8(body, len)) {
-        snprintf(msg, msglen, "Xmlrpc.Parse_error(malformed <i8> value)");
-        return false;
-    }
-    if (!has_params(body, len)) {
-        snprintf(msg, msglen, "Xmlrpc.Parse_error(missing <params>)");
-        return false;
-    }
-    xmlrpc_env env;
-    xmlrpc_env_init(&env);
-    const char *name = NULL;
-    xmlrpc_value *params = NULL;
-    xmlrpc_parse_call(&env, body, len, &name, &params);
-    if (env.fault_occurred) {
-        snprintf(msg, msglen, "Xmlrpc.Parse_error(%s)",
-                 env.fault_string ? env.fault_string : "malformed");
-        xmlrpc_env_clean(&env);
-        return false;
-    }
-    bool ok = false;
-    struct conv cv = { a, &env, 0, msg, msglen };
-    int n = xmlrpc_array_size(&env, params);
-    if (env.fault_occurred || n < 0) {
-        fail(&cv, "bad params");
-        goto out;
-    }
-    if (n > XG_MAX_PARAMS) {
-        fail(&cv, "too many params");
-        goto out;
-    }
-    out->method = xg_arena_strdup(a, name);
-    xg_value *items = xg_arena_alloc(a, (size_t)(n ? n : 1) * sizeof(*items));
-    if (!out->method || !items) {
-        fail(&cv, "request too large");
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        xmlrpc_value *e = NULL;
-        xmlrpc_array_read_item(&env, params, i, &e);
-        if (env.fault_occurred) {
-            fail(&cv, "bad params");
-            goto out;
-        }
-        bool good = convert(&cv, e, &items[i], 1);
-        xmlrpc_DECREF(e);
-        if (!good)
-            goto out;
-    }
-    out->params = items;
-    out->nparams = (uint32_t)n;
-    ok = true;
-out:
-    free((void *)name);
-    xmlrpc_DECREF(params);
-    xmlrpc_env_clean(&env);
-    return ok;
+    struct reader r = { .a = a };
+    return xg_xml_begin(&r.x, a, body, len, msg, msglen) && method_call(&r, out);
 }

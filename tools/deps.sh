@@ -4,9 +4,11 @@
 # (a nodesource nodejs conflicts with Debian's npm package).
 set -euo pipefail
 
-PKGS=(cmake gcc clang make pkg-config python3 libxmlrpc-core-c3-dev libhttp-parser-dev libyajl-dev
+PKGS=(cmake gcc clang make pkg-config python3 libhttp-parser-dev libyajl-dev
       libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
       libnl-route-3-dev qemu-utils libnbd-bin)
+# consoles: libvterm (the terminal emulator) and a PSF console font
+PKGS+=(libvterm-dev psf-unifont)
 
 # llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
 PKGS+=(llvm)

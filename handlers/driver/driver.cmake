@@ -28,6 +28,7 @@ endif()
 
 add_library(xg_driver_sim OBJECT
   ${XG_DRIVER_DIR}/sim/sim.c
+  ${XG_DRIVER_DIR}/sim/sim_console.c
   ${XG_DRIVER_DIR}/sim/sim_disk.c
   ${XG_DRIVER_DIR}/sim/sim_dom.c
   ${XG_DRIVER_DIR}/sim/sim_fixture.c

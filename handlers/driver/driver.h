@@ -133,6 +133,9 @@ struct xg_nic_spec {
     uint32_t rate_interval_usecs;
 };
 
+/* What console_open gives: the guest's text stream, or an RFB server. */
+enum xg_console_kind { XG_CONSOLE_TEXT, XG_CONSOLE_RFB };
+
 /* What to build: translated by handlers from the VM record. */
 struct xg_dom_spec {
     char uuid[XG_UUID_STR];
@@ -267,6 +270,15 @@ struct xg_driver {
      * of them (more are silently dropped); an absent path has no children. */
     bool (*guest_list)(struct xg_drv *d, uint32_t domid, const char *path, xg_arena *a,
                        char ***names_out, uint32_t *n_out, uint32_t max, xg_err *err);
+
+    /* A new connection to the domain's console, as a non-blocking fd the
+     * caller owns: TEXT = the guest's text console (bytes both ways: the
+     * pty xenconsoled made, or the sim guest), RFB = the device model's own
+     * VNC server (HVM guests, a Unix socket). It ends (EOF/HUP) when the
+     * domain goes away. Unlike the other ops, called WITHOUT the world lock,
+     * from the console thread: implementations take their own locks. */
+    bool (*console_open)(struct xg_drv *d, uint32_t domid, enum xg_console_kind *kind,
+                         int *fd, xg_err *err);
 };
 
 extern const struct xg_driver xg_driver_sim;     /* test hooks: sim/sim.h;

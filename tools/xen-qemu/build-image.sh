@@ -32,7 +32,7 @@ FORCE=0
 PKGS="xen-utils-$XENVER xen-hypervisor-$XENVER-amd64 kmod busybox-static procps iproute2 socat
   openssl libxmlrpc-core-c3 libhttp-parser2.9 libyajl2 libssl3 libsqlite3-0 libpam0g
   libnl-3-200 libnl-route-3-200
-  libpam-runtime zlib1g libcrypt1"
+  libpam-runtime zlib1g libcrypt1 libvterm0"
 PKGS=$(echo $PKGS)
 EXTRA_PKGS=${XG_XEN_EXTRA_PKGS:-}     # developer knob, e.g. "gdb strace"
 [ -n "$EXTRA_PKGS" ] && PKGS="$PKGS $EXTRA_PKGS"

@@ -122,6 +122,8 @@ static bool sim_open(struct xg_drv **out, const struct xg_drv_config *cfg,
     if (!d->doms)
         abort();
     pthread_mutex_init(&d->lock, NULL);
+    if (!sim_consoles_new(d))
+        abort();
     d->cfg = *cfg;
     snprintf(d->state_dir, sizeof d->state_dir, "%s", cfg->state_dir ? cfg->state_dir : "");
     d->cfg.state_dir = d->state_dir;
@@ -165,6 +167,7 @@ static void sim_close(struct xg_drv *d)
     if (!d)
         return;
     sim_worker_stop(&d->worker, d);   /* pending dones fire (failed) first */
+    sim_consoles_free(d);
     for (uint32_t i = 0; i < SIM_DOMID_LIMIT; i++)
         free(d->doms[i]);
     free(d->doms);
@@ -392,4 +395,5 @@ const struct xg_driver xg_driver_sim = {
     .nic_remove = sim_nic_remove,
     .guest_read = sim_guest_read,
     .guest_list = sim_guest_list,
+    .console_open = sim_console_open,
 };

@@ -107,6 +107,8 @@ struct sim_dom *sim_dom_add(struct xg_drv *d, const char *uuid, const char *name
 
 void sim_dom_remove(struct xg_drv *d, struct sim_dom *s)
 {
+    if (d->consoles)
+        sim_console_gone(d, s->domid);
     d->doms[s->domid] = NULL;
     d->ndoms--;
     d->used_bytes -= s->mem_reserved;

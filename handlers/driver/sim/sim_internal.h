@@ -94,6 +94,7 @@ struct xg_drv {
     struct sim_fix_index *fix;      /* fixture uuids, sorted: O(log n) lookup */
     uint32_t nfix;
     struct sim_worker worker;
+    struct sim_consoles *consoles;  /* sim_console.c */
 };
 
 /* sim_time.c */
@@ -157,6 +158,15 @@ bool sim_guest_read(struct xg_drv *d, uint32_t domid, const char *path,
                     char *buf, size_t len, xg_err *err);
 bool sim_guest_list(struct xg_drv *d, uint32_t domid, const char *path, xg_arena *a,
                     char ***names_out, uint32_t *n_out, uint32_t max, xg_err *err);
+
+/* sim_console.c: the guests' text consoles (own lock and thread). */
+struct sim_consoles;
+bool sim_consoles_new(struct xg_drv *d);
+void sim_consoles_free(struct xg_drv *d);
+bool sim_console_open(struct xg_drv *d, uint32_t domid, enum xg_console_kind *kind,
+                      int *fd, xg_err *err);
+/* The domain is removed (d->lock held): its consoles read EOF. */
+void sim_console_gone(struct xg_drv *d, uint32_t domid);
 
 /* sim_ops.c: long operations */
 bool sim_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
