@@ -301,6 +301,15 @@ static double num(const char *s)
     return e == s ? NAN : v;
 }
 
+/* A time the RRD code can turn into whole seconds and PDP numbers (int64):
+ * from 1970 to year ~5000; a file or dump with another is refused. */
+#define MAX_TIME 1e11
+
+static bool time_ok(double t)
+{
+    return t >= 0 && t <= MAX_TIME;
+}
+
 struct lds {
     struct rrd_ds_def def;
     char name[RRD_NAME_MAX];
@@ -376,6 +385,8 @@ static bool parse_ds(struct xr *x, struct load *L, xg_err *err)
         else if (!strcmp(el, "last_updated")) {
             d->last_updated = num(v);
             d->has_last_updated = true;
+            if (!time_ok(d->last_updated))
+                return xg_err_internal(err, "rrd: bad <last_updated> %s", v);
         }
         /* last_ds is ignored on purpose: the first DERIVE sample after a
          * reload must be NaN, not a spike. */
@@ -504,6 +515,10 @@ static bool parse_rra(struct xr *x, struct load *L, xg_err *err)
         return xg_err_internal(err, "rrd: archive without pdp_per_row or rows");
     if (R->ncdp != L->nds)
         return xg_err_internal(err, "rrd: cdp_prep has %u entries, %u DSs", R->ncdp, L->nds);
+    for (uint32_t d = 0; d < L->nds; d++)
+        if (R->cdp[d].unknown > R->rra.pdp)
+            return xg_err_internal(err, "rrd: %u unknown datapoints in a row of %u",
+                                   R->cdp[d].unknown, R->rra.pdp);
     R->rra.rows = R->nrows;
     return true;
 }
@@ -583,7 +598,11 @@ struct rrd *rrd_load_xml(const char *buf, size_t len, xg_err *err)
             if (!xr_text(&x, v, sizeof(v)))
                 goto bad;
             L.lastupdate = num(v);
-            have_lu = !isnan(L.lastupdate);
+            if (!time_ok(L.lastupdate)) {
+                xg_err_internal(err, "rrd: bad <lastupdate> %s", v);
+                goto out;
+            }
+            have_lu = true;
         } else if (!strcmp(x.name, "step")) {
             if (!xr_text(&x, v, sizeof(v)))
                 goto bad;

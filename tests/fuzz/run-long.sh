@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-long.sh BUILD_DIR [SECONDS] [OUT_DIR]: runs every fuzz target of a
+# run-long.sh BUILD_DIR [SECONDS] [OUT_DIR] [REGEX]: runs every fuzz target
+# (or those whose ctest name matches REGEX, e.g. 'xmlrpc|http') of a
 # -DXG_FUZZ=ON build for SECONDS (default 4 h) at once, each exactly as its
 # ctest entry does (run-fuzz.sh: seeds, dictionary, sanitizers, properties,
 # then the coverage of the corpus it grew), at nice 19 so that builds on the
@@ -8,11 +9,11 @@
 # Build first: cmake -S . -B BUILD_DIR -DCMAKE_C_COMPILER=clang -DXG_FUZZ=ON
 #              && cmake --build BUILD_DIR --target fuzz_all
 set -eu
-build=$(cd "${1:?usage: run-long.sh BUILD_DIR [SECONDS] [OUT_DIR]}" && pwd)
+build=$(cd "${1:?usage: run-long.sh BUILD_DIR [SECONDS] [OUT_DIR] [REGEX]}" && pwd)
 secs=${2:-14400}
 out=${3:-$(mktemp -d)}
 mkdir -p "$out"
-(cd "$build" && ctest -N -L fuzz --show-only=json-v1) > "$out/tests.json"
+(cd "$build" && ctest -N -L fuzz -R "${4:-.}" --show-only=json-v1) > "$out/tests.json"
 python3 - "$out/tests.json" "$secs" "$out" <<'PY'
 import json, os, subprocess, sys
 tests, secs, out = json.load(open(sys.argv[1]))["tests"], sys.argv[2], sys.argv[3]
