@@ -53,6 +53,17 @@ static void test_bad_lines_are_errors(void **state)
     xg_err_clear(&err);
     assert_false(load("https = 1.2.3.4:65536\n", &err));
     xg_err_clear(&err);
+    /* found by fuzz_config: the listener binds IP literals only, so
+     * anything else must fail here, not at start (and --dump-config could
+     * not write it back) */
+    assert_false(load("http = [ = ]:4\n", &err));
+    xg_err_clear(&err);
+    assert_false(load("https = \034:1]:4\n", &err));
+    xg_err_clear(&err);
+    assert_false(load("https = localhost:443\n", &err));
+    xg_err_clear(&err);
+    assert_true(load("https = :8443\nhttp = 127.0.0.1:80\n", &err));
+    assert_string_equal(xg_cfg.https.addr, "0.0.0.0");
 }
 
 /* Found while writing fuzz_config: fgets split a line longer than its buffer, and the
