@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../server/random.h"
 #include "../server/store.h"
 
 void gw_init_field(void *obj, uint32_t idx, const void *value)
@@ -67,18 +68,7 @@ bool gw_ref_is_set(const char *ref)
 
 void gw_random_uuid(char out[37])
 {
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);    /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);    /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
+    xg_random_uuid(out);
 }
 
 int64_t gw_now(void)

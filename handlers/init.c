@@ -68,6 +68,7 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
         int64_t smax = (int64_t)g.mem_static_max, dmax = (int64_t)g.mem_dynamic_max;
         int64_t dmin = (int64_t)g.mem_dynamic_min, target = (int64_t)g.mem_target;
         int64_t vmax = g.vcpus_max, vstart = g.vcpus_at_startup;
+        int64_t no_domid = -1;          /* bound by reconciliation if it runs */
         int dt = g.type == XG_DOM_HVM ? XAPI_DOMAIN_TYPE_HVM :
                  g.type == XG_DOM_PVH ? XAPI_DOMAIN_TYPE_PVH : XAPI_DOMAIN_TYPE_PV;
         gw_init_str(vm, XAPI_VM_F_UUID, g.uuid);
@@ -81,6 +82,7 @@ static bool create_sim_guests(uint32_t n, xg_err *err)
         gw_init_field(vm, XAPI_VM_F_MEMORY_TARGET, &target);
         gw_init_field(vm, XAPI_VM_F_VCPUS_MAX, &vmax);
         gw_init_field(vm, XAPI_VM_F_VCPUS_AT_STARTUP, &vstart);
+        gw_init_field(vm, XAPI_VM_F_DOMID, &no_domid);
         if (g.type == XG_DOM_HVM) {
             gw_init_str(vm, XAPI_VM_F_HVM_BOOT_POLICY, "BIOS order");
             const char *k[] = { "order" }, *v[] = { "cd" };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../server/log.h"
 #include "../server/timer.h"
@@ -310,6 +311,7 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
     gw_vm_bind_domid(vm, di->domid);
     if (!gw_vm_attach_runtime_objects(vm, err))
         return NULL;
+    gw_vm_metrics_seen(vm, di);
     gw_vm_update_allowed_operations(vm);
     XG_INFO("objects", "domain %u (%s) appeared: VM %s", di->domid, name, uuid);
     return vm;
@@ -355,6 +357,7 @@ static void reconcile_info(const struct xg_dom_info *di)
                 gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), the_host->obj.ref.s);
             xg_err err = XG_ERR_INIT;
             gw_vm_attach_runtime_objects(vm, &err);
+            gw_vm_metrics_seen(vm, di);
             gw_vm_update_allowed_operations(vm);
         }
         break;
@@ -475,9 +478,36 @@ bool gw_objects_build(xg_err *err)
     return ok;
 }
 
+static void set_other_config(void *obj, const xg_field_desc *f, const char *key,
+                             const char *val)
+{
+    xg_err err = XG_ERR_INIT;
+    xg_store_map_remove(obj, f, &key);
+    if (!xg_store_map_add(obj, f, &key, &val, &err))
+        XG_WARN("objects", "other_config:%s: %s", key, err.code);
+}
+
+/* host.other_config boot_time and agent_start_time, written at every start
+ * as XAPI's dbsync does (OCaml string_of_float of whole seconds: "N.");
+ * the host booted when its control domain did. XO shows both. */
+static void record_start_times(void)
+{
+    struct xg_dom_info di;
+    xg_err err = XG_ERR_INIT;
+    char v[32];
+    const xg_field_desc *f = GW_F(the_host, XAPI_HOST_F_OTHER_CONFIG);
+    if (gw_drv->dom_info(gw_d, 0, &di, &err) && di.start_time > 0) {
+        snprintf(v, sizeof(v), "%lld.", (long long)di.start_time);
+        set_other_config(the_host, f, "boot_time", v);
+    }
+    snprintf(v, sizeof(v), "%lld.", (long long)time(NULL));
+    set_other_config(the_host, f, "agent_start_time", v);
+}
+
 void gw_objects_finish(void)
 {
     gw_reconcile_all();
+    record_start_times();
     /* persisted Running/Paused VMs whose domain did not come back were halted
      * (or destroyed) while we were down */
     uint64_t cur = 0;

@@ -2,7 +2,7 @@
  * auth pool, never under the world lock), logout, the session check every
  * call goes through, 24 h idle expiry, at most N sessions per user name with
  * the least recently active evicted (not refused), and HTTP auth for the
- * metrics endpoints. Session refs are OpaqueRef:<uuid4> from getrandom(). */
+ * metrics endpoints. Session refs are OpaqueRef:<uuid4> (server/random.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -165,6 +165,7 @@ static pid_t spawn_piped(const char *const *argv, bool child_reads, int *fd)
     int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(child_reads ? p[0] : p[1]);
+    fcntl(child_reads ? p[1] : p[0], F_SETPIPE_SZ, 1 << 20);   /* fewer wake-ups */
     if (rc != 0) {
         close(child_reads ? p[1] : p[0]);
         return -1;
@@ -240,7 +241,10 @@ static bool body_to_fd(xg_http_ex *x, int fd, int64_t limit, struct target *t,
 
 static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
 {
-    const char *argv[] = {NBDCOPY, "--synchronous", "--flush", "--", "-", "[", QEMU_NBD, "-f", "qcow2",
+    /* qemu-nbd's default cache mode writes through every request; the
+     * final flush makes the data durable instead. */
+    const char *argv[] = {NBDCOPY, "--synchronous", "--flush", "--request-size=1048576",
+                          "--", "-", "[", QEMU_NBD, "-f", "qcow2", "--cache=writeback",
                           t->path, "]", NULL};
     int fd;
     pid_t pid = spawn_piped(argv, true, &fd);

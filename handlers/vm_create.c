@@ -182,10 +182,11 @@ bool handle_vm_copy(xg_call *c, xapi_vm *vm, const char *new_name,
 }
 
 /* VM.provision creates the disks other_config:disks describes
- * (<provision><disk .../></provision>) and then drops the key. */
+ * (<provision><disk .../></provision>) and then drops the key. As XAPI's
+ * Xapi_vm.provision, the result is a VM, no longer a template (XO's and
+ * Ansible's new-VM paths start it right after). */
 bool handle_vm_provision(xg_call *c, xapi_vm *vm, xg_err *err)
 {
-    (void)c;
     if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_PROVISION, err))
         return false;
     const char *disks = gw_smap_get(&vm->other_config, "disks");
@@ -195,8 +196,7 @@ bool handle_vm_provision(xg_call *c, xapi_vm *vm, xg_err *err)
         const char *k = "disks";
         xg_store_map_remove(vm, GW_VMF(OTHER_CONFIG), &k);
     }
-    gw_vm_update_allowed_operations(vm);
-    return true;
+    return handle_vm_set_is_a_template(c, vm, false, err);
 }
 
 /* XAPI answers the record of the last boot for a running VM; this gateway

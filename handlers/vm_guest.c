@@ -65,13 +65,15 @@ static char *clean(xg_arena *a, const char *src)
     return out;
 }
 
-/* Reads one guest value; NULL when absent or unreadable. */
+/* Reads one guest value; NULL when absent, empty or unreadable (drivers
+ * read an absent key as "", and a guest without an agent has none: it
+ * must not look like one with empty version strings). */
 static char *read_val(struct guest *g, const char *path)
 {
     char buf[XG_GUEST_KEY_BYTES + 1];
     xg_err err = XG_ERR_INIT;
     buf[0] = 0;
-    if (!gw_drv->guest_read(gw_d, g->domid, path, buf, sizeof buf - 1, &err))
+    if (!gw_drv->guest_read(gw_d, g->domid, path, buf, sizeof buf - 1, &err) || !buf[0])
         return NULL;
     buf[sizeof buf - 1] = 0;
     return clean(g->a, buf);

@@ -32,6 +32,10 @@ bool gw_vm_has_inflight(const xapi_vm *vm);
 /* Runtime objects (vm_objects.c) ----------------------------------------- */
 /* Sets VM_metrics after a boot: start_time now, VCPUs, memory, domain type. */
 void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type);
+/* First sight of a domain we did not boot (running before the gateway
+ * started, or made behind its back): VM_metrics from the driver's facts,
+ * start_time the domain's real start. */
+void gw_vm_metrics_seen(xapi_vm *vm, const struct xg_dom_info *di);
 /* Removes the console and guest metrics of a VM that has no domain. */
 void gw_vm_runtime_stopped(xapi_vm *vm);
 

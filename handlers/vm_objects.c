@@ -175,6 +175,23 @@ void gw_vm_detach_runtime_objects(xapi_vm *vm)
         gw_set_ref(vm, GW_VMF(METRICS), XG_REF_NULL);
 }
 
+void gw_vm_metrics_seen(xapi_vm *vm, const struct xg_dom_info *di)
+{
+    xg_err err = XG_ERR_INIT;
+    if (!ensure_metrics(vm, &err)) {
+        XG_WARN("vm", "VM %s: no metrics: %s", vm->uuid, err.code);
+        return;
+    }
+    xapi_vm_metrics *m = xg_store_get(&xapi_class_vm_metrics, vm->metrics.s);
+    if (di->start_time > 0)
+        gw_set_time(m, GW_VMMF(START_TIME), di->start_time);
+    gw_set_time(m, GW_VMMF(LAST_UPDATED), (int64_t)time(NULL));
+    gw_set_int(m, GW_VMMF(VCPUS_NUMBER), di->vcpus_online);
+    gw_set_int(m, GW_VMMF(MEMORY_ACTUAL), (int64_t)di->mem_current_bytes);
+    gw_set_bool(m, GW_VMMF(HVM), di->type == XG_DOM_HVM);
+    gw_set_enum(m, GW_VMMF(CURRENT_DOMAIN_TYPE), domain_type_of(di->type));
+}
+
 void gw_vm_metrics_booted(xapi_vm *vm, enum xg_dom_type type)
 {
     xg_err err = XG_ERR_INIT;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "random.h"
 #include "transport.h"
 
 #define MAX_USERS 256
@@ -407,13 +408,7 @@ bool xg_auth_ensure_root(xg_err *err)
         static const char alphabet[] =
             "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
         unsigned char rnd[20];
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
-            if (fd >= 0)
-                close(fd);
-            return xg_err_internal(err, "cannot read /dev/urandom");
-        }
-        close(fd);
+        xg_random_bytes(rnd, sizeof(rnd));
         size_t i;
         for (i = 0; i < sizeof(rnd); i++)
             pw[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];

@@ -3,6 +3,7 @@
  * SAN = hostname + every local address (127.0.0.1 and ::1 included). The
  * key is written mode 0600 and both files atomically (tmp + fsync + rename),
  * so a crash never leaves a torn pair; later starts reuse them. */
+#include "random.h"
 #include "transport.h"
 
 #include <arpa/inet.h>
@@ -85,12 +86,7 @@ static bool generate(const char *cert, const char *key, xg_err *err)
     host[sizeof(host) - 1] = '\0';
     X509_set_version(x, 2);
     unsigned char serial[16];
-    int rfd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (rfd >= 0) {
-        ssize_t r = read(rfd, serial, sizeof(serial));
-        (void)r;
-        close(rfd);
-    }
+    xg_random_bytes(serial, sizeof(serial));
     serial[0] &= 0x7f;
     BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));

@@ -19,6 +19,7 @@
 #include "limits.h"
 #include "log.h"
 #include "marshal.h"
+#include "random.h"
 #include "storage.h"
 
 struct table {
@@ -615,26 +616,6 @@ static void rel_each(xg_obj *o, const xg_field_desc *f, const void *p, bool add)
 
 /* ---- add / remove ------------------------------------------------------- */
 
-static void fresh_uuid(char out[37])
-{
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            abort();                 /* no CSPRNG: refs would be guessable */
-        }
-        got += (size_t)n;
-    }
-    b[6] = (b[6] & 0x0F) | 0x40;
-    b[8] = (b[8] & 0x3F) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
-}
-
 bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err)
 {
     xg_obj *o = obj;
@@ -650,7 +631,7 @@ bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err)
         memcpy(o->ref.s, ref_or_null, n + 1);
     } else {
         char u[37];
-        fresh_uuid(u);
+        xg_random_uuid(u);
         snprintf(o->ref.s, XG_REF_LEN, "OpaqueRef:%s", u);
     }
     if (xg_store_get_any(o->ref.s, NULL))
@@ -660,7 +641,7 @@ bool xg_store_add(void *obj, const char *ref_or_null, xg_err *err)
         char **u = fptr(o, &cls->fields[cls->uuid_field]);
         if (!(*u)[0]) {
             char nu[37];
-            fresh_uuid(nu);
+            xg_random_uuid(nu);
             char *const src = nu;
             xg_obj_copy_field(o, &cls->fields[cls->uuid_field], &src);
         } else if (xg_store_get_by_uuid(cls, *u)) {

@@ -49,6 +49,7 @@ if(XENLIGHT_FOUND AND XENSTORE_FOUND AND XENTOOLLOG_FOUND AND XENCTRL_FOUND)
     ${XG_DRIVER_DIR}/libxl/lx.c
     ${XG_DRIVER_DIR}/libxl/lx_config.c
     ${XG_DRIVER_DIR}/libxl/lx_ctx.c
+    ${XG_DRIVER_DIR}/libxl/lx_disk.c
     ${XG_DRIVER_DIR}/libxl/lx_errors.c
     ${XG_DRIVER_DIR}/libxl/lx_events.c
     ${XG_DRIVER_DIR}/libxl/lx_guest.c

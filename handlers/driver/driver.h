@@ -212,9 +212,9 @@ struct xg_driver {
      *  - dom_suspend: the image is written and the domain is gone; resume is
      *    dom_create with spec->restore_path.
      * CLEAN shutdown/reboot of an HVM guest without PV drivers fails at once
-     * with INTERNAL_ERROR (libxl's ERROR_NOPARAVIRT); handlers check
-     * guest_read("control/feature-poweroff") first to raise
-     * VM_MISSING_PV_DRIVERS. A second long operation on a domain that has
+     * with INTERNAL_ERROR (libxl's ERROR_NOPARAVIRT); handlers check the
+     * guest's PV drivers and control/feature-* keys first (vm_ops.c) and
+     * answer VM_LACKS_FEATURE, as XAPI. A second long operation on a domain that has
      * one in flight fails (except HARD shutdown, which wins). A guest that
      * stops on its own (crash, poweroff from inside) stays in state SHUTDOWN
      * with its reason and fires ev->dom_changed; the handlers destroy it. */

@@ -9,6 +9,8 @@
 
 #include "hostnet.h"
 
+#include "../../server/random.h"
+
 struct sim_net {
     struct gw_hostnet base;
     struct gw_link links[GW_LINKS_MAX];
@@ -54,8 +56,7 @@ static bool sim_bridge_add(struct gw_hostnet *h, const char *name, uint32_t mtu,
     l->speed_mbit = -1;
     /* Linux gives a port-less bridge a random locally administered MAC */
     l->mac[0] = 0x02;
-    for (int i = 1; i < 6; i++)
-        l->mac[i] = (uint8_t)(rand() & 0xff);
+    xg_random_bytes(l->mac + 1, 5);
     return true;
 }
 

@@ -110,11 +110,12 @@ static void rrd_updates(const struct xg_http_request *rq, struct xg_http_respons
     x.json = want_json(rq);
 
     struct mreg *g = metrics_reg();
-    struct xport_src *src = calloc(XG_METRICS_MAX_VMS + 1, sizeof(*src));
+    pthread_rwlock_rdlock(&g->lock);
+    /* the host and each live VM at most once */
+    struct xport_src *src = calloc((size_t)g->nvm + 1, sizeof(*src));
     if (!src)
         abort();
     uint32_t n = 0;
-    pthread_rwlock_rdlock(&g->lock);
     if (x.start < 0 && g->host.rrd)
         x.start += (int64_t)floor(g->host.rrd->last_updated);
     if (host && g->host.rrd)
@@ -128,10 +129,10 @@ static void rrd_updates(const struct xg_http_request *rq, struct xg_http_respons
         bool dup = false;
         for (uint32_t i = 0; e && i < n; i++)
             dup |= src[i].rrd == e->rrd;
-        if (e && !e->halted && !dup && n <= XG_METRICS_MAX_VMS)
+        if (e && !e->halted && !dup)
             src[n++] = (struct xport_src){"vm", e->uuid, e->rrd};
     }
-    for (uint32_t i = 0; !some && i < g->nvm && n <= XG_METRICS_MAX_VMS; i++)
+    for (uint32_t i = 0; !some && i < g->nvm; i++)
         if (!g->vm[i]->halted)
             src[n++] = (struct xport_src){"vm", g->vm[i]->uuid, g->vm[i]->rrd};
     struct msink s;

@@ -35,8 +35,7 @@ struct mbuf { char *p; size_t len, cap, max; bool over; };
 void mbuf_sink(void *ctx, const char *p, size_t n);
 void mbuf_free(struct mbuf *b);
 
-/* ---- mreg.c: registry of RRDs -------------------------------------------- */
-#define XG_METRICS_MAX_VMS 4096
+/* ---- mreg.c: registry of RRDs (no fixed limit: it grows) ---------------- */
 
 struct mentry {
     char uuid[XG_UUID_STR];
@@ -54,7 +53,7 @@ struct mreg {
     struct mentry host;              /* host.rrd NULL until the first tick */
     char hostname[256];
     struct mentry **vm;
-    uint32_t nvm;
+    uint32_t nvm, cap;
     uint32_t *slot;                  /* open addressing: index+1, 0 empty */
     uint32_t nslot;
 };
@@ -62,8 +61,8 @@ struct mreg {
 void mreg_init(struct mreg *g);
 void mreg_destroy(struct mreg *g);
 struct mentry *mreg_find(const struct mreg *g, const char *uuid);
-/* Takes ownership of e. False when full. */
-bool mreg_add(struct mreg *g, struct mentry *e);
+/* Takes ownership of e; grows as needed. */
+void mreg_add(struct mreg *g, struct mentry *e);
 void mreg_remove(struct mreg *g, struct mentry *e);   /* frees e and its RRD */
 
 /* ---- rrd_xml.c: full dumps and loading ----------------------------------- */

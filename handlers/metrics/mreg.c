@@ -1,12 +1,14 @@
 /* mreg.c: the registry of live RRDs, keyed by uuid. A hash of indexes keeps
- * the per-tick lookup of 1,000 VMs O(1); removals (rare: VM halts) rebuild
- * the hash. Locking is the caller's (see struct mreg). */
+ * the per-tick lookup of 10,000 VMs O(1); the array and the hash grow by
+ * doubling (the hash stays at most half full), so there is no VM limit;
+ * removals (rare: VM halts) rebuild the hash. Locking is the caller's (see
+ * struct mreg). */
 #include "metrics_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define NSLOT (XG_METRICS_MAX_VMS * 2)
+#define INITIAL_VMS 256
 
 static uint32_t hash(const char *s)
 {
@@ -21,9 +23,10 @@ void mreg_init(struct mreg *g)
     memset(g, 0, sizeof(*g));
     pthread_rwlock_init(&g->lock, NULL);
     g->host.domid = UINT32_MAX;
-    g->vm = calloc(XG_METRICS_MAX_VMS, sizeof(*g->vm));
-    g->slot = calloc(NSLOT, sizeof(*g->slot));
-    g->nslot = NSLOT;
+    g->cap = INITIAL_VMS;
+    g->vm = calloc(g->cap, sizeof(*g->vm));
+    g->nslot = 2 * g->cap;
+    g->slot = calloc(g->nslot, sizeof(*g->slot));
     if (!g->vm || !g->slot)
         abort();
 }
@@ -59,14 +62,31 @@ static void put_slot(struct mreg *g, uint32_t idx)
     g->slot[h] = idx + 1;
 }
 
-bool mreg_add(struct mreg *g, struct mentry *e)
+static void rehash(struct mreg *g)
 {
-    if (g->nvm >= XG_METRICS_MAX_VMS)
-        return false;
+    memset(g->slot, 0, g->nslot * sizeof(*g->slot));
+    for (uint32_t k = 0; k < g->nvm; k++)
+        put_slot(g, k);
+}
+
+void mreg_add(struct mreg *g, struct mentry *e)
+{
+    if (g->nvm == g->cap) {
+        uint32_t cap = g->cap * 2;
+        struct mentry **vm = realloc(g->vm, cap * sizeof(*vm));
+        uint32_t *slot = calloc(2 * (size_t)cap, sizeof(*slot));
+        if (!vm || !slot)
+            abort();
+        g->vm = vm;
+        free(g->slot);
+        g->slot = slot;
+        g->nslot = 2 * cap;
+        g->cap = cap;
+        rehash(g);
+    }
     g->vm[g->nvm] = e;
     put_slot(g, g->nvm);
     g->nvm++;
-    return true;
 }
 
 void mreg_remove(struct mreg *g, struct mentry *e)
@@ -80,7 +100,5 @@ void mreg_remove(struct mreg *g, struct mentry *e)
     free(e);
     memmove(&g->vm[i], &g->vm[i + 1], (g->nvm - i - 1) * sizeof(g->vm[0]));
     g->nvm--;
-    memset(g->slot, 0, g->nslot * sizeof(*g->slot));
-    for (uint32_t k = 0; k < g->nvm; k++)
-        put_slot(g, k);
+    rehash(g);
 }

@@ -286,8 +286,6 @@ void sampler_tick(struct mreg *g, const struct xg_driver *drv, struct xg_drv *d,
         XG_WARN("metrics", "dom_list: %s", err.nparams ? err.param[0] : err.code);
         ndoms = 0;
     }
-    if (ndoms > XG_METRICS_MAX_VMS)
-        ndoms = XG_METRICS_MAX_VMS;
     struct dsamp *ds = xg_arena_alloc(a, (ndoms ? ndoms : 1) * sizeof(*ds));
     if (!ds)
         return;
@@ -377,11 +375,7 @@ void sampler_tick(struct mreg *g, const struct xg_driver *drv, struct xg_drv *d,
             e->domid = s->domid;
             /* Spread periodic writes over the persistence period. */
             e->saved_at = now - (double)((g->nvm * 7) % (uint32_t)PERSIST_SECS);
-            if (!mreg_add(g, e)) {
-                rrd_free(e->rrd);
-                free(e);
-                continue;
-            }
+            mreg_add(g, e);
             new_rrd = s->loaded;      /* counters do not continue a file's */
         } else if (e->halted) {
             continue;

@@ -39,6 +39,21 @@ static const struct xg_nic_spec hvm_nics[] = {
       .model = "e1000" },
 };
 
+/* A qcow2 system disk and an ISO in a CD drive (PV: a removable blkfront
+ * disk); on HVM the disk on the first IDE position and an empty CD drive
+ * created at build time so that media can be inserted later. */
+static const struct xg_disk pv_disks[] = {
+    { .vdev = "xvda", .path = "/var/lib/xapi-gateway/sr/0b6c.qcow2",
+      .format = XG_DISK_QCOW2, .readwrite = true },
+    { .vdev = "xvdd", .path = "/var/lib/xapi-gateway/iso/debian.iso",
+      .format = XG_DISK_RAW, .cdrom = true },
+};
+static const struct xg_disk hvm_disks[] = {
+    { .vdev = "hda", .path = "/var/lib/xapi-gateway/sr/77e1.qcow2",
+      .format = XG_DISK_QCOW2, .readwrite = true },
+    { .vdev = "hdd", .format = XG_DISK_EMPTY, .cdrom = true },
+};
+
 static void base(struct xg_dom_spec *s, enum xg_dom_type t)
 {
     memset(s, 0, sizeof *s);
@@ -68,6 +83,8 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         base(s, XG_DOM_PV);
         s->bootloader = "pygrub";
         s->bootloader_args = "--kernel=/boot/vmlinuz  --args=quiet";
+        s->disks = pv_disks;
+        s->ndisks = 2;
     } else if (!strcmp(name, "pvh")) {
         base(s, XG_DOM_PVH);
         s->kernel = "/var/lib/xen/boot/vmlinuz-pvh";
@@ -82,6 +99,8 @@ static void spec_named(const char *name, struct xg_dom_spec *s)
         s->nplatform = sizeof hvm_platform / sizeof hvm_platform[0];
         s->nics = hvm_nics;
         s->nnics = 1;
+        s->disks = hvm_disks;
+        s->ndisks = 2;
     } else if (!strcmp(name, "hvm-minimal")) {
         base(s, XG_DOM_HVM);
         s->mem_target = 0;                   /* falls back to dynamic_max */
@@ -225,6 +244,18 @@ static void invalid_specs(void **state)
     expect_fail(&s, "devid");
     s.nnics = 100000;
     expect_fail(&s, "nics");
+    /* disks: a vdev, an absolute image path, a bounded count */
+    spec_named("pv-pygrub", &s);
+    struct xg_disk dk = pv_disks[0];
+    s.disks = &dk;
+    s.ndisks = 1;
+    dk.vdev = "";
+    expect_fail(&s, "vdev");
+    dk = pv_disks[0];
+    dk.path = "relative.qcow2";
+    expect_fail(&s, "absolute");
+    s.ndisks = 100000;
+    expect_fail(&s, "disks");
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* test_sampler.c: the sampler over a fake driver: XAPI data-source names,
  * units and values, publication, archive on disappearance, reload; and the
- * cost of one tick for 1,000 domains (printed, not asserted). */
+ * cost of one tick for 1,000 domains (printed, not asserted); a host with
+ * more domains than any fixed cap. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,6 +164,34 @@ static void tick_cost_1000(void **st)
     mreg_destroy(&g);
 }
 
+/* No fixed cap: every domain of a host larger than any old limit (4,096)
+ * gets its RRD, is found by uuid and is published. */
+static void more_vms_than_any_cap(void **st)
+{
+    (void)st;
+    struct mreg g;
+    mreg_init(&g);
+    const uint32_t n = 5000;
+    fake = (struct fake_host){.ndoms = n, .npcpus = 16, .nvcpus = 1, .nvifs = 1, .nvbds = 1};
+    for (int k = 1; k <= 2; k++)
+        tick(&g, NULL, T0 + 5 * k, NULL);
+    assert_int_equal(g.nvm, n);
+    assert_int_equal(test_pub_nvms, n);
+    for (uint32_t i = 0; i < n; i += 499) {
+        char u[XG_UUID_STR];
+        fake_uuid(i, u);
+        const struct mentry *e = mreg_find(&g, u);
+        assert_non_null(e);
+        assert_int_equal(e->domid, i);
+    }
+    char last[XG_UUID_STR];
+    fake_uuid(n - 1, last);
+    mreg_remove(&g, mreg_find(&g, last));
+    assert_null(mreg_find(&g, last));
+    assert_int_equal(g.nvm, n - 1);
+    mreg_destroy(&g);
+}
+
 int main(void)
 {
     A = xg_arena_new(64u << 20);
@@ -170,6 +199,7 @@ int main(void)
         cmocka_unit_test(names_and_values),
         cmocka_unit_test(archive_and_reload),
         cmocka_unit_test(tick_cost_1000),
+        cmocka_unit_test(more_vms_than_any_cap),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xg_arena_free(A);

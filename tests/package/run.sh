@@ -36,7 +36,7 @@ fail() { echo "FAIL: $*"; fails=$((fails+1)); }
 ok() { echo "ok: $*"; }
 cleanup() {
   [ -n "$GWPID" ] && kill "$GWPID" 2>/dev/null && wait "$GWPID" 2>/dev/null
-  apt-get purge -y -qq xapi-gateway >/dev/null 2>&1 || true
+  apt-get purge -y -qq -o DPkg::Lock::Timeout=600 xapi-gateway >/dev/null 2>&1 || true
   rm -f /usr/sbin/policy-rc.d.xg-test
   [ -f "$WORK/policy-rc.d.saved" ] && mv "$WORK/policy-rc.d.saved" /usr/sbin/policy-rc.d ||
     rm -f /usr/sbin/policy-rc.d
@@ -105,7 +105,7 @@ cert_fp() { echo | openssl s_client -connect 127.0.0.1:$PORT 2>/dev/null | opens
 
 # ---- upgrade path: previous commit's package first, with state in it ----
 if [ -n "$OLD" ]; then
-  apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$OLD" > "$WORK/apt-old.log" 2>&1 || { fail "install of $OLD"; tail "$WORK/apt-old.log"; }
+  apt-get install -y -qq -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$OLD" > "$WORK/apt-old.log" 2>&1 || { fail "install of $OLD"; tail "$WORK/apt-old.log"; }
   if start_installed "$WORK/old.log"; then
     echo 'kept-user-pw' | /usr/sbin/xapi-gateway --config /etc/xapi-gateway/xapi-gateway.conf passwd root >/dev/null
     FP_OLD=$(cert_fp)
@@ -117,7 +117,7 @@ if [ -n "$OLD" ]; then
 fi
 
 # ---- install this tree's package ----
-apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$NEW" > "$WORK/apt.log" 2>&1 && ok "apt-get install $(basename "$NEW")" ||
+apt-get install -y -qq -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$NEW" > "$WORK/apt.log" 2>&1 && ok "apt-get install $(basename "$NEW")" ||
   { fail "apt-get install"; cat "$WORK/apt.log"; exit 1; }
 
 mode() { stat -c '%a %U:%G' "$1" 2>/dev/null; }
@@ -175,7 +175,7 @@ else
   fail "installed gateway not ready"; cat "$WORK/gw.log"
 fi
 
-apt-get purge -y -qq xapi-gateway > "$WORK/purge.log" 2>&1 && ok "purge" || fail "purge"
+apt-get purge -y -qq -o DPkg::Lock::Timeout=600 xapi-gateway > "$WORK/purge.log" 2>&1 && ok "purge" || fail "purge"
 [ ! -e /etc/xapi-gateway/xapi-gateway.conf ] && [ ! -e /var/lib/xapi-gateway ] &&
   ok "purge removed the conffile and the state" || fail "purge left files"
 

@@ -272,6 +272,63 @@ describe('with events (json-rpc auto transport)', () => {
     assert.deepEqual(eventErrors, [])
   })
 
+  test('SRs, VDI_create and VBD_create as @xen-orchestra/xapi does it', { skip: REMOTE && 'sim only', timeout: scaled(60e3) }, async () => {
+    await withTimeout(xapi.barrier(), 15e3, 'barrier')
+    // XO's storage view: the default SR is writable (content_type user, physical_size > 0),
+    // attached to the master through a plugged PBD, with an SM record for its type
+    const sr = xapi.pool.$default_SR
+    assert.ok(sr, 'pool.default_SR resolves')
+    assert.equal(sr.content_type, 'user')
+    assert.ok(+sr.physical_size > 0)
+    assert.equal(sr.$PBDs[0].$host.$ref, xapi.pool.master)
+    assert.equal(sr.$PBDs[0].currently_attached, true)
+    assert.ok(Object.values(xapi.objects.all).some(o => o.$type === 'SM' && o.type === sr.type))
+    const iso = Object.values(xapi.objects.all).find(o => o.$type === 'SR' && o.type === 'iso')
+    assert.ok(iso && +iso.physical_size > 0, 'an ISO SR XO lists')
+
+    const VM = await newVm(xapi, 'xo-e2e-disks')
+    try {
+      await xapi.call('VM.start', VM, false, false)
+      // VDI_create: the record xo-server sends (undefined fields are left out on the wire)
+      const vdiRef = await xapi.call('VDI.create', {
+        name_description: 'created by xo', name_label: 'xo disk', other_config: {}, read_only: false,
+        sharable: false, sm_config: undefined, SR: sr.$ref, tags: undefined, type: 'user',
+        virtual_size: 64 * 1024 * 1024, xenstore_data: undefined,
+      })
+      // VBD_create: first allowed position, never plugged by create, then VBD.plug as a task
+      const userdevice = (await xapi.call('VM.get_allowed_VBD_devices', VM))[0]
+      const vbdRef = await xapi.call('VBD.create', {
+        bootable: false, currently_attached: undefined, device: undefined, empty: false, mode: 'RW',
+        other_config: {}, qos_algorithm_params: {}, qos_algorithm_type: '', type: 'Disk',
+        unpluggable: false, userdevice, VDI: vdiRef, VM,
+      })
+      assert.equal(await xapi.getField('VBD', vbdRef, 'currently_attached'), false)
+      await withTimeout(xapi.callAsync('VBD.plug', vbdRef), 30e3, 'callAsync VBD.plug')
+      await withTimeout(xapi.barrier(vbdRef), 15e3, 'barrier(vbd)')
+      const vbd = xapi.getObjectByRef(vbdRef)
+      assert.equal(vbd.currently_attached, true)
+      assert.equal(vbd.device, 'xvda')
+      assert.equal(vbd.$VDI.$SR.$ref, sr.$ref)
+      await withTimeout(xapi.barrier(VM), 15e3, 'barrier(vm)')
+      assert.deepEqual(xapi.getObjectByRef(VM).VBDs, [vbdRef])
+      assert.deepEqual(xapi.getObjectByRef(vdiRef).VBDs, [vbdRef])
+      // xo-server: unplug_force fails on a non-unpluggable VBD, set it and retry
+      await assert.rejects(xapi.callAsync('VBD.unplug_force', vbdRef), { code: 'VBD_NOT_UNPLUGGABLE', params: [vbdRef] })
+      await xapi.call('VBD.set_unpluggable', vbdRef, true)
+      await xapi.callAsync('VBD.unplug_force', vbdRef)
+      await xapi.call('VBD.destroy', vbdRef)
+      const snap = await xapi.callAsync('VDI.snapshot', vdiRef)
+      await withTimeout(xapi.barrier(vdiRef), 15e3, 'barrier(vdi)')
+      assert.equal(xapi.getObjectByRef(vdiRef).snapshots.includes(snap.replace(/^<value>|<\/value>$/g, '')), true)
+      await xapi.call('VDI.destroy', xapi.getObjectByRef(vdiRef).snapshots[0])
+      await xapi.call('VDI.destroy', vdiRef)
+    } finally {
+      await xapi.call('VM.hard_shutdown', VM).catch(() => {})
+      await xapi.call('VM.destroy', VM).catch(() => {})
+    }
+    assert.deepEqual(eventErrors, [])
+  })
+
   test('task objects are cleaned up (valid_ref_counts.task is consistent)', async () => {
     await withTimeout(xapi.barrier(), 15e3, 'barrier')
     // the client's cache converges on the server's list through events (no sleep: poll both)

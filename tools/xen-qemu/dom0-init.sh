@@ -46,7 +46,9 @@ echo "XG-CTL-UP uptime=$(up)"
 # the Debian package under test, if boot.sh was given one (no systemd here:
 # gateway.sh then starts /usr/sbin/xapi-gateway with the unit's command line)
 if [ "$XG_MODE" != none ] && [ -f /xg/xapi-gateway.deb ]; then
-  if dpkg -i /xg/xapi-gateway.deb > /var/log/xg-dpkg.log 2>&1; then
+  # progress on the console: boot.sh's watchdog reboots a silent dom0
+  echo "XG-DEB-INSTALLING uptime=$(up)"
+  if dpkg --force-unsafe-io -i /xg/xapi-gateway.deb > /var/log/xg-dpkg.log 2>&1; then
     echo "XG-DEB-INSTALLED $(dpkg-query -W -f '${Version}' xapi-gateway) uptime=$(up)"
   else
     echo "XG-DEB-FAILED: $(tail -n 5 /var/log/xg-dpkg.log | tr '\n' ' ')"

@@ -95,6 +95,9 @@ const struct xg_driver xg_driver_libxl = {
     .dom_set_vcpus_online = lx_set_vcpus_online,
     .nic_add = lx_nic_add,
     .nic_remove = lx_nic_remove,
+    .dom_disk_add = lx_disk_add,
+    .dom_disk_remove = lx_disk_remove,
+    .dom_cdrom_change = lx_cdrom_change,
     .guest_read = lx_guest_read,
     .guest_list = lx_guest_list,
 };

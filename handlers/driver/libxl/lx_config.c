@@ -225,6 +225,38 @@ bool lx_nic_from_spec(const struct xg_nic_spec *n, enum xg_dom_type type,
     return true;
 }
 
+bool lx_disk_from_spec(const struct xg_disk *d, libxl_device_disk *out, xg_err *err)
+{
+    if (!d->vdev || !d->vdev[0] || strlen(d->vdev) > 15)
+        return xg_err_internal(err, "disk without a valid vdev");
+    out->vdev = dup_or_die(d->vdev);
+    switch (d->format) {
+    case XG_DISK_QCOW2:
+        out->format = LIBXL_DISK_FORMAT_QCOW2;
+        out->backend = LIBXL_DISK_BACKEND_QDISK;
+        break;
+    case XG_DISK_RAW:
+        out->format = LIBXL_DISK_FORMAT_RAW;
+        out->backend = d->cdrom ? LIBXL_DISK_BACKEND_QDISK : LIBXL_DISK_BACKEND_UNKNOWN;
+        break;
+    case XG_DISK_EMPTY:
+        out->format = LIBXL_DISK_FORMAT_EMPTY;
+        out->backend = LIBXL_DISK_BACKEND_QDISK;
+        break;
+    default:
+        return xg_err_internal(err, "disk %s: bad format", d->vdev);
+    }
+    if (d->format != XG_DISK_EMPTY) {
+        if (!d->path || d->path[0] != '/')
+            return xg_err_internal(err, "disk %s: image path is not absolute", d->vdev);
+        out->pdev_path = dup_or_die(d->path);
+    }
+    out->readwrite = d->readwrite && !d->cdrom;
+    out->is_cdrom = d->cdrom;
+    out->removable = d->cdrom;
+    return true;
+}
+
 bool lx_config_from_spec(const struct xg_dom_spec *s, libxl_domain_config *c, xg_err *err)
 {
     libxl_domain_create_info *ci = &c->c_info;
@@ -309,6 +341,20 @@ bool lx_config_from_spec(const struct xg_dom_spec *s, libxl_domain_config *c, xg
             libxl_device_nic_init(&c->nics[i]);
             c->num_nics = (int)i + 1;       /* disposed with c from here on */
             if (!lx_nic_from_spec(&s->nics[i], s->type, &c->nics[i], err))
+                return false;
+        }
+    }
+
+    if (s->ndisks > LX_MAX_DISKS)
+        return xg_err_internal(err, "%" PRIu32 " disks, at most %u", s->ndisks, LX_MAX_DISKS);
+    if (s->ndisks) {
+        c->disks = calloc(s->ndisks, sizeof *c->disks);
+        if (!c->disks)
+            abort();
+        for (uint32_t i = 0; i < s->ndisks; i++) {
+            libxl_device_disk_init(&c->disks[i]);
+            c->num_disks = (int)i + 1;      /* disposed with c from here on */
+            if (!lx_disk_from_spec(&s->disks[i], &c->disks[i], err))
                 return false;
         }
     }

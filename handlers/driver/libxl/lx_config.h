@@ -11,6 +11,7 @@
 #define LX_MAX_XENSTORE_KEYS 256u
 #define LX_MAX_PLATFORM_KEYS 128u
 #define LX_MAX_NICS 64u
+#define LX_MAX_DISKS 64u
 
 /* out must have been libxl_domain_config_init'ed; the caller disposes it on
  * every path (libxl's rule), also when this fails. Unknown platform keys are
@@ -21,5 +22,10 @@ bool lx_config_from_spec(const struct xg_dom_spec *spec, libxl_domain_config *ou
  * PV drivers replace with the vif. */
 bool lx_nic_from_spec(const struct xg_nic_spec *n, enum xg_dom_type type,
                       libxl_device_nic *out, xg_err *err);
+/* One block device; out libxl_device_disk_init'ed, disposed by the caller.
+ * qcow2 and empty drives go to qdisk (qemu xen-block: PHY takes raw only),
+ * raw images to whatever libxl picks (PHY through the block script). CDs
+ * are removable and read-only. */
+bool lx_disk_from_spec(const struct xg_disk *d, libxl_device_disk *out, xg_err *err);
 
 #endif

@@ -116,6 +116,12 @@ bool lx_dom_unpause(struct xg_drv *d, uint32_t domid, xg_err *err);
 bool lx_set_memory_target(struct xg_drv *d, uint32_t domid, uint64_t bytes, xg_err *err);
 bool lx_set_vcpus_online(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *err);
 /* lx_nic.c */
+/* lx_disk.c */
+bool lx_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk, xg_err *err);
+bool lx_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev, bool force,
+                    xg_err *err);
+bool lx_cdrom_change(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
+                     xg_err *err);
 bool lx_nic_add(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
                 const xg_done *done, xg_err *err);
 bool lx_nic_remove(struct xg_drv *d, uint32_t domid, uint32_t devid, bool force,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../../server/log.h"
 
@@ -41,6 +42,44 @@ void lx_fill_info(const libxl_dominfo *i, struct xg_dom_info *out)
     out->ssidref = i->ssidref;
 }
 
+/* When the host booted: now minus /proc/uptime, as XAPI computes it. */
+static int64_t host_boot_time(void)
+{
+    FILE *f = fopen("/proc/uptime", "r");
+    double up = 0;
+    bool ok = f && fscanf(f, "%lf", &up) == 1 && up > 0;
+    if (f)
+        fclose(f);
+    return ok ? (int64_t)time(NULL) - (int64_t)up : 0;
+}
+
+/* A domain's start: libxl writes /vm/<uuid>/start_time ("sec.cs") when it
+ * builds the domain, found through /local/domain/N/vm (what xl uptime and
+ * libxl_vm_get_start_time read); dom0 started with the host. */
+static int64_t start_time(struct xg_drv *d, uint32_t domid)
+{
+    char path[96];
+    unsigned int len = 0;
+    snprintf(path, sizeof path, "/local/domain/%" PRIu32 "/vm", domid);
+    char *vm = d->xs ? xs_read(d->xs, XBT_NULL, path, &len) : NULL;
+    int64_t t = 0;
+    if (vm && len > 0 && len < 64) {
+        snprintf(path, sizeof path, "%.*s/start_time", (int)len, vm);
+        char *v = xs_read(d->xs, XBT_NULL, path, &len);
+        if (v && len > 0 && len < 24) {
+            char buf[24];
+            memcpy(buf, v, len);
+            buf[len] = '\0';
+            t = strtoll(buf, NULL, 10);
+        }
+        free(v);
+    }
+    free(vm);
+    if (t <= 0 && domid == 0)
+        t = host_boot_time();
+    return t > 0 ? t : 0;
+}
+
 /* Name and memory/target from xenstore (dom0-written, still bounded). */
 static void refine(struct xg_drv *d, struct xg_dom_info *o)
 {
@@ -61,6 +100,7 @@ static void refine(struct xg_drv *d, struct xg_dom_info *o)
         o->mem_target_bytes = strtoull(buf, NULL, 10) * 1024;
     }
     free(v);
+    o->start_time = start_time(d, o->domid);
 }
 
 bool lx_dom_list(struct xg_drv *d, xg_arena *a, struct xg_dom_info **out,

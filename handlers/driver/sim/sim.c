@@ -93,8 +93,9 @@ static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
         s->hostile = g.hostile;
         snprintf(s->distro, sizeof s->distro, "%s", g.distro);
         s->nics = 1u << SIM_FIX_NIC_DEVID;   /* booted with its one NIC */
-        /* Pre-existing guests have been up for a while already. */
-        uint64_t age_s = 600 + sim_mix64(s->seed) % (7 * 86400);
+        /* Pre-existing guests have been up for a while already, though
+         * not longer than the host (three days, see add_dom0). */
+        uint64_t age_s = 600 + sim_mix64(s->seed) % (3 * 86400 - 1200);
         s->prior_run_ns = age_s * 1000000000ull;
         s->start_time -= (int64_t)age_s;
         if (g.power == SIM_FIX_RUNNING) {

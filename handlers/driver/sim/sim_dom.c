@@ -42,7 +42,10 @@ uint64_t sim_dom_need(enum xg_dom_type type, uint64_t target, uint32_t vcpus)
 void sim_dom_set_running(struct sim_dom *s, bool running, uint64_t now)
 {
     if (running && s->stopped_since) {
-        s->stopped_ns += now - s->stopped_since;
+        /* a `now` read before the domain was made (start-up fixtures) must
+         * not wrap: that froze pre-existing guests' counters (flat 0 %) */
+        if (now > s->stopped_since)
+            s->stopped_ns += now - s->stopped_since;
         s->stopped_since = 0;
     } else if (!running && !s->stopped_since) {
         s->stopped_since = now ? now : 1;
