@@ -13,7 +13,7 @@
 #include "console/console.h"
 #include "gw.h"
 
-static xapi_vm *vm_of_target(const char *query, int *status)
+static xapi_vm *vm_of_target(const char *query, int *status, bool *raw_text)
 {
     char key[XG_REF_LEN + 16];
     xapi_console *con = NULL;
@@ -30,8 +30,10 @@ static xapi_vm *vm_of_target(const char *query, int *status)
         *status = 400;               /* neither uuid nor ref */
         return NULL;
     }
-    if (con)
+    if (con) {
         vm = xg_store_get(&xapi_class_vm, con->vm.s);
+        *raw_text = con->protocol == XAPI_CONSOLE_PROTOCOL_VT100;
+    }
     if (!vm) {
         *status = 404;
         return NULL;
@@ -52,11 +54,13 @@ int xg_console_hook_resolve(const char *query, const char *cookie,
     }
     int status = 0;
     xg_world_lock();
-    xapi_vm *vm = vm_of_target(query, &status);
+    bool raw_text = false;
+    xapi_vm *vm = vm_of_target(query, &status, &raw_text);
     if (vm && (vm->power_state != XAPI_VM_POWER_STATE_RUNNING || vm->domid < 0))
         status = 404;                /* halted, paused or suspended: no console */
     if (vm && !status) {
         out->domid = (uint32_t)vm->domid;
+        out->raw_text = raw_text;
         memcpy(out->vm_uuid, vm->uuid, sizeof out->vm_uuid);
     }
     xg_world_unlock();

@@ -82,7 +82,7 @@ static bool parse_classes(xg_call *c, const xg_set *classes, struct evcall *e, x
         char cls_name[64];
         size_t n = slash ? (size_t)(slash - s) : strlen(s);
         if (n == 0 || n >= sizeof(cls_name))
-            return xg_err_set(err, "EVENT_SUBSCRIPTION_PARSE_FAILURE", 1, s);
+            return xapi_err_event_subscription_parse_failure(err, s);
         memcpy(cls_name, s, n);
         cls_name[n] = '\0';
         const xg_class_desc *cls = xg_class_by_lower(cls_name);
@@ -122,11 +122,11 @@ static bool parse_token(const char *token, uint64_t *gen, xg_err *err)
     errno = 0;
     unsigned long long a = strtoull(token, &end, 10);
     if (end == token || *end != ',' || errno)
-        return xg_err_set(err, "EVENT_FROM_TOKEN_PARSE_FAILURE", 1, token);
+        return xapi_err_event_from_token_parse_failure(err, token);
     const char *b = end + 1;
     strtoull(b, &end, 10);
     if (end == b || *end != '\0' || errno)
-        return xg_err_set(err, "EVENT_FROM_TOKEN_PARSE_FAILURE", 1, token);
+        return xapi_err_event_from_token_parse_failure(err, token);
     *gen = a;
     return true;
 }
@@ -344,7 +344,7 @@ void gw_events_session_gone(xapi_session *s)
         next = e->next;
         if (e->session == s) {
             xg_err err = XG_ERR_INIT;
-            xg_err_set(&err, "SESSION_INVALID", 1, s->obj.ref.s);
+            xapi_err_session_invalid(&err, s->obj.ref.s);
             finish_parked(e, &err);
         }
     }
@@ -389,7 +389,7 @@ bool handle_event_inject(xg_call *c, const char *class_name, const char *ref,
     const xg_class_desc *cls = xg_class_by_lower(class_name);
     void *obj = cls ? xg_store_get(cls, ref) : NULL;
     if (!obj)
-        return xg_err_set(err, "HANDLE_INVALID", 2, class_name, ref);
+        return xapi_err_handle_invalid(err, class_name, ref);
     xg_store_touch(obj);
     uint64_t gen = xg_store_generation();
     *result_out = xg_arena_printf(c->arena, "%020" PRIu64 ",%020" PRIu64,
@@ -482,9 +482,9 @@ bool handle_event_next(xg_call *c, xg_set *result_out, xg_err *err)
     (void)result_out;               /* streamed as well */
     struct legacy *l = legacy_find(c->session, false);
     if (!l)
-        return xg_err_set(err, "SESSION_NOT_REGISTERED", 1, c->session_ref);
+        return xapi_err_session_not_registered(err, c->session_ref);
     if (l->cursor < xg_store_history_start())
-        return xg_err_set(err, "EVENTS_LOST", 0);
+        return xapi_err_events_lost(err);
     struct evcall *e = xg_arena_alloc(c->arena, sizeof(*e));
     if (!e)
         return xg_err_internal(err, "out of request memory");

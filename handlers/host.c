@@ -82,7 +82,7 @@ bool handle_host_query_data_source(xg_call *c, xapi_host *host, const char *data
 {
     (void)c;
     if (!xg_metrics_query(host->uuid, data_source, result_out))
-        return xg_err_set(err, "INTERNAL_ERROR", 1, "Unknown data source");
+        return xapi_err_internal_error(err, "Unknown data source");
     return true;
 }
 
@@ -91,6 +91,6 @@ bool handle_vm_query_data_source(xg_call *c, xapi_vm *self, const char *data_sou
 {
     (void)c;
     if (!xg_metrics_query(self->uuid, data_source, result_out))
-        return xg_err_set(err, "INTERNAL_ERROR", 1, "Unknown data source");
+        return xapi_err_internal_error(err, "Unknown data source");
     return true;
 }

@@ -115,9 +115,9 @@ bool handle_network_destroy(xg_call *c, xapi_network *self, xg_err *err)
     for (uint32_t i = 0; i < vifs->n; i++)
         if (vif_reserved(((xg_ref *)vifs->items)[i].s))
             /* the list of attached VIFs: the typed constructor takes one */
-            return refs_error(err, "NETWORK_CONTAINS_VIF", vifs, vif_reserved);
+            return refs_error(err, XAPI_ERR_NETWORK_CONTAINS_VIF, vifs, vif_reserved);
     if (self->pifs.n)
-        return refs_error(err, "NETWORK_CONTAINS_PIF", &self->pifs, NULL);
+        return refs_error(err, XAPI_ERR_NETWORK_CONTAINS_PIF, &self->pifs, NULL);
     const char *internal = gw_smap_get(&self->other_config, GW_INTERNAL_KEY);
     if (internal && strcmp(internal, "true") == 0)
         return xapi_err_cannot_destroy_system_network(err, self->obj.ref.s);

@@ -28,7 +28,7 @@ static struct canceller cancellers[256];
 static xapi_task *task_new(const char *label, const char *desc, xg_call *c, xg_err *err)
 {
     if (xg_store_count(&xapi_class_task) >= MAX_PENDING_TASKS + XG_MAX_TASKS_DONE) {
-        xg_err_set(err, "TOO_MANY_PENDING_TASKS", 0);
+        xapi_err_too_many_pending_tasks(err);
         return NULL;
     }
     xapi_task *t = xg_obj_new(&xapi_class_task);
@@ -94,7 +94,9 @@ static void task_complete(xapi_task *t, bool ok, const xg_err *err,
         xg_set info = { .items = (void *)items, .n = 1u + err->nparams,
                         .cap = 1u + err->nparams };
         xg_store_set(t, GW_F(t, XAPI_TASK_F_ERROR_INFO), &info);
-        status = strcmp(err->code, "TASK_CANCELLED") == 0
+        /* as XAPI turns its Task_cancelled exception into the cancelled
+         * state: the one place an error's identity picks an outcome */
+        status = strcmp(err->code, XAPI_ERR_TASK_CANCELLED) == 0
                      ? XAPI_TASK_STATUS_TYPE_CANCELLED
                      : XAPI_TASK_STATUS_TYPE_FAILURE;
     }
@@ -176,7 +178,7 @@ void xg_hook_http_task_end(const struct xg_http_request *rq, int status)
         xg_err e = XG_ERR_INIT;
         char code[16];
         snprintf(code, sizeof(code), "%d", status);
-        xg_err_set(&e, "INTERNAL_ERROR", 1, code);
+        xapi_err_internal_error(&e, code);
         task_complete(t, status >= 200 && status < 300, &e, "", 0);
         xg_store_flush(&e);
     }
@@ -226,11 +228,11 @@ bool handle_task_cancel(xg_call *c, xapi_task *task, xg_err *err)
         strcmp(task->name_label, "") != 0 && strncmp(task->name_label, "Async.", 6) != 0) {
         /* A client-made task: cancelling it just settles it. */
         xg_err e = XG_ERR_INIT;
-        xg_err_set(&e, "TASK_CANCELLED", 1, task->obj.ref.s);
+        xapi_err_task_cancelled(&e, task->obj.ref.s);
         task_complete(task, false, &e, NULL, 0);
         return true;
     }
-    return xg_err_set(err, "OPERATION_NOT_ALLOWED", 1, "This task cannot be cancelled");
+    return xapi_err_operation_not_allowed(err, "This task cannot be cancelled");
 }
 
 /* ---- garbage collection ------------------------------------------------ */

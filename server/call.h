@@ -52,7 +52,9 @@ struct xg_call {
     void *session;              /* the session record (xapi_session *) or NULL */
     const char *session_ref;
     void *task;                 /* task record this call runs under, or NULL */
-    const char *client_addr;    /* "127.0.0.1" */
+    const char *client_addr;    /* "127.0.0.1", "local" on the Unix socket */
+    bool local_root;            /* peer is uid 0 on the local Unix socket:
+                                 * trusted without a password, as by XAPI */
     const char *http_task_id;   /* task-id header, if any */
 
     xg_out out;                 /* response body */

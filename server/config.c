@@ -70,6 +70,9 @@ static const struct xg_setting settings[] = {
     U32("max-sessions-per-user", max_sessions_per_user, "N",
         "sessions per user; the least recently used is evicted beyond"),
     U32("event-batch-ms", event_batch_ms, "MS", "delay before event.from answers"),
+    STR("local-socket", local_socket, NULL, "PATH",
+        "Unix socket where local root logs in without a password, as on XAPI's "
+        XG_XAPI_LOCAL_SOCKET "; \"auto\": that path on a Xen host, off elsewhere"),
     STR("www", www_dir, NULL, "DIR",
         "static web root served at / (XO Lite); \"off\": the API only"),
     STR("product-brand", product_brand, NULL, "NAME",
@@ -106,6 +109,7 @@ void xg_config_defaults_in(struct xg_config *c)
     c->max_sessions_per_user = XG_MAX_SESSIONS_PER_USER;
     c->event_batch_ms = 0;
     snprintf(c->www_dir, sizeof(c->www_dir), "%s", XG_WWW_DEFAULT_DIR);
+    snprintf(c->local_socket, sizeof(c->local_socket), "auto");
     snprintf(c->product_brand, sizeof(c->product_brand), "XCP-ng");
     snprintf(c->product_version, sizeof(c->product_version), "8.3.0");
     snprintf(c->build_number, sizeof(c->build_number), "8.3.0");

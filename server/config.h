@@ -25,6 +25,7 @@ struct xg_config {
     uint32_t session_idle_secs, max_sessions_per_user;
     uint32_t event_batch_ms;         /* delay before event.from answers (0) */
     char www_dir[512];               /* static web root at "/" ("off": none) */
+    char local_socket[108];          /* Unix socket path, "auto" or "off" */
     char product_brand[64];          /* host identity (handlers/identity.c) */
     char product_version[32];
     char build_number[64];

@@ -29,6 +29,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <limits.h>
@@ -63,6 +65,7 @@ struct listener {
     enum src_kind kind;
     int fd;
     bool tls;
+    bool local;                     /* AF_UNIX: peers identified by SO_PEERCRED */
 };
 
 struct conn {
@@ -80,6 +83,7 @@ struct conn {
     bool call_ready;                /* answered synchronously in dispatch */
     bool streaming, chunked, keep_alive, close_after, dead, http10;
     bool queued;                    /* on the loop's ready queue (lp->mu) */
+    bool local_root;                /* uid 0 on the local socket (SO_PEERCRED) */
     bool raw_head;                  /* answer head of a raw stream (101 …) */
     xg_http_ex *ex;                 /* routed request in progress (CS_EXCH) */
     bool ex_done, ex_keep;          /* handler finished; may keep alive */
@@ -139,7 +143,14 @@ static void conn_new(struct loop *lp, int fd, bool tls, const struct sockaddr_st
     c->lp = lp;
     xg_http_in_init(&c->in, &http_limits);
     xg_out_init(&c->sendq);
-    if (sa->ss_family == AF_INET) {
+    if (sa->ss_family == AF_UNIX) {
+        /* XAPI trusts local root on its Unix socket: the kernel, not the
+         * client, says who the peer is */
+        struct ucred cr;
+        socklen_t crl = sizeof(cr);
+        c->local_root = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0 && cr.uid == 0;
+        snprintf(c->addr, sizeof(c->addr), "local");
+    } else if (sa->ss_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->addr, sizeof(c->addr));
     } else if (sa->ss_family == AF_INET6) {
         char a[INET6_ADDRSTRLEN];
@@ -148,7 +159,8 @@ static void conn_new(struct loop *lp, int fd, bool tls, const struct sockaddr_st
                  strncmp(a, "::ffff:", 7) == 0 && strchr(a, '.') ? a + 7 : a);
     }
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (sa->ss_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     uint64_t now = xg_now_ms();
     if (tls) {
         c->ssl = xg_tls_ssl_new();
@@ -540,6 +552,7 @@ static void handle_rpc(struct conn *c, bool json)
     call->json_id = rq.json_id;
     call->json_id_len = rq.json_id_len;
     call->client_addr = xg_arena_strdup(call->arena, c->addr);
+    call->local_root = c->local_root;
     const char *task = xg_http_in_header(&c->in, XG_H_TASK_ID);
     call->http_task_id = task ? xg_arena_strdup(call->arena, task) : NULL;
     call->on_response = on_response;
@@ -594,7 +607,7 @@ static void handle_route(struct conn *c, const char *path,
             .accept = xg_http_in_header(&c->in, XG_H_ACCEPT),
             .cookie = xg_http_in_header(&c->in, XG_H_COOKIE),
             .content_type = xg_http_in_header(&c->in, XG_H_CONTENT_TYPE),
-            .client_addr = c->addr, .http10 = c->http10,
+            .client_addr = c->addr, .http10 = c->http10, .local_root = c->local_root,
             .content_length = c->in.has_cl ? (int64_t)c->in.p.content_length : -1,
             .upgrade = c->in.p.upgrade, .head = m == HTTP_HEAD,
             .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
@@ -938,6 +951,35 @@ static void *loop_main(void *arg)
 
 /* ===== start / stop =================================================== */
 
+/* The local socket (XAPI's /var/lib/xcp/xapi): a stale socket file from
+ * an earlier run is replaced; root only (0600). */
+static int open_local_listener(const char *path, xg_err *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        xg_err_internal(err, "local socket path too long: %s", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        xg_err_internal(err, "socket: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    mode_t old = umask(0177);
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    umask(old);
+    if (!ok || listen(fd, XG_LISTEN_BACKLOG) != 0) {
+        xg_err_internal(err, "cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static int open_listener(const char *addr, unsigned port, xg_err *err, unsigned *bound)
 {
     struct sockaddr_storage ss;
@@ -998,12 +1040,14 @@ bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
         nthreads = MAX_LOOPS;
     unsigned ports[MAX_LISTENERS];
     for (unsigned i = 0; i < nls && i < MAX_LISTENERS; i++) {
-        int fd = open_listener(ls[i].addr, ls[i].port, err, &ports[i]);
+        int fd = ls[i].local_path ? open_local_listener(ls[i].local_path, err)
+                                  : open_listener(ls[i].addr, ls[i].port, err, &ports[i]);
         if (fd < 0)
             return false;
         listeners[nlisteners].kind = SRC_LISTENER;
         listeners[nlisteners].fd = fd;
         listeners[nlisteners].tls = ls[i].tls;
+        listeners[nlisteners].local = ls[i].local_path != NULL;
         nlisteners++;
     }
     for (unsigned i = 0; i < nthreads; i++) {
@@ -1024,6 +1068,10 @@ bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls, SSL_CTX *tls,
         nloops++;
     }
     for (unsigned i = 0; i < nlisteners; i++) {
+        if (ls[i].local_path) {
+            fprintf(stderr, "listening on unix:%s\n", ls[i].local_path);
+            continue;
+        }
         const char *a = ls[i].addr;
         bool v6 = strchr(a, ':') != NULL;
         /* the readiness line tests and scripts wait for */

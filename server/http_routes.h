@@ -54,6 +54,7 @@ struct xg_http_request {
     int64_t content_length;          /* declared request body, -1 if none */
     bool http10;
     bool upgrade;                    /* CONNECT or Upgrade: raw stream follows */
+    bool local_root;                 /* uid 0 on the local Unix socket: trusted */
     const char *user;                /* authenticated user, "" on public routes */
     const char *session_ref;         /* the session used, NULL with Basic auth */
     bool head;                       /* HEAD: headers only (web root) */

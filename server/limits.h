@@ -24,6 +24,7 @@
 #define XG_OUT_CHUNK_BYTES         (64 * 1024)
 #define XG_OUT_HIGH_WATER          (1024 * 1024)  /* producers pause above this */
 #define XG_HTTP_WORKERS_MAX        64             /* HTTP route handlers running at once */
+#define XG_XAPI_LOCAL_SOCKET       "/var/lib/xcp/xapi"   /* XAPI's local socket path */
 #define XG_MAX_SESSIONS_PER_USER   500
 #define XG_MAX_SESSIONS            50000
 #define XG_SESSION_IDLE_SECS       (24 * 3600)

@@ -19,6 +19,7 @@
 #include "../handlers/handlers.h"
 #include "auth.h"
 #include "config.h"
+#include "limits.h"
 #include "log.h"
 #include "notify.h"
 #include "rpc_in.h"
@@ -232,6 +233,43 @@ static void reload(int argc, char **argv, bool tls)
     xg_notify_ready(0);
 }
 
+/* --local-socket: "auto" is XAPI's own path on a Xen host (where on-host
+ * tools such as Ansible's xenserver_facts look for it) and off elsewhere. */
+static const char *local_socket_path(const char *cfg)
+{
+    if (!cfg[0] || strcmp(cfg, "off") == 0)
+        return NULL;
+    if (strcmp(cfg, "auto") != 0)
+        return cfg;
+    char caps[256] = "";
+    FILE *f = fopen("/proc/xen/capabilities", "r");
+    if (f) {
+        if (!fgets(caps, sizeof(caps), f))
+            caps[0] = '\0';
+        fclose(f);
+    }
+    return strstr(caps, "control_d") ? XG_XAPI_LOCAL_SOCKET : NULL;
+}
+
+static bool make_parent_dir(const char *path)
+{
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return true;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    return mkdir(dir, 0755) == 0 || errno == EEXIST;
+}
+
 int main(int argc, char **argv)
 {
     xg_err err = XG_ERR_INIT;
@@ -293,7 +331,7 @@ int main(int argc, char **argv)
     /* every GET no API route takes: a file of the web root, else 404 */
     xg_http_register_get_flags("/*", XG_ROUTE_PUBLIC, xg_www_serve);
 
-    struct xg_listener_cfg ls[2];
+    struct xg_listener_cfg ls[3];
     unsigned nls = 0;
     SSL_CTX *ctx = NULL;
     if (xg_cfg.https.set) {
@@ -304,6 +342,14 @@ int main(int argc, char **argv)
     }
     if (xg_cfg.http.set)
         ls[nls++] = (struct xg_listener_cfg){ xg_cfg.http.addr, xg_cfg.http.port, false };
+    const char *local = local_socket_path(xg_cfg.local_socket);
+    if (local && !make_parent_dir(local)) {
+        fprintf(stderr, "xapi-gateway: cannot create the directory of %s: %s\n", local,
+                strerror(errno));
+        return 1;
+    }
+    if (local)
+        ls[nls++] = (struct xg_listener_cfg){ "", 0, false, local };
     if (nls == 0) {
         fprintf(stderr, "xapi-gateway: no listener (--https off and no --http)\n");
         return 1;

@@ -26,7 +26,9 @@ void xg_io_set_tls(SSL_CTX *ctx);
 SSL *xg_tls_ssl_new(void);
 
 /* conn.c: listeners and I/O threads. */
-struct xg_listener_cfg { const char *addr; unsigned port; bool tls; };
+/* local_path set: a Unix socket there instead of addr:port (plain HTTP;
+ * a uid-0 peer is local root, trusted without a password, as by XAPI). */
+struct xg_listener_cfg { const char *addr; unsigned port; bool tls; const char *local_path; };
 bool xg_io_start(const struct xg_listener_cfg *ls, unsigned nls,
                  SSL_CTX *tls, unsigned nthreads, xg_err *err);
 /* Stops accepting, closes every connection and joins the I/O threads. */

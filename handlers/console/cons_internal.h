@@ -34,6 +34,8 @@ void cons_term_set_viewers(struct cons_term *t, struct cons_viewer *head);
 /* An X keysym pressed with modifiers (VTermModifier bits): the bytes the
  * terminal sends for it are queued for the guest (cons_term_take_input). */
 void cons_term_key(struct cons_term *t, uint32_t keysym, int mods);
+/* Bytes typed on a raw text console, queued for the guest as they are. */
+void cons_term_send(struct cons_term *t, const char *p, size_t n);
 /* Bytes queued for the guest (keys, terminal replies); consumes them. */
 size_t cons_term_take_input(struct cons_term *t, char *buf, size_t n);
 bool cons_term_has_input(const struct cons_term *t);

@@ -9,7 +9,9 @@
  *    stream goes into a libvterm terminal whose screen is served by our RFB
  *    server (term.c, rfb.c); keys go back to the guest as bytes;
  *  - HVM guests: the device model's own VNC server (a Unix socket), relayed
- *    byte for byte.
+ *    byte for byte;
+ *  - `vt100` consoles: the guest's text stream itself, both ways (what
+ *    XAPI's raw text port gives).
  * Bounds (limits.h, documented in docs/CONSOLES.md): XG_CONSOLE_MAX_VIEWERS
  * streams process-wide; per viewer at most XG_CONSOLE_VIEWER_OUT_BYTES
  * queued for the client (RFB updates are made only when the client asked
@@ -33,9 +35,10 @@ void xg_console_domain_gone(uint32_t domid);
 struct xg_console_target {
     uint32_t domid;
     char vm_uuid[XG_UUID_STR];
+    bool raw_text;                   /* a vt100 console: the text stream itself */
 };
 /* Authenticates (session_id from the query or the cookie) and resolves
- * uuid=/ref= (a VM or a console) to a running domain. Takes the world lock
+ * uuid=/ref= (a VM: its first console, or a console) to a running domain. Takes the world lock
  * itself. Returns 0, or the HTTP status to refuse with (400 bad target,
  * 401 no valid session, 404 no such console or not running). */
 int xg_console_hook_resolve(const char *query, const char *cookie,

@@ -80,6 +80,7 @@ struct cons_viewer {
     bool ws;
     struct cons_ws wsd;
     struct source *src;               /* text console, or NULL when relaying */
+    bool raw;                         /* vt100: the text itself, not RFB */
     struct cons_rfb rfb;
     int bfd;                          /* relayed VNC server, or -1 */
     struct backend be;
@@ -195,7 +196,7 @@ static void viewer_commit(struct cons_viewer *v)
 
 static void viewer_pump(struct cons_viewer *v)
 {
-    if (!v->src || v->closing)
+    if (!v->src || v->raw || v->closing)
         return;
     while (xg_out_pending(&v->out) < CONS_LOW_WATER) {
         size_t before = v->stage.total;
@@ -208,7 +209,7 @@ static void viewer_pump(struct cons_viewer *v)
 
 static bool viewer_has_more(const struct cons_viewer *v)
 {
-    return v->src && !v->closing && v->rfb.sending;
+    return v->src && !v->raw && !v->closing && v->rfb.sending;
 }
 
 static void viewer_rewatch(struct cons_viewer *v)
@@ -262,6 +263,11 @@ static void viewer_refuse(struct cons_viewer *v, int status, const char *reason)
 static bool deliver(void *arg, uint8_t *p, size_t n)
 {
     struct cons_viewer *v = arg;
+    if (v->src && v->raw) {
+        cons_term_send(v->src->term, (const char *)p, n);
+        source_watch(v->src);
+        return true;
+    }
     if (v->src) {
         if (!cons_rfb_input(&v->rfb, v->src->term, p, n, &v->stage))
             return false;
@@ -298,7 +304,7 @@ static void viewer_read(struct cons_viewer *v)
             v->closing = true;       /* our close frame is queued */
             v->deadline = xg_now_ms() + XG_CONSOLE_HANDSHAKE_MS;
         }
-        if (v->src && !v->established && cons_rfb_ready(&v->rfb)) {
+        if (v->src && !v->raw && !v->established && cons_rfb_ready(&v->rfb)) {
             v->established = true;
             v->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
         }
@@ -459,7 +465,13 @@ static void attach_text(struct cons_viewer *v, const struct xg_console_target *t
     v->tnext = cons_term_viewers(s->term);
     cons_term_set_viewers(s->term, v);
     s->nviewers++;
-    cons_rfb_init(&v->rfb, &v->stage);
+    v->raw = t->raw_text;
+    if (v->raw) {
+        v->established = true;       /* no handshake: the text flows at once */
+        v->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
+    } else {
+        cons_rfb_init(&v->rfb, &v->stage);
+    }
 }
 
 static void start_stream(struct handoff *h)
@@ -488,6 +500,9 @@ static void start_stream(struct handoff *h)
                     err.nparams > 0 ? err.param[0] : err.code);
             xg_err_clear(&err);
             viewer_refuse(v, 404, "Not Found");
+        } else if (kind == XG_CONSOLE_RFB && t.raw_text) {
+            close(fd);                   /* a graphical console has no text stream */
+            viewer_refuse(v, 404, "Not Found");
         } else {
             answer_ok(v, h);
             if (kind == XG_CONSOLE_RFB) {
@@ -498,7 +513,7 @@ static void start_stream(struct handoff *h)
                 attach_text(v, &t, shared ? -1 : fd);
             }
             XG_INFO("console", "%s: %s console of domain %u (%s)", v->addr,
-                    kind == XG_CONSOLE_RFB ? "VNC" : "text", t.domid,
+                    kind == XG_CONSOLE_RFB ? "VNC" : t.raw_text ? "vt100" : "text", t.domid,
                     h->connect ? "CONNECT" : "WebSocket");
         }
     }
@@ -533,6 +548,19 @@ static void handoff_free(struct handoff *h)
 
 /* ===== the thread ===================================================== */
 
+/* The guest's bytes as they are, to its vt100 viewers; a viewer whose
+ * queue is full misses them (a text console has no flow control back to
+ * the guest, and one slow reader must not hold the others). */
+static void raw_forward(struct source *s, const char *buf, size_t n)
+{
+    for (struct cons_viewer *v = cons_term_viewers(s->term); v; v = v->tnext) {
+        if (!v->raw || v->closing || xg_out_pending(&v->out) >= XG_CONSOLE_VIEWER_OUT_BYTES)
+            continue;
+        xg_out_append(&v->stage, buf, n);
+        viewer_commit(v);
+    }
+}
+
 static void source_io(struct source *s, uint32_t events)
 {
     char buf[READ_CHUNK];
@@ -550,6 +578,7 @@ static void source_io(struct source *s, uint32_t events)
         ssize_t r = read(s->fd, buf, sizeof buf);
         if (r > 0) {
             cons_term_feed(s->term, buf, (size_t)r);
+            raw_forward(s, buf, (size_t)r);
             budget -= (size_t)r < budget ? (size_t)r : budget;
             continue;
         }

@@ -67,15 +67,19 @@ static const VTermScreenCallbacks screen_cbs = {
     .settermprop = on_termprop,
 };
 
+void cons_term_send(struct cons_term *t, const char *p, size_t n)
+{
+    size_t room = TO_GUEST_MAX - t->to_guest_len;
+    if (n > room)
+        n = room;                    /* a guest that reads nothing loses keys */
+    memcpy(t->to_guest + t->to_guest_len, p, n);
+    t->to_guest_len += n;
+}
+
 /* The terminal's answers (device status, keys) go to the guest. */
 static void on_output(const char *s, size_t len, void *user)
 {
-    struct cons_term *t = user;
-    size_t room = TO_GUEST_MAX - t->to_guest_len;
-    if (len > room)
-        len = room;                  /* a guest that reads nothing loses keys */
-    memcpy(t->to_guest + t->to_guest_len, s, len);
-    t->to_guest_len += len;
+    cons_term_send(user, s, len);
 }
 
 struct cons_term *cons_term_new(void)

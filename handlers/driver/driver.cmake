@@ -48,6 +48,7 @@ if(XENLIGHT_FOUND AND XENSTORE_FOUND AND XENTOOLLOG_FOUND AND XENCTRL_FOUND)
   add_library(xg_driver_libxl OBJECT
     ${XG_DRIVER_DIR}/libxl/lx.c
     ${XG_DRIVER_DIR}/libxl/lx_config.c
+    ${XG_DRIVER_DIR}/libxl/lx_console.c
     ${XG_DRIVER_DIR}/libxl/lx_ctx.c
     ${XG_DRIVER_DIR}/libxl/lx_disk.c
     ${XG_DRIVER_DIR}/libxl/lx_errors.c

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "../../server/http_routes.h"
+#include "../../server/log.h"
 
 /* CORS and cache-control headers come from the connection (conn.c) on
  * every answer: written here too they were sent twice, and browsers refuse
@@ -144,7 +145,7 @@ static void rrd_updates(const struct xg_http_request *rq, struct xg_http_respons
     free(src);
     if (!ok) {
         xg_out_reset(&rs->body);
-        return plain(rs, 400, err.code);
+        return plain(rs, 400, err.param[0]);    /* XAPI's reason, e.g. No_RRA_Available */
     }
     rs->status = 200;
     rs->content_type = x.json ? "application/json" : "text/xml";
@@ -200,7 +201,9 @@ static void vm_rrd(const struct xg_http_request *rq, struct xg_http_response *rs
         return;
     /* Halted VM: serve its archive (XAPI's "unarchive"). */
     xg_err err = XG_ERR_INIT;
-    struct rrd *r = metrics_rrd_dir() ? rrd_file_load(metrics_rrd_dir(), u, &err) : NULL;
+    struct rrd *r = NULL;
+    if (metrics_rrd_dir() && !rrd_file_load(metrics_rrd_dir(), u, &r, &err))
+        XG_WARN("metrics", "archive of %s: %s", u, err.param[0]);
     if (!r)
         return plain(rs, 404, "no RRD for this VM");
     dump(rs, r, json);

@@ -76,10 +76,13 @@ bool rrd_file_save(const char *dir, const char *uuid, const struct rrd *r, xg_er
 /* Batch of writes without per-file fsync; off = one syncfs of dir. */
 void rrd_file_bulk(const char *dir, bool on);
 bool rrd_file_write(const char *dir, const char *uuid, const char *xml, size_t len, xg_err *err);
-/* NULL with err set if missing (code "ENOENT") or bad. */
-struct rrd *rrd_file_load(const char *dir, const char *uuid, xg_err *err);
-/* Decompressed file content (for /vm_rrd of a halted VM). */
-bool rrd_file_read(const char *dir, const char *uuid, struct mbuf *out, xg_err *err);
+/* The archive of uuid into *out; true with *out NULL when there is none,
+ * false (err set) when it cannot be read or parsed. */
+bool rrd_file_load(const char *dir, const char *uuid, struct rrd **out, xg_err *err);
+/* Decompressed file content; *found false (and true returned) when there
+ * is no archive. */
+bool rrd_file_read(const char *dir, const char *uuid, struct mbuf *out, bool *found,
+                   xg_err *err);
 
 /* ---- rrd_updates.c: /rrd_updates ----------------------------------------- */
 struct xport_src {

@@ -87,7 +87,7 @@ bool xport_write(struct msink *s, const struct xport_src *src, uint32_t n,
     while (first < n && !best_shape(src[first].rrd, rq, &rows, &pdp))
         first++;
     if (first == n && n > 0)
-        return xg_err_set(err, "No_RRA_Available", 0);
+        return xg_err_internal(err, "No_RRA_Available");    /* rrdd's exception */
     struct pick *picks = calloc(n ? n : 1, sizeof(*picks));
     if (!picks)
         abort();

@@ -719,16 +719,19 @@ bool rrd_file_save(const char *dir, const char *uuid, const struct rrd *r, xg_er
     return ok;
 }
 
-bool rrd_file_read(const char *dir, const char *uuid, struct mbuf *out, xg_err *err)
+bool rrd_file_read(const char *dir, const char *uuid, struct mbuf *out, bool *found,
+                   xg_err *err)
 {
+    *found = false;
     if (!uuid_ok(uuid))
-        return xg_err_set(err, "ENOENT", 0);
+        return true;                    /* no such archive can exist */
     char path[4096];
     path_of(path, sizeof(path), dir, uuid, ".gz");
     gzFile gz = gzopen(path, "rb");
     if (!gz)
-        return errno == ENOENT ? xg_err_set(err, "ENOENT", 0)
+        return errno == ENOENT ? true
                                : xg_err_internal(err, "rrd: open %s: %s", path, strerror(errno));
+    *found = true;
     out->max = MAX_FILE_BYTES;
     char buf[65536];
     int n;
@@ -743,12 +746,16 @@ bool rrd_file_read(const char *dir, const char *uuid, struct mbuf *out, xg_err *
     return true;
 }
 
-struct rrd *rrd_file_load(const char *dir, const char *uuid, xg_err *err)
+bool rrd_file_load(const char *dir, const char *uuid, struct rrd **out, xg_err *err)
 {
     struct mbuf b = {0};
-    struct rrd *r = NULL;
-    if (rrd_file_read(dir, uuid, &b, err))
-        r = rrd_load_xml(b.p ? b.p : "", b.len, err);
+    bool found = false;
+    *out = NULL;
+    bool ok = rrd_file_read(dir, uuid, &b, &found, err);
+    if (ok && found) {
+        *out = rrd_load_xml(b.p ? b.p : "", b.len, err);
+        ok = *out != NULL;
+    }
     mbuf_free(&b);
-    return r;
+    return ok;
 }

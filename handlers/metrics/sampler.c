@@ -326,17 +326,18 @@ void sampler_tick(struct mreg *g, const struct xg_driver *drv, struct xg_drv *d,
         if (e && !halted)
             continue;
         xg_err lerr = XG_ERR_INIT;
-        ds[i].fresh = rrd_dir ? rrd_file_load(rrd_dir, ds[i].uuid, &lerr) : NULL;
-        ds[i].loaded = ds[i].fresh != NULL;
-        if (!ds[i].fresh && rrd_dir && strcmp(lerr.code ? lerr.code : "", "ENOENT") != 0)
+        ds[i].fresh = NULL;
+        if (rrd_dir && !rrd_file_load(rrd_dir, ds[i].uuid, &ds[i].fresh, &lerr))
             XG_WARN("metrics", "RRD of %s not loaded: %s", ds[i].uuid, lerr.param[0]);
+        ds[i].loaded = ds[i].fresh != NULL;
         if (!ds[i].fresh)
             ds[i].fresh = rrd_create(RRD_LAYOUT_VM, now);
     }
     struct rrd *host_fresh = NULL;
     if (!g->host.rrd) {
         xg_err lerr = XG_ERR_INIT;
-        host_fresh = rrd_dir ? rrd_file_load(rrd_dir, id.host_uuid, &lerr) : NULL;
+        if (rrd_dir && !rrd_file_load(rrd_dir, id.host_uuid, &host_fresh, &lerr))
+            XG_WARN("metrics", "host RRD not loaded: %s", lerr.param[0]);
         if (!host_fresh)
             host_fresh = rrd_create(RRD_LAYOUT_HOST, now);
     }

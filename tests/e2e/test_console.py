@@ -133,6 +133,26 @@ class ConsoleTest(GatewayTestCase):
         finally:
             v.close()
 
+    def test_vt100_console_is_the_text_stream(self):
+        ref, vm = self.running_guest()
+        cons = [self.s.call("console.get_record", c) for c in self.s.call("VM.get_consoles", ref)]
+        vt = [c for c in cons if c["protocol"] == "vt100"]
+        if not vt:
+            self.skipTest("the first running guest is HVM (no vt100 console)")
+        st = rc.open_connect(self.gw.host, self.gw.port, self.query(vt[0], False),
+                             cookie="session_id=" + self.s.ref)
+        try:
+            st.send(b"raw text\r")
+            text = b""
+            deadline = time.monotonic() + 20
+            while b"you typed: raw text" not in text and time.monotonic() < deadline:
+                st._fill()
+                text, st.buf = text + st.buf, b""
+            self.assertIn(b"sim: you typed: raw text", text)
+            self.assertNotIn(b"RFB 003", text)
+        finally:
+            st.close()
+
     def test_refusals(self):
         ref, vm = self.running_guest()
         con = self.rfb_console(ref)

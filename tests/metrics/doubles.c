@@ -150,8 +150,10 @@ static bool dom_stats(struct xg_drv *d, uint32_t domid, xg_arena *a,
 static bool guest_read(struct xg_drv *d, uint32_t domid, const char *path,
                        char *buf, size_t len, xg_err *err)
 {
-    if (strcmp(path, "data/meminfo_free") || domid == 0)
-        return xg_err_set(err, "ENOENT", 0);
+    if (strcmp(path, "data/meminfo_free") || domid == 0) {
+        buf[0] = '\0';                  /* absent reads as empty (driver.h) */
+        return true;
+    }
     snprintf(buf, len, "%u", 524288u);
     return true;
 }

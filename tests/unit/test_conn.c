@@ -15,30 +15,16 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "loopback.h"
 #include "transport.h"
 
 static unsigned port_plain, port_tls;
 static SSL_CTX *cli;
 
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    socklen_t l = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int dial(unsigned port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    struct timeval tv = { 5, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int fd = loopback_dial(port, 5);
+    assert_true(fd >= 0);
     return fd;
 }
 
@@ -177,8 +163,8 @@ int main(void)
     if (!ctx)
         return 1;
     cli = SSL_CTX_new(TLS_client_method());
-    port_plain = free_port();
-    port_tls = free_port();
+    port_plain = loopback_free_port();
+    port_tls = loopback_free_port();
     struct xg_listener_cfg ls[2] = { { "127.0.0.1", port_plain, false },
                                      { "127.0.0.1", port_tls, true } };
     if (!xg_io_start(ls, 2, ctx, 2, &err)) {

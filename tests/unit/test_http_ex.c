@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "config.h"
 #include "http_routes.h"
+#include "loopback.h"
 #include "transport.h"
 
 #define BIG_BODY (5u * 1024 * 1024)     /* > XG_MAX_BODY_BYTES */
@@ -27,25 +28,10 @@
 
 static unsigned port;
 
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    socklen_t l = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int dial(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    struct timeval tv = { 20, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int fd = loopback_dial(port, 20);
+    assert_true(fd >= 0);
     return fd;
 }
 
@@ -139,41 +125,36 @@ static char *pattern(size_t n)
 
 /* ---- tests ------------------------------------------------------------ */
 
+/* Sends req on fd and checks the answer's status line and that its text
+ * contains want (NULL: anything). */
+static void expect(int fd, const char *req, const char *status, const char *want)
+{
+    char buf[4096];
+    send_all(fd, req, strlen(req));
+    read_response(fd, buf, sizeof(buf));
+    assert_true(strncmp(buf, status, strlen(status)) == 0);
+    if (want)
+        assert_non_null(strstr(buf, want));
+}
+
 static void test_auth(void **st)
 {
     (void)st;
-    char buf[4096];
+    static const char ses[] = "GET /hello?session_id=OpaqueRef:ok HTTP/1.1\r\n\r\n";
     int fd = dial();
-    const char none[] = "GET /hello HTTP/1.1\r\n\r\n";
-    send_all(fd, none, sizeof(none) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 401 ", 13) == 0);
-    assert_non_null(strstr(buf, "WWW-Authenticate: Basic realm=\"xapi\"\r\n"));
+    expect(fd, "GET /hello HTTP/1.1\r\n\r\n", "HTTP/1.1 401 ",
+           "WWW-Authenticate: Basic realm=\"xapi\"\r\n");
     /* kept alive after the 401; a session in the query is accepted */
-    const char ses[] = "GET /hello?session_id=OpaqueRef:ok HTTP/1.1\r\n\r\n";
-    send_all(fd, ses, sizeof(ses) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
-    assert_non_null(strstr(buf, "\r\n\r\nhello root"));
-    const char badses[] = "GET /hello?session_id=OpaqueRef:nope HTTP/1.1\r\n\r\n";
-    send_all(fd, badses, sizeof(badses) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 401 ", 13) == 0);
+    expect(fd, ses, "HTTP/1.1 200 ", "\r\n\r\nhello root");
+    expect(fd, "GET /hello?session_id=OpaqueRef:nope HTTP/1.1\r\n\r\n", "HTTP/1.1 401 ", NULL);
     /* Basic: alice:secret (base64), checked on the auth pool */
-    const char basic[] = "GET /hello HTTP/1.1\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n";
-    send_all(fd, basic, sizeof(basic) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
-    assert_non_null(strstr(buf, "\r\n\r\nhello alice"));
-    const char wrong[] = "GET /hello HTTP/1.1\r\nAuthorization: Basic YWxpY2U6d3Jvbmc=\r\n\r\n";
-    send_all(fd, wrong, sizeof(wrong) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 401 ", 13) == 0);
-    const char junk[] = "GET /hello HTTP/1.1\r\nAuthorization: Basic !!!\r\n\r\n";
-    send_all(fd, junk, sizeof(junk) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 401 ", 13) == 0);
+    expect(fd, "GET /hello HTTP/1.1\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+           "HTTP/1.1 200 ", "\r\n\r\nhello alice");
+    expect(fd, "GET /hello HTTP/1.1\r\nAuthorization: Basic YWxpY2U6d3Jvbmc=\r\n\r\n",
+           "HTTP/1.1 401 ", NULL);
+    expect(fd, "GET /hello HTTP/1.1\r\nAuthorization: Basic !!!\r\n\r\n", "HTTP/1.1 401 ", NULL);
     /* HEAD through the GET route: the length, no body */
+    char buf[4096];
     const char head[] = "HEAD /hello?session_id=OpaqueRef:ok HTTP/1.1\r\n\r\n";
     send_all(fd, head, sizeof(head) - 1);
     size_t n = read_response_head(fd, buf, sizeof(buf), true);
@@ -181,10 +162,7 @@ static void test_auth(void **st)
     assert_non_null(strstr(buf, "content-length: 10\r\n"));
     assert_int_equal(n, (size_t)(strstr(buf, "\r\n\r\n") + 4 - buf));
     /* and the connection is still in step: no body bytes followed */
-    send_all(fd, ses, sizeof(ses) - 1);
-    read_response(fd, buf, sizeof(buf));
-    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
-    assert_non_null(strstr(buf, "\r\n\r\nhello root"));
+    expect(fd, ses, "HTTP/1.1 200 ", "\r\n\r\nhello root");
     close(fd);
 }
 
@@ -294,7 +272,7 @@ int main(void)
     xg_http_route("PUT", "/upload", XG_ROUTE_RAW_BODY, upload);
     xg_http_route("GET", "/stream", 0, stream);
     xg_http_register_get("/hello", hello);
-    port = free_port();
+    port = loopback_free_port();
     struct xg_listener_cfg ls[1] = { { "127.0.0.1", port, false } };
     if (!xg_io_start(ls, 1, NULL, 2, &err)) {
         fprintf(stderr, "%s\n", err.param[0]);

@@ -62,6 +62,8 @@ GW=${XG_GATEWAY_BIN:-$BUILD/xapi-gateway}
 WORK=${XG_XEN_WORK_DIR:-$BUILD/xen-work}
 rm -rf "$WORK"; mkdir -p "$WORK"
 
+# the console test reads the screen with the font this build compiled in
+export XG_BUILD_DIR=$BUILD
 T0=$(date +%s)
 "$ROOT/tools/xen-qemu/build-image.sh" || { echo "FAIL: dom0 image build failed"; exit 1; }
 T1=$(date +%s)

@@ -20,6 +20,9 @@ import urllib.parse
 import urllib.request
 import xmlrpc.client
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import rfb_client  # noqa: E402  (the e2e suite's RFB viewer)
+
 URL = os.environ.get("XG_E2E_URL")
 PASSWORD = os.environ.get("XG_E2E_PASSWORD", "")
 CTL = os.environ.get("XG_XEN_CTL")
@@ -343,6 +346,44 @@ class LibxlTest(unittest.TestCase):
         self.assertGreater(max(vals["AVERAGE:vm:%s:cpu0" % dom0_uuid]), 0.0, "dom0 cpu0 samples all zero")
 
     # ---- the XO / xe vm-install path: template -> clone -> provision -> PV boot settings -> start ----
+    def test_pv_console_through_the_gateway(self):
+        """The guest's text console (xenconsoled's pty) rendered as RFB at /console: the boot
+        marker is read off the screen, over WebSocket and over CONNECT."""
+        build = os.environ.get("XG_BUILD_DIR")
+        if not build or not os.path.exists(os.path.join(build, "generated", "console_font.c")):
+            self.skipTest("XG_BUILD_DIR with generated/console_font.c is needed to read the screen")
+        font = rfb_client.Font(build)
+        vm = self.make_vm("xg-xen-console")
+        self.s.call("VM.start", vm, False, False)
+        cons = [self.s.call("console.get_record", c) for c in self.s.call("VM.get_consoles", vm)]
+        self.assertEqual([c["protocol"] for c in cons], ["rfb", "vt100"])
+        u = urllib.parse.urlsplit(URL)
+        query = cons[0]["location"].split("?", 1)[1] + "&session_id=" + self.s.ref
+        t = time.monotonic()
+        v = rfb_client.Viewer(rfb_client.open_ws(u.hostname, u.port or 443, query,
+                                                 timeout=60 * TIME_SCALE))
+        try:
+            v.request(False)
+            v.read_update()
+            print("console: first frame %.2fs after VM.start returned" % (time.monotonic() - t),
+                  file=sys.stderr)
+            v.wait_text(font, r"XG-GUEST-READY", timeout=120 * TIME_SCALE)
+        finally:
+            v.close()
+        # a second viewer, as xo-server's fallback, sees the same screen
+        v = rfb_client.Viewer(rfb_client.open_connect(u.hostname, u.port or 443,
+                                                      cons[0]["location"].split("?", 1)[1],
+                                                      cookie="session_id=" + self.s.ref,
+                                                      timeout=60 * TIME_SCALE))
+        try:
+            v.request(False)
+            v.read_update()
+            v.wait_text(font, r"XG-GUEST-(READY|TICK)", timeout=60 * TIME_SCALE)
+        finally:
+            v.close()
+        self.s.call("VM.hard_shutdown", vm)
+        self.assertEqual(self.s.call("VM.get_consoles", vm), [])
+
     def test_template_install_and_start(self):
         tpls = {r["name_label"]: ref for ref, r in self.s.call("VM.get_all_records").items()
                 if r["is_a_template"]}

@@ -100,4 +100,5 @@ const struct xg_driver xg_driver_libxl = {
     .dom_cdrom_change = lx_cdrom_change,
     .guest_read = lx_guest_read,
     .guest_list = lx_guest_list,
+    .console_open = lx_console_open,
 };

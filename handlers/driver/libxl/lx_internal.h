@@ -98,6 +98,15 @@ void lx_op_free(struct lx_op *op);
 /* Runs on the event thread: completes an op (calls done) and frees it. */
 void lx_op_finish(struct lx_op *op, bool ok, const xg_err *err, uint32_t domid);
 
+/* lx_console.c: see driver.h console_open. */
+bool lx_console_open(struct xg_drv *d, uint32_t domid, enum xg_console_kind *kind, int *fd,
+                     xg_err *err);
+/* Where an HVM guest's qemu serves VNC: <state dir>/vnc-<uuid>; false when
+ * that does not fit a socket address. */
+bool lx_console_vnc_path(struct xg_drv *d, const char *uuid, char *out, size_t len);
+/* An HVM guest's qemu serves VNC on that socket (and nowhere else). */
+void lx_console_vnc_setup(struct xg_drv *d, const char *uuid, libxl_domain_build_info *b);
+
 /* lx_ops.c: finishing work on the event thread */
 void lx_ops_on_ao_done(struct xg_drv *d, struct lx_op *op);
 void lx_ops_on_event(struct xg_drv *d, uint32_t domid, int reason);

@@ -137,10 +137,7 @@ static bool enough_memory(struct xg_drv *d, libxl_domain_config *c, xg_err *err)
         return lx_err(err, rc, "free memory", INVALID_DOMID);
     if (need_kb <= free_kb)
         return true;
-    char a[32], b[32];
-    snprintf(a, sizeof a, "%" PRIu64, need_kb * 1024);
-    snprintf(b, sizeof b, "%" PRIu64, free_kb * 1024);
-    return xg_err_set(err, "HOST_NOT_ENOUGH_FREE_MEMORY", 2, a, b);
+    return xg_drv_err_no_memory(err, need_kb * 1024, free_kb * 1024);
 }
 
 bool lx_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
@@ -150,6 +147,8 @@ bool lx_dom_create(struct xg_drv *d, const struct xg_dom_spec *spec,
     op->start_paused = spec->start_paused;
     if (!lx_config_from_spec(spec, &op->config, err))
         goto fail;
+    if (op->config.b_info.type == LIBXL_DOMAIN_TYPE_HVM)
+        lx_console_vnc_setup(d, spec->uuid, &op->config.b_info);
     if (!enough_memory(d, &op->config, err))
         goto fail;
     if (spec->restore_path && spec->restore_path[0]) {

@@ -68,7 +68,7 @@ struct sim_dom *sim_dom_add(struct xg_drv *d, const char *uuid, const char *name
         fmt_bytes(a, sizeof a, need);
         fmt_bytes(b, sizeof b, avail);
         XG_INFO("sim", "create %s: needs %s bytes, %s free", name, a, b);
-        xg_err_set(err, "HOST_NOT_ENOUGH_FREE_MEMORY", 2, a, b);
+        xg_drv_err_no_memory(err, need, avail);
         return NULL;
     }
     if (d->ndoms >= SIM_DOMID_LIMIT - 1) {
