@@ -498,7 +498,12 @@ bool gw_storage_init(xg_err *err)
         return true;
     }
     char local[600], iso[600];
-    snprintf(local, sizeof local, "%s/sr", gw_state_dir());
+    if (xg_cfg.local_sr_dir[0])
+        snprintf(local, sizeof local, "%s", xg_cfg.local_sr_dir);
+    else
+        snprintf(local, sizeof local, "%s/sr", gw_state_dir());
+    if (!location_ok(local))
+        return xg_err_internal(err, "local-sr must be an absolute directory path");
     snprintf(iso, sizeof iso, "%s/iso", gw_state_dir());
     xapi_sr *sr, *isosr;
     if (!make_sr("Local storage", "file", "user", local, "local-storage", &sr, err) ||

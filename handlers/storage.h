@@ -95,6 +95,9 @@ bool gw_copy_start(struct gw_copy_job *j, xg_err *err);
 /* Fills an item copying src's data into dst (dst_fresh: a new image). */
 bool gw_copy_item_for(xapi_vdi *src, xapi_vdi *dst, bool dst_fresh,
                       struct gw_copy_item *it, xg_err *err);
+/* A new empty image in sr shaped like src (XAPI's list of copied fields),
+ * added; checks that sr is plugged, can create VDIs and has room. */
+xapi_vdi *gw_vdi_copy_target(xapi_vdi *src, xapi_sr *sr, xg_err *err);
 /* SR_FULL unless sr has bytes free. */
 bool gw_sr_check_room(xapi_sr *sr, int64_t bytes, xg_err *err);
 

@@ -1,11 +1,15 @@
 /* vbd.c: VBD messages: create (XAPI's checks in XAPI's order and its
- * defaults; never plugs), destroy, hot plug/unplug and CD insert/eject
- * through the driver, set_mode, assert_attachable; and the driver's view of
- * a VBD (struct xg_disk). World lock held. */
+ * defaults; never plugs), destroy, hot plug/unplug (the driver call on a
+ * worker, see hotplug_start) and CD insert/eject through the driver,
+ * set_mode, assert_attachable; and the driver's view of a VBD (struct
+ * xg_disk). World lock held. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../server/hooks.h"
 #include "../server/log.h"
+#include "bg.h"
 #include "storage.h"
 #include "vm_internal.h"
 #include "vm_spec.h"
@@ -213,6 +217,97 @@ static bool need_domain(const xapi_vm *vm, xg_err *err)
     return true;
 }
 
+/* A hot-plug in flight: the driver call (hotplug scripts, the guest's
+ * frontend) runs on a worker without the world lock; the VBD is marked
+ * busy meanwhile (current_operations) and the call finishes afterwards. */
+struct hotplug {
+    xg_call *c;
+    char vbd[XG_REF_LEN], key[XG_REF_LEN];
+    int op;
+    uint32_t domid;
+    bool force;
+    struct xg_disk disk;        /* strings in c->arena (alive until finish) */
+    bool ok;
+    xg_err err;
+};
+
+static void hotplug_work(void *arg)
+{
+    struct hotplug *h = arg;
+    h->ok = h->op == XAPI_VBD_OPERATIONS_PLUG
+        ? gw_drv->dom_disk_add(gw_d, h->domid, &h->disk, &h->err)
+        : gw_drv->dom_disk_remove(gw_d, h->domid, h->disk.vdev, h->force, &h->err);
+}
+
+static void hotplug_done(void *arg)
+{
+    struct hotplug *h = arg;
+    xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, h->vbd);
+    xg_err err = XG_ERR_INIT;
+    bool ok = h->ok;
+    if (vbd) {
+        const char *k = h->key;
+        xg_store_map_remove(vbd, GW_VBDF(CURRENT_OPERATIONS), &k);
+    }
+    if (!ok && h->op == XAPI_VBD_OPERATIONS_UNPLUG)
+        xapi_err_device_detach_rejected(&err, "VBD", h->vbd, h->err.param[0]);
+    else if (!ok)
+        err = h->err;
+    if (ok && vbd) {
+        if (h->op == XAPI_VBD_OPERATIONS_PLUG) {
+            char dev[16];
+            gw_vbd_device_name(gw_vbd_position(vbd->userdevice), dev, sizeof dev);
+            xapi_vbd_set_device(vbd, dev);
+        }
+        xapi_vbd_set_currently_attached(vbd, h->op == XAPI_VBD_OPERATIONS_PLUG);
+    }
+    if (vbd) {
+        gw_vbd_update_allowed_operations(vbd);
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+        if (vdi)
+            gw_vdi_update_allowed_operations(vdi);
+    }
+    xg_call_finish(h->c, ok, &err, NULL);
+    free(h);
+}
+
+static bool hotplug_start(xg_call *c, xapi_vbd *vbd, xapi_vm *vm, int op,
+                          bool force, xg_err *err)
+{
+    bool plug = op == XAPI_VBD_OPERATIONS_PLUG;
+    if (plug ? !gw_drv->dom_disk_add : !gw_drv->dom_disk_remove)
+        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
+    struct hotplug *h = calloc(1, sizeof *h);
+    if (!h)
+        return xg_err_internal(err, "out of memory");
+    if (!gw_vbd_disk(vm, vbd, c->arena, &h->disk, err)) {
+        free(h);
+        return false;
+    }
+    h->c = c;
+    h->op = op;
+    h->force = force;
+    h->domid = (uint32_t)vm->domid;
+    snprintf(h->vbd, sizeof h->vbd, "%s", vbd->obj.ref.s);
+    if (c->task) {
+        snprintf(h->key, sizeof h->key, "%s", xg_hook_task_ref(c));
+    } else {
+        char u[XG_UUID_STR];
+        gw_random_uuid(u);
+        snprintf(h->key, sizeof h->key, "OpaqueRef:%s", u);
+    }
+    const char *k = h->key;
+    if (!xg_store_map_add(vbd, GW_VBDF(CURRENT_OPERATIONS), &k, &op, err) ||
+        !gw_bg_start(hotplug_work, hotplug_done, h, err)) {
+        xg_store_map_remove(vbd, GW_VBDF(CURRENT_OPERATIONS), &k);
+        free(h);
+        return false;
+    }
+    xg_call_defer(c);
+    gw_vbd_update_allowed_operations(vbd);
+    return true;
+}
+
 bool handle_vbd_plug(xg_call *c, xapi_vbd *self, xg_err *err)
 {
     xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
@@ -227,52 +322,16 @@ bool handle_vbd_plug(xg_call *c, xapi_vbd *self, xg_err *err)
         if (!sr || !gw_sr_check_plugged(sr, err))
             return false;
     }
-    struct xg_disk disk;
-    if (!gw_vbd_disk(vm, self, c->arena, &disk, err))
-        return false;
-    if (!gw_drv->dom_disk_add)
-        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
-    if (!gw_drv->dom_disk_add(gw_d, (uint32_t)vm->domid, &disk, err))
-        return false;
-    char dev[16];
-    gw_vbd_device_name(gw_vbd_position(self->userdevice), dev, sizeof dev);
-    xapi_vbd_set_device(self, dev);
-    xapi_vbd_set_currently_attached(self, true);
-    gw_vbd_update_allowed_operations(self);
-    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
-    if (vdi)
-        gw_vdi_update_allowed_operations(vdi);
-    return true;
+    return hotplug_start(c, self, vm, XAPI_VBD_OPERATIONS_PLUG, false, err);
 }
 
 static bool unplug(xg_call *c, xapi_vbd *self, bool force, xg_err *err)
 {
-    (void)c;
     xapi_vm *vm = xg_store_get(&xapi_class_vm, self->vm.s);
-    if (!gw_vbd_check_op(self, force ? XAPI_VBD_OPERATIONS_UNPLUG_FORCE :
-                         XAPI_VBD_OPERATIONS_UNPLUG, err) ||
-        !need_domain(vm, err))
+    int op = force ? XAPI_VBD_OPERATIONS_UNPLUG_FORCE : XAPI_VBD_OPERATIONS_UNPLUG;
+    if (!gw_vbd_check_op(self, op, err) || !need_domain(vm, err))
         return false;
-    struct xg_disk disk;
-    if (!gw_vbd_disk(vm, self, c->arena, &disk, err))
-        return false;
-    if (!gw_drv->dom_disk_remove)
-        return xapi_err_operation_not_allowed(err, "this driver cannot unplug disks");
-    xg_err derr = XG_ERR_INIT;
-    if (!gw_drv->dom_disk_remove(gw_d, (uint32_t)vm->domid, disk.vdev, force, &derr)) {
-        if (force)
-            return xg_err_setv(err, derr.code, derr.nparams,
-                               (const char *const[]){derr.param[0], derr.param[1],
-                                                     derr.param[2]});
-        return xapi_err_device_detach_rejected(err, "VBD", self->obj.ref.s,
-                                               derr.param[0]);
-    }
-    xapi_vbd_set_currently_attached(self, false);
-    gw_vbd_update_allowed_operations(self);
-    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, self->vdi.s);
-    if (vdi)
-        gw_vdi_update_allowed_operations(vdi);
-    return true;
+    return hotplug_start(c, self, vm, op, force, err);
 }
 
 bool handle_vbd_unplug(xg_call *c, xapi_vbd *self, xg_err *err)

@@ -90,10 +90,10 @@ static void vdi_copy_finish(struct gw_copy_job *j)
     free(x);
 }
 
-/* A new destination in sr shaped like src (XAPI's list of copied fields). */
-static xapi_vdi *new_destination(xapi_vdi *src, xapi_sr *sr, xg_err *err)
+xapi_vdi *gw_vdi_copy_target(xapi_vdi *src, xapi_sr *sr, xg_err *err)
 {
-    if (!gw_sr_check_plugged(sr, err))
+    if (!gw_sr_check_plugged(sr, err) ||
+        !gw_sr_check_room(sr, src->physical_utilisation, err))
         return NULL;
     if (!gw_sr_has_feature(sr, "VDI_CREATE"))
         return xapi_err_sr_operation_not_supported(err, sr->obj.ref.s), NULL;
@@ -168,10 +168,10 @@ bool handle_vdi_copy(xg_call *c, xapi_vdi *vdi, xapi_sr *sr,
         if (gw_vdi_attached(into_vdi))
             return xapi_err_vdi_in_use(err, into_vdi->obj.ref.s, "copy");
     }
-    xapi_sr *dsr = into_vdi ? xg_store_get(&xapi_class_sr, into_vdi->sr.s) : sr;
-    if (!dsr || !gw_sr_check_room(dsr, vdi->physical_utilisation, err))
+    xapi_sr *isr = into_vdi ? xg_store_get(&xapi_class_sr, into_vdi->sr.s) : NULL;
+    if (isr && !gw_sr_check_room(isr, vdi->physical_utilisation, err))
         return false;
-    xapi_vdi *dst = into_vdi ? into_vdi : new_destination(vdi, sr, err);
+    xapi_vdi *dst = into_vdi ? into_vdi : gw_vdi_copy_target(vdi, sr, err);
     if (!dst)
         return false;
     struct vdi_copy_ctx *x = calloc(1, sizeof *x);

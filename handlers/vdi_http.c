@@ -319,23 +319,31 @@ static bool import_image(xg_http_ex *x, struct target *t, enum fmt f, xg_err *er
     return ok;
 }
 
-static void import_raw_vdi(xg_http_ex *x)
+/* Both handlers start alike: the format, the VDI, the task. A format the
+ * direction cannot serve is a 404 with INTERNAL_ERROR "Unknown format". */
+static int begin(xg_http_ex *x, const char *label, bool for_write, struct target *t,
+                 enum fmt *f, xg_err *err)
 {
     const struct xg_http_request *rq = xg_http_req(x);
-    struct target t;
-    memset(&t, 0, sizeof t);
+    memset(t, 0, sizeof *t);
     char fq[32] = "";
     xg_query_get(rq->query, "format", fq, sizeof fq);
-    enum fmt f = parse_fmt(fq);
-    xg_err err = XG_ERR_INIT;
-    int status = lookup(rq, "VDI import", true, &t, &err);
-    if (!status && f == FMT_BAD) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "Unknown format %.40s", fq);
-        xg_err_internal(&err, "%s", msg);
+    *f = parse_fmt(fq);
+    int status = lookup(rq, label, for_write, t, err);
+    if (!status && (*f == FMT_BAD || (!for_write && *f == FMT_QCOW2))) {
+        xg_err_internal(err, "Unknown format %.40s", fq);
         status = 404;
-        task_end(&t, false, &err, false);
+        task_end(t, false, err, false);
     }
+    return status;
+}
+
+static void import_raw_vdi(xg_http_ex *x)
+{
+    struct target t;
+    enum fmt f;
+    xg_err err = XG_ERR_INIT;
+    int status = begin(x, "VDI import", true, &t, &f, &err);
     if (status)
         return fail_early(x, &t, status, &err);
     bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
@@ -428,19 +436,11 @@ static bool export_vhd(xg_http_ex *x, struct target *t, const char *hdr, xg_err 
 
 static void export_raw_vdi(xg_http_ex *x)
 {
-    const struct xg_http_request *rq = xg_http_req(x);
     struct target t;
-    memset(&t, 0, sizeof t);
-    char fq[32] = "";
-    xg_query_get(rq->query, "format", fq, sizeof fq);
-    enum fmt f = parse_fmt(fq);
+    enum fmt f;
     xg_err err = XG_ERR_INIT;
-    int status = lookup(rq, "VDI export", false, &t, &err);
-    if (!status && (f == FMT_BAD || f == FMT_QCOW2)) {
-        xg_err_internal(&err, "Unknown format %.40s", fq);
-        status = 404;
-        task_end(&t, false, &err, false);
-    } else if (!status && f == FMT_VHD && t.virtual_size > VHD_MAX_SIZE) {
+    int status = begin(x, "VDI export", false, &t, &f, &err);
+    if (!status && f == FMT_VHD && t.virtual_size > VHD_MAX_SIZE) {
         char max[32];
         snprintf(max, sizeof max, "%lld", (long long)VHD_MAX_SIZE);
         xapi_err_vdi_too_large(&err, t.vdi_ref, max);

@@ -144,35 +144,6 @@ static void vm_copy_finish(struct gw_copy_job *j)
     free(x);
 }
 
-/* A new empty image in sr shaped like src, for a copy. */
-static xapi_vdi *copy_target(xapi_vdi *src, xapi_sr *sr, xg_err *err)
-{
-    if (!gw_sr_check_plugged(sr, err) || !gw_sr_check_room(sr, src->physical_utilisation, err))
-        return NULL;
-    if (!gw_sr_has_feature(sr, "VDI_CREATE"))
-        return xapi_err_sr_operation_not_supported(err, sr->obj.ref.s), NULL;
-    xapi_vdi *dst = gw_vdi_new(sr, NULL);
-    static const uint32_t fields[] = {
-        XAPI_VDI_F_NAME_LABEL, XAPI_VDI_F_NAME_DESCRIPTION,
-        XAPI_VDI_F_VIRTUAL_SIZE, XAPI_VDI_F_TYPE, XAPI_VDI_F_SHARABLE,
-        XAPI_VDI_F_OTHER_CONFIG, XAPI_VDI_F_XENSTORE_DATA, XAPI_VDI_F_TAGS,
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        const xg_field_desc *f = &xapi_class_vdi.fields[fields[i]];
-        gw_init_field(dst, fields[i], (const char *)src + f->offset);
-    }
-    const char *k = "image-format", *v = "qcow2";
-    xg_map sm = {(void *)&k, (void *)&v, 1, 1};
-    gw_init_field(dst, XAPI_VDI_F_SM_CONFIG, &sm);
-    char path[600];
-    if (!gw_vdi_path(dst, path, sizeof path, err) ||
-        !gw_image_create(path, src->virtual_size, err)) {
-        xg_obj_free(dst);
-        return NULL;
-    }
-    return gw_vdi_add(dst, err) ? dst : NULL;
-}
-
 bool gw_vm_copy_disks(xg_call *c, xapi_vm *src, xapi_vm *dst, xapi_sr *sr,
                       xg_err *err)
 {
@@ -201,7 +172,7 @@ bool gw_vm_copy_disks(xg_call *c, xapi_vm *src, xapi_vm *dst, xapi_sr *sr,
             }
             if (!gw_vdi_check_op(vdi, XAPI_VDI_OPERATIONS_COPY, err))
                 goto fail;
-            xapi_vdi *copy = copy_target(vdi, to, err);
+            xapi_vdi *copy = gw_vdi_copy_target(vdi, to, err);
             if (!copy)
                 goto fail;
             snprintf(made[nmade++], XG_REF_LEN, "%s", copy->obj.ref.s);

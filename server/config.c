@@ -47,6 +47,8 @@ static const struct xg_setting settings[] = {
     LISTEN("http", http, "plain HTTP listener (off unless given; loopback use only)"),
     STR("state-dir", state_dir, NULL, "DIR",
         "database, users, certificate, RRDs and local storage"),
+    STR("local-sr", local_sr_dir, NULL, "DIR",
+        "directory of the local disk SR made on first start (default: STATE-DIR/sr)"),
     STR("driver", driver, "auto|sim|libxl", "NAME",
         "hypervisor driver: libxl on a Xen dom0, sim (simulated host) elsewhere"),
     U32("sim-vms", sim_vms, "N", "sim driver: number of simulated guests on first start"),

@@ -12,6 +12,7 @@ struct xg_config {
     struct xg_listen https;          /* default 0.0.0.0:443 */
     struct xg_listen http;           /* plain, off unless given */
     char state_dir[512];             /* database, users, certificate, RRDs */
+    char local_sr_dir[400];          /* first start's local SR; "" = state_dir/sr */
     char driver[16];                 /* auto | sim | libxl */
     uint32_t sim_vms;
     uint32_t sim_delay_ms;           /* sim: duration of long operations */

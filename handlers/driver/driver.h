@@ -240,7 +240,10 @@ struct xg_driver {
     /* Block devices of a running domain. disk_add hot-plugs a disk;
      * disk_remove unplugs vdev (force: without waiting for the guest, which
      * may otherwise refuse: then DEVICE_DETACH_REJECTED); cdrom_change puts
-     * disk's medium (or none, format EMPTY) into the existing drive vdev. */
+     * disk's medium (or none, format EMPTY) into the existing drive vdev.
+     * disk_add/disk_remove may block (hotplug scripts, the guest's
+     * frontend): handlers call them from a worker WITHOUT the world lock,
+     * so they must be safe against concurrent driver calls. */
     bool (*dom_disk_add)(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                          xg_err *err);
     bool (*dom_disk_remove)(struct xg_drv *d, uint32_t domid, const char *vdev,

@@ -463,6 +463,23 @@ class XoUploadTest(StorageBase):
 
 
 @sim_only
+class LocalSrDirTest(unittest.TestCase):
+    def test_local_sr_where_configured(self):
+        import tempfile
+        d = os.path.join(tempfile.mkdtemp(prefix="xg-e2e-sr-"), "disks")
+        with Gateway(sim_vms=0, extra_args=["--local-sr", d]) as gw:
+            s = XapiSession(gw)
+            sr = s.call("pool.get_default_SR", s.call("pool.get_all")[0])
+            pbd = s.call("SR.get_PBDs", sr)[0]
+            self.assertEqual(s.call("PBD.get_device_config", pbd), {"location": d})
+            v = s.call("VDI.create", {"SR": sr, "virtual_size": str(MiB), "type": "user",
+                                      "sharable": False, "read_only": False, "other_config": {},
+                                      "name_label": "here", "name_description": ""})
+            self.assertTrue(os.path.exists(os.path.join(d, s.call("VDI.get_location", v) + ".qcow2")))
+        shutil.rmtree(os.path.dirname(d))
+
+
+@sim_only
 class PersistenceTest(unittest.TestCase):
     def test_kill9_keeps_storage(self):
         with Gateway(sim_vms=0) as gw:

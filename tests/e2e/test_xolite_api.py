@@ -1,9 +1,8 @@
 """What XO Lite and Xen Orchestra read beyond the VM basics: the platform identity (XCP-ng 8.3,
 everything licensed), session.get_all_subject_identifiers, the message class with XAPI's
 lifecycle messages, and the PCI/PGPU/VTPM classes (served, empty)."""
-import time
 
-from gateway import Failure, GatewayTestCase, sim_only
+from gateway import Failure, GatewayTestCase, sim_only, wait_until
 
 
 class IdentityTest(GatewayTestCase):
@@ -68,8 +67,11 @@ class EmptyDeviceClassesTest(GatewayTestCase):
 class MessageTest(GatewayTestCase):
     def test_lifecycle_messages(self):
         ref, vm = self.guests("Halted")[0]
-        before = self.s.call("host.get_servertime", self.s.call("host.get_all")[0])
-        time.sleep(1.1)                 # messages are stamped to the second
+        host = self.s.call("host.get_all")[0]
+        before = self.s.call("host.get_servertime", host)
+        # messages are stamped to the second: wait for the server's clock to pass `before`
+        wait_until(lambda: self.s.call("host.get_servertime", host).value > before.value, 10, 0.05,
+                   "the server clock to pass %s" % before.value)
         self.s.call("VM.start", ref, False, False)
         self.s.call("VM.hard_shutdown", ref)
         msgs = self.s.call("message.get_since", before)

@@ -3,7 +3,8 @@
 # Builds or reuses the dom0 image (tools/xen-qemu/build-image.sh), boots it with
 # the gateway from BUILD_DIR running in dom0 with --driver libxl
 # (tools/xen-qemu/boot.sh), then runs from the host against the forwarded port:
-#   1. the e2e suite (tests/e2e, XG_E2E_URL mode; sim-only tests skip)
+#   1. the e2e suite (tests/e2e, XG_E2E_URL mode; sim-only tests skip; the lifecycle and
+#      Async/cancel checks boot the image's PV test guest)
 #   2. the xo client suite (tests/xo, if node and its node_modules are there)
 #   3. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
 # Skips (exit 77) unless XG_RUN_XEN=1. Knobs: XG_GATEWAY_BIN, XG_XEN_CACHE,
@@ -20,6 +21,9 @@ if [ "${1:-}" = --inner ]; then
   # the gateway and guests run under TCG emulation: stretch every hang guard of the suites
   XG_TIME_SCALE=$(awk -v s="${XG_TIME_SCALE:-1}" 'BEGIN { print (s + 0 >= 1 ? s : 1) * 4 }')
   export XG_TIME_SCALE
+  # the e2e lifecycle and task checks boot the busybox PV test guest of the image
+  export XG_E2E_GUEST_KERNEL=/var/lib/xg-test/vmlinux XG_E2E_GUEST_RAMDISK=/var/lib/xg-test/initrd.gz
+  export XG_E2E_GUEST_ARGS="console=hvc0 rdinit=/init"
   rc=0
   t=$(date +%s)
   if [ "${XG_XEN_E2E_MODULES:-}" != none ]; then

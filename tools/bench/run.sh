@@ -24,7 +24,7 @@ if [ -n "$need" ]; then
     case $t in nginx) pk="$pk nginx-light";; cc) pk="$pk gcc";; python3) pk="$pk python3";; *) pk="$pk $t";; esac
   done
   echo "installing:$pk" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y $pk >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $pk >&2
 fi
 
 BIN=${XG_BINARY:-$BUILD/xapi-gateway}
