@@ -166,7 +166,11 @@ class SlowlorisTest(HostileCase):
 class ConnectionCapTest(HostileCase):
     """At --max-connections the rest waits in the backlog (xapi: 800, queued not refused);
     already-accepted connections keep being served; a waiting one is served once a slot frees."""
-    extra_args = ("--max-connections", "40")
+    # the hogs hold half-sent headers: the header timeouts must not reap them
+    # while a loaded machine is still opening the others (a freed slot would
+    # let the 41st in)
+    extra_args = ("--max-connections", "40", "--header-read-timeout-ms", "600000",
+                  "--header-total-timeout-ms", "600000")
 
     def test_cap_queues_and_recovers(self):
         ka = KeepAliveClient(self.gw, self.ref)
