@@ -6,6 +6,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../server/call.h"
+#include "../server/hooks.h"
 #include "../server/random.h"
 #include "../server/store.h"
 
@@ -74,4 +76,31 @@ void gw_random_uuid(char out[37])
 int64_t gw_now(void)
 {
     return (int64_t)time(NULL);
+}
+
+void gw_op_key(const struct xg_call *c, char out[XG_REF_LEN])
+{
+    if (c && c->task) {
+        snprintf(out, XG_REF_LEN, "%s", xg_hook_task_ref(c));
+    } else {
+        char u[37];
+        gw_random_uuid(u);
+        snprintf(out, XG_REF_LEN, "OpaqueRef:%s", u);
+    }
+}
+
+void gw_op_remove(void *obj, const xg_field_desc *f, int op)
+{
+    const xg_map *m = (const xg_map *)((const char *)obj + f->offset);
+    char *const *keys = m->keys;
+    const int *vals = m->vals;
+    for (uint32_t i = 0; i < m->n; i++) {
+        if (vals[i] != op)
+            continue;
+        char key[XG_REF_LEN];
+        snprintf(key, sizeof key, "%s", keys[i]);
+        const char *k = key;
+        xg_store_map_remove(obj, f, &k);
+        return;
+    }
 }

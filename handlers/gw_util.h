@@ -31,6 +31,15 @@ const char *gw_smap_get(const xg_map *m, const char *key);
 /* True when ref is a usable reference (not "", not OpaqueRef:NULL). */
 bool gw_ref_is_set(const char *ref);
 
+/* current_operations bookkeeping shared by every class that has it.
+ * gw_op_key: XAPI keys an operation by the task the call runs under; a call
+ * without one (internal) gets a fresh dummy reference, as XAPI's internal
+ * contexts do. gw_op_remove: drops the first entry of op from the
+ * (string -> enum) map f of obj. */
+struct xg_call;
+void gw_op_key(const struct xg_call *c, char out[XG_REF_LEN]);
+void gw_op_remove(void *obj, const xg_field_desc *f, int op);
+
 /* Fresh random uuid4 (getrandom). */
 void gw_random_uuid(char out[37]);
 int64_t gw_now(void);

@@ -12,6 +12,9 @@
 #define MTU_MIN 68                  /* IPv4's minimum */
 #define MTU_MAX 9216                /* jumbo frames */
 #define AUTO_BRIDGES_MAX 1024       /* xapi0 … xapi1023 */
+/* Each network is a bridge on the host: bounded, and below GW_LINKS_MAX so
+ * that the host's link list always holds our own bridges. */
+#define NETWORKS_MAX 192
 
 static bool bridge_taken(const char *name)
 {
@@ -48,6 +51,8 @@ bool handle_network_create(xg_call *c, const xapi_network *args,
 {
     (void)c;
     char bridge[GW_IFNAMSIZ];
+    if (xg_store_count(&xapi_class_network) >= NETWORKS_MAX)
+        return xapi_err_operation_not_allowed(err, "This host has reached its limit of networks");
     if (!args->bridge[0]) {
         if (!pick_bridge(bridge, err))
             return false;

@@ -353,17 +353,7 @@ struct plug_job {
 
 static void op_end(xapi_vif *v, int op)
 {
-    char *const *keys = v->current_operations.keys;
-    const int *vals = v->current_operations.vals;
-    for (uint32_t i = 0; i < v->current_operations.n; i++) {
-        if (vals[i] != op)
-            continue;
-        char key[XG_REF_LEN];
-        snprintf(key, sizeof key, "%s", keys[i]);
-        const char *k = key;
-        xg_store_map_remove(v, GW_VIFF(CURRENT_OPERATIONS), &k);
-        break;
-    }
+    gw_op_remove(v, GW_VIFF(CURRENT_OPERATIONS), op);
     update_allowed(v);
 }
 
@@ -413,13 +403,7 @@ static bool hotplug(xg_call *c, xapi_vif *v, int op, bool force, xg_err *err)
     j->attach = plug;
     snprintf(j->vif, sizeof j->vif, "%s", v->obj.ref.s);
     char key[XG_REF_LEN];
-    if (c->task) {
-        snprintf(key, sizeof key, "%s", xg_hook_task_ref(c));
-    } else {
-        char u[XG_UUID_STR];
-        gw_random_uuid(u);
-        snprintf(key, sizeof key, "OpaqueRef:%s", u);
-    }
+    gw_op_key(c, key);
     const char *k = key;
     if (!xg_store_map_add(v, GW_VIFF(CURRENT_OPERATIONS), &k, &op, err)) {
         free(j);

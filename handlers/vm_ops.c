@@ -339,17 +339,8 @@ bool gw_vm_op_begin(xg_call *c, xapi_vm *vm, int op, xg_err *err)
 {
     if (!gw_vm_check_op(vm, op, err))
         return false;
-    /* XAPI keys current_operations by the task the call runs under; calls
-     * without one (internal restarts) get a fresh dummy reference, as
-     * XAPI's internal contexts do. */
     char key[XG_REF_LEN];
-    if (c && c->task) {
-        snprintf(key, sizeof key, "%s", xg_hook_task_ref(c));
-    } else {
-        char u[XG_UUID_STR];
-        gw_random_uuid(u);
-        snprintf(key, sizeof key, "OpaqueRef:%s", u);
-    }
+    gw_op_key(c, key);
     const char *k = key;
     if (!xg_store_map_add(vm, GW_VMF(CURRENT_OPERATIONS), &k, &op, err))
         return false;
@@ -359,16 +350,6 @@ bool gw_vm_op_begin(xg_call *c, xapi_vm *vm, int op, xg_err *err)
 
 void gw_vm_op_end(xapi_vm *vm, int op)
 {
-    char *const *keys = vm->current_operations.keys;
-    const int *vals = vm->current_operations.vals;
-    for (uint32_t i = 0; i < vm->current_operations.n; i++) {
-        if (vals[i] != op)
-            continue;
-        char key[XG_REF_LEN];
-        snprintf(key, sizeof key, "%s", keys[i]);
-        const char *k = key;
-        xg_store_map_remove(vm, GW_VMF(CURRENT_OPERATIONS), &k);
-        break;
-    }
+    gw_op_remove(vm, GW_VMF(CURRENT_OPERATIONS), op);
     gw_vm_update_allowed_operations(vm);
 }

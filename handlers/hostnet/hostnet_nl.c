@@ -27,9 +27,19 @@
 #define PCI_IDS_LINE 512
 #define PCI_IDS_LINES_MAX 200000    /* pci.ids has ~40,000 lines */
 
+#define PCI_CACHE 16                /* NIC models remembered */
+
+struct pci_name {
+    char vendor_id[8], device_id[8];
+    char vendor_name[96], device_name[96];
+};
+
 struct hn_net {
     struct gw_hostnet base;
     struct nl_sock *sock;
+    /* pci.ids is read once per NIC model, not on every resync */
+    struct pci_name pci[PCI_CACHE];
+    uint32_t npci;
 };
 
 /* Reads a one-line sysfs attribute of a link; "" if absent. */
@@ -57,7 +67,7 @@ static void pci_id(const char *ifname, const char *attr, char out[8])
 }
 
 /* Vendor and device names from pci.ids (lspci's database), if present. */
-static void pci_names(struct gw_link *l)
+static void pci_names_read(struct gw_link *l)
 {
     static const char *const files[] = {"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids"};
     FILE *f = NULL;
@@ -89,7 +99,25 @@ out:
         fclose(f);
 }
 
-static void nic_facts(struct gw_link *l)
+static void pci_names(struct hn_net *s, struct gw_link *l)
+{
+    for (uint32_t i = 0; i < s->npci; i++) {
+        struct pci_name *p = &s->pci[i];
+        if (strcmp(p->vendor_id, l->vendor_id) == 0 && strcmp(p->device_id, l->device_id) == 0) {
+            memcpy(l->vendor_name, p->vendor_name, sizeof l->vendor_name);
+            memcpy(l->device_name, p->device_name, sizeof l->device_name);
+            return;
+        }
+    }
+    pci_names_read(l);
+    struct pci_name *p = &s->pci[s->npci < PCI_CACHE ? s->npci++ : PCI_CACHE - 1];
+    memcpy(p->vendor_id, l->vendor_id, sizeof p->vendor_id);
+    memcpy(p->device_id, l->device_id, sizeof p->device_id);
+    memcpy(p->vendor_name, l->vendor_name, sizeof p->vendor_name);
+    memcpy(p->device_name, l->device_name, sizeof p->device_name);
+}
+
+static void nic_facts(struct hn_net *s, struct gw_link *l)
 {
     char v[64], path[128], target[256];
     snprintf(path, sizeof path, "/sys/class/net/%s/device", l->name);
@@ -108,7 +136,7 @@ static void nic_facts(struct gw_link *l)
         const char *base = strrchr(target, '/');
         snprintf(l->pci_bus_path, sizeof l->pci_bus_path, "%.31s", base ? base + 1 : target);
     }
-    pci_names(l);
+    pci_names(s, l);
 }
 
 /* Backends of guests' vifs and emulated NICs are not host NICs. */
@@ -161,7 +189,7 @@ static bool hn_links(struct gw_hostnet *h, xg_arena *a, struct gw_link **out,
         if (master > 0 && !rtnl_link_i2name(links, master, x->master, sizeof x->master))
             x->master[0] = 0;
         if (!x->is_bridge)
-            nic_facts(x);
+            nic_facts(s, x);
         int ifindex = rtnl_link_get_ifindex(k);
         for (struct nl_object *ao = nl_cache_get_first(addrs); ao; ao = nl_cache_get_next(ao)) {
             struct rtnl_addr *ad = (struct rtnl_addr *)ao;

@@ -386,6 +386,21 @@ class BareHostTest(GatewayTestCase):
         self.assertFailure(["CANNOT_DESTROY_SYSTEM_NETWORK", internal], self.s.call,
                            "network.destroy", internal)
 
+    def test_networks_are_bounded(self):
+        made = []
+        try:
+            for i in range(300):
+                made.append(self.s.call("network.create", {"name_label": "bound-%d" % i,
+                                                           "name_description": "", "MTU": "1500",
+                                                           "other_config": {}}))
+        except Exception as e:
+            self.assertEqual(e.details, ["OPERATION_NOT_ALLOWED",
+                                         "This host has reached its limit of networks"])
+        self.assertEqual(len(self.s.call("network.get_all")), 192)
+        for n in made:
+            self.s.call("network.destroy", n)
+        self.assertEqual(len(self.s.call("network.get_all")), 192 - len(made))
+
 
 @sim_only
 class NetworkPersistenceTest(GatewayTestCase):

@@ -211,6 +211,106 @@ class LibxlTest(unittest.TestCase):
         self.assertLessEqual(abs(actual // MiB - doms[0][1]), 8,
                              "dom0 VM_metrics.memory_actual %d vs xl list %d MiB" % (actual, doms[0][1]))
 
+    # ---- networking: host NICs, a bridge made by network.create, a guest on it ----
+    def test_host_nic_is_a_pif(self):
+        rc, mac = dom0("cat /sys/class/net/eth0/address")
+        self.assertEqual(rc, 0)
+        pifs = [p for p in self.s.call("PIF.get_all_records").values() if p["device"] == "eth0"]
+        self.assertEqual(len(pifs), 1, "dom0's eth0 as a PIF")
+        pif = pifs[0]
+        self.assertTrue(pif["physical"])
+        self.assertEqual(pif["MAC"], mac.strip())
+        self.assertEqual(pif["IP"], "10.0.2.15")
+        self.assertTrue(pif["management"], "eth0 carries the host's address")
+        self.assertTrue(self.s.call("network.get_record", pif["network"])["name_label"])
+        self.assertEqual(pif["VLAN"], "-1")
+        m = self.s.call("PIF_metrics.get_record", pif["metrics"])
+        self.assertTrue(m["carrier"])
+        rc, vendor = dom0("cat /sys/class/net/eth0/device/vendor")
+        self.assertEqual("0x" + m["vendor_id"], vendor.strip())
+
+    def vifs_in_xl(self, domid):
+        """{devid: mac} from `xl network-list`."""
+        rc, out = dom0("xl network-list %d" % domid)
+        self.assertEqual(rc, 0, out)
+        vifs = {}
+        for line in out.splitlines()[1:]:
+            f = line.split()
+            if len(f) >= 3 and f[0].isdigit():
+                vifs[int(f[0])] = f[2]
+        return vifs
+
+    def test_guest_network_on_a_bridge(self):
+        net = self.s.call("network.create", {"name_label": "xen-e2e-net", "name_description": "",
+                                             "MTU": "1500", "other_config": {}})
+        bridge = self.s.call("network.get_bridge", net)
+        try:
+            # the gateway made the bridge through netlink; dom0 gives it an address and a
+            # port for the guest to reach
+            rc, out = dom0("test -d /sys/class/net/%s/bridge && ip addr add 192.168.77.1/24 dev %s && "
+                           "ip link set %s up && (setsid socat TCP-LISTEN:7777,bind=192.168.77.1,"
+                           "reuseaddr,fork SYSTEM:'echo XG-DOM0-PONG' </dev/null >/dev/null 2>&1 &)"
+                           % (bridge, bridge, bridge))
+            self.assertEqual(rc, 0, "bridge %s in dom0: %s" % (bridge, out))
+            vm = self.make_vm("xg-xen-net")
+            self.s.call("VM.set_PV_args", vm, "console=hvc0 rdinit=/init xg_ip=192.168.77.2/24 "
+                                              "xg_peer=192.168.77.1:7777")
+            vif0 = self.s.call("VIF.create", {"device": "0", "network": net, "VM": vm, "MAC": "",
+                                              "MTU": "1500", "other_config": {},
+                                              "qos_algorithm_type": "", "qos_algorithm_params": {}})
+            mac0 = self.s.call("VIF.get_MAC", vif0)
+            self.s.call("VM.start", vm, False, False)
+            domid = self.domid(vm)
+            self.assertTrue(self.s.call("VIF.get_currently_attached", vif0))
+            self.assertEqual(self.vifs_in_xl(domid), {0: mac0})
+            rc, out = dom0("cat /sys/class/net/vif%d.0/brport/bridge/uevent" % domid)
+            self.assertIn("INTERFACE=%s" % bridge, out, "vif%d.0 is a port of %s" % (domid, bridge))
+            # the guest configured eth0 and reached dom0 over the bridge
+            wait_for(lambda: "XG-GUEST-NET " in self.console_log(domid), 120, "guest network result")
+            self.assertIn("XG-GUEST-NET XG-DOM0-PONG ip=192.168.77.2", self.console_log(domid))
+            self.assertIn("XG-GUEST-NIC-UP eth0 mac=%s" % mac0, self.console_log(domid))
+            # its agent's xenstore keys show in VM_guest_metrics.networks
+            def networks():
+                gm = self.s.call("VM.get_guest_metrics", vm)
+                return gm != NULL and self.s.call("VM_guest_metrics.get_networks", gm).get("0/ip")
+            self.assertEqual(wait_for(networks, 60, "guest address in VM_guest_metrics"), "192.168.77.2")
+            nets = self.s.call("VM_guest_metrics.get_networks", self.s.call("VM.get_guest_metrics", vm))
+            self.assertEqual(nets["0/ipv4/0"], "192.168.77.2")
+
+            # hot-plug a second VIF into the running guest: it appears in the guest
+            vif1 = self.s.call("VIF.create", {"device": "1", "network": net, "VM": vm, "MAC": "",
+                                              "MTU": "1500", "other_config": {},
+                                              "qos_algorithm_type": "", "qos_algorithm_params": {}})
+            mac1 = self.s.call("VIF.get_MAC", vif1)
+            t0 = time.monotonic()
+            self.s.call("VIF.plug", vif1)
+            t1 = time.monotonic()
+            wait_for(lambda: "XG-GUEST-NIC-UP eth1 mac=%s" % mac1 in self.console_log(domid), 60,
+                     "hot-plugged NIC in the guest", interval=0.2)
+            t2 = time.monotonic()
+            print("XG-MEASURE vif hot-plug: VIF.plug returned after %.2fs, NIC up in the guest "
+                  "after %.2fs" % (t1 - t0, t2 - t0), file=sys.stderr)
+            self.assertTrue(self.s.call("VIF.get_currently_attached", vif1))
+            self.assertEqual(self.vifs_in_xl(domid), {0: mac0, 1: mac1})
+            self.s.call("VIF.unplug", vif1)
+            self.assertFalse(self.s.call("VIF.get_currently_attached", vif1))
+            self.assertEqual(self.vifs_in_xl(domid), {0: mac0})
+            with self.assertRaises(XapiError) as cm:
+                self.s.call("network.destroy", net)
+            self.assertEqual(cm.exception.args[0][0], "NETWORK_CONTAINS_VIF")
+            self.s.call("VM.hard_shutdown", vm)
+            self.assertFalse(self.s.call("VIF.get_currently_attached", vif0))
+            self.s.call("VM.destroy", vm)
+            self.created.remove(vm)
+        finally:
+            dom0("pkill -f 'TCP-LISTEN:7777' || true")
+            try:
+                self.s.call("network.destroy", net)
+            except XapiError as e:
+                print("network.destroy: %s" % e, file=sys.stderr)
+        rc, _ = dom0("test -e /sys/class/net/%s" % bridge)
+        self.assertNotEqual(rc, 0, "bridge %s removed from dom0" % bridge)
+
     # ---- one PV guest through its whole life (each start costs ~6 s of TCG) ----
     def test_pv_guest_lifecycle(self):
         vm = self.make_vm("xg-xen-lifecycle")

@@ -187,15 +187,17 @@ fail() {
 # 1. dom0 control channel. Under TCG on a loaded host the dom0 kernel has been
 # seen to stall for good early in boot (once, right after "sched_clock: Marking
 # stable"): if the console shows no progress for XG_XEN_STALL seconds (or the
-# channel is not up after 240 s), kill QEMU and boot again, up to 3 attempts.
+# channel is not up after XG_XEN_BOOT_TIMEOUT s, default 240), kill QEMU and
+# boot again, up to 3 attempts.
 STALL=${XG_XEN_STALL:-60}
+BOOT_TIMEOUT=${XG_XEN_BOOT_TIMEOUT:-240}
 attempt=1
 while ! "$HERE/ctl.py" -c "$XG_XEN_CTL" -t 5 true > /dev/null 2>&1; do
   kill -0 $QPID 2>/dev/null || fail 4 "QEMU exited during boot"
   age=$(( $(date +%s) - $(stat -c %Y "$SERIAL") ))
   why=""
   [ $age -gt "$STALL" ] && why="no console output for ${age}s"
-  awk -v s="$(since "$T_BOOT")" 'BEGIN{exit !(s > 240)}' && why="control channel not up after 240 s"
+  awk -v s="$(since "$T_BOOT")" -v t="$BOOT_TIMEOUT" 'BEGIN{exit !(s > t)}' && why="control channel not up after $BOOT_TIMEOUT s"
   if [ -n "$why" ]; then
     [ $attempt -ge 3 ] && fail 4 "dom0 boot failed $attempt times, last: $why"
     echo "boot.sh: dom0 boot attempt $attempt: $why; last console line: $(tail -n 1 "$SERIAL" | cut -c1-120); rebooting" >&2

@@ -48,7 +48,7 @@ SECURITY_MIRROR=${XG_XEN_SECURITY_MIRROR:-$(host_uri '-security$')}
 [ -n "$MIRROR" ] || MIRROR=http://deb.debian.org/debian
 [ -n "$SECURITY_MIRROR" ] || SECURITY_MIRROR=http://deb.debian.org/debian-security
 
-KEY=$( { cat "$HERE/build-image.sh" "$HERE/guest-init.sh"; echo "$PKGS|$SUITE|$MIRROR|$SECURITY_MIRROR"; } | sha256sum | cut -c1-16)
+KEY=$( { cat "$HERE/build-image.sh" "$HERE/guest-init.sh" "$HERE/guest-agent.c"; echo "$PKGS|$SUITE|$MIRROR|$SECURITY_MIRROR"; } | sha256sum | cut -c1-16)
 IMG=$CACHE/$KEY
 
 if [ $FORCE = 0 ] && [ -f "$IMG/complete" ]; then
@@ -57,7 +57,7 @@ if [ $FORCE = 0 ] && [ -f "$IMG/complete" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "build-image.sh must run as root (debootstrap/chroot)" >&2; exit 2; }
-for c in debootstrap cpio zstd gzip xz file objcopy python3 chroot; do
+for c in debootstrap cpio zstd gzip xz file objcopy python3 chroot gcc; do
   command -v $c >/dev/null || { echo "missing host tool: $c (apt-get install debootstrap cpio zstd)" >&2; exit 2; }
 done
 
@@ -140,6 +140,8 @@ mkdir -p "$G"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,etc,tmp,root,lib/modules}
 cp "$ROOTFS/bin/busybox" "$G/bin/busybox"
 cp "$KM/kernel/drivers/block/xen-blkfront.ko" "$KM/kernel/drivers/net/xen-netfront.ko" "$G/lib/modules/"
 cp "$HERE/guest-init.sh" "$G/init"; chmod 755 "$G/init"
+# the guest's stand-in for xen-guest-agent (static: the initramfs has no libc)
+gcc -static -O2 -Wall -o "$G/bin/xg-agent" "$HERE/guest-agent.c"
 T=$ROOTFS/var/lib/xg-test
 mkdir -p "$T"
 (cd "$G" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -9) > "$T/initrd.gz"

@@ -13,6 +13,31 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo "XG-GUEST-HELLO kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime) $(grep MemTotal /proc/meminfo | tr -s ' ')"
 insmod /lib/modules/xen-blkfront.ko 2>/dev/null; insmod /lib/modules/xen-netfront.ko 2>/dev/null
 ip link set lo up
+# every NIC that appears (at boot or hot-plugged) is announced with its MAC
+(seen=""; while true; do
+  for n in /sys/class/net/eth*; do
+    [ -e "$n" ] || continue; i=${n##*/}
+    case " $seen " in *" $i "*) continue;; esac
+    seen="$seen $i"; echo "XG-GUEST-NIC-UP $i mac=$(cat "$n/address")"
+  done
+  sleep 0.2
+done) &
+# network test (kernel command line xg_ip=ADDR/PREFIX xg_peer=HOST:PORT): give
+# eth0 the address, publish it as xen-guest-agent does, and reach dom0's port
+for a in $(cat /proc/cmdline); do
+  case $a in xg_ip=*) XG_IP=${a#xg_ip=};; xg_peer=*) XG_PEER=${a#xg_peer=};; esac
+done
+if [ -n "${XG_IP:-}" ]; then
+  for i in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+  ip addr add "$XG_IP" dev eth0 && ip link set eth0 up
+  xg-agent attr/vif/0/ipv4/0 "${XG_IP%/*}" data/updated 1 || echo "XG-GUEST-AGENT-FAILED"
+  reply=
+  for i in $(seq 60); do
+    reply=$(echo ping | nc -w 3 "${XG_PEER%:*}" "${XG_PEER#*:}" 2>/dev/null) && [ -n "$reply" ] && break
+    sleep 1
+  done
+  echo "XG-GUEST-NET ${reply:-FAILED} ip=${XG_IP%/*}"
+fi
 echo "XG-GUEST-READY"
 # a heartbeat so console logs and CPU samples show a live guest; `wait` is
 # interrupted by the traps at once
