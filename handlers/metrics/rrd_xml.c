@@ -513,6 +513,10 @@ static bool parse_rra(struct xr *x, struct load *L, xg_err *err)
     }
     if (R->rra.pdp == 0 || R->nrows == 0)
         return xg_err_internal(err, "rrd: archive without pdp_per_row or rows");
+    /* a share of a row (rrdtool's rule); NaN or beyond was undefined
+     * behaviour when rrd_update turned it into a count of PDPs */
+    if (!(R->rra.xff >= 0 && R->rra.xff <= 1))
+        return xg_err_internal(err, "rrd: bad xff");
     if (R->ncdp != L->nds)
         return xg_err_internal(err, "rrd: cdp_prep has %u entries, %u DSs", R->ncdp, L->nds);
     for (uint32_t d = 0; d < L->nds; d++)

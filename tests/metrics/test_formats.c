@@ -244,39 +244,41 @@ static void load_xapi_fixture(void **st)
 /* One DS, one archive of one row; the parts fuzz_rrd found wrong are
  * parameters. */
 static struct rrd *load_one(const char *name, const char *lastupdate, const char *unknown,
-                            xg_err *err)
+                            const char *xff, xg_err *err)
 {
     char xml[1024];
     snprintf(xml, sizeof xml,
              "<rrd><step>5</step><lastupdate>%s</lastupdate>"
              "<ds><name>%s</name><type>GAUGE</type></ds>"
-             "<rra><cf>AVERAGE</cf><pdp_per_row>12</pdp_per_row>"
+             "<rra><cf>AVERAGE</cf><pdp_per_row>12</pdp_per_row><params><xff>%s</xff></params>"
              "<cdp_prep><ds><value>0</value><unknown_datapoints>%s</unknown_datapoints></ds>"
              "</cdp_prep><database><row><v>1</v></row></database></rra></rrd>",
-             lastupdate, name, unknown);
+             lastupdate, name, xff, unknown);
     return rrd_load_xml(xml, strlen(xml), err);
 }
 
 static void load_refuses_what_it_cannot_keep(void **st)
 {
     xg_err err = XG_ERR_INIT;
-    struct rrd *r = load_one("ok", "1700000000", "3", &err);
+    struct rrd *r = load_one("ok", "1700000000", "3", "0.5", &err);
     assert_non_null(r);
     rrd_free(r);
-    /* found by fuzz_rrd: a time beyond int64 seconds was undefined behaviour
-     * in rrd_add_ds; a control byte in a name could not survive our dump */
-    const char *bad[][3] = {
-        {"ok", "1e300", "0"}, {"ok", "-5", "0"}, {"ok", "nan", "0"},
-        {"a\002b", "1700000000", "0"}, {"ok", "1700000000", "13"},
+    /* found by fuzz_rrd: a time beyond int64 seconds and an xff that is not
+     * a share were undefined behaviour in rrd_add_ds/rrd_update; a control
+     * byte in a name could not survive our dump */
+    const char *bad[][4] = {
+        {"ok", "1e300", "0", "0.5"}, {"ok", "-5", "0", "0.5"}, {"ok", "nan", "0", "0.5"},
+        {"a\002b", "1700000000", "0", "0.5"}, {"ok", "1700000000", "13", "0.5"},
+        {"ok", "1700000000", "0", "x"}, {"ok", "1700000000", "0", "1e300"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         xg_err e = XG_ERR_INIT;
-        assert_null(load_one(bad[i][0], bad[i][1], bad[i][2], &e));
+        assert_null(load_one(bad[i][0], bad[i][1], bad[i][2], bad[i][3], &e));
         assert_true(xg_err_is_set(&e));
     }
     /* the entities our dump writes are read back: a name does not grow an
      * "amp;" at every save */
-    r = load_one("a&amp;b&lt;&#x41;", "1700000000", "0", &err);
+    r = load_one("a&amp;b&lt;&#x41;", "1700000000", "0", "0.5", &err);
     assert_non_null(r);
     assert_string_equal(r->ds[0].name, "a&b<A");
     struct mbuf b = {0};
