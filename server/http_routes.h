@@ -182,5 +182,7 @@ bool xg_query_get(const char *query, const char *name, char *buf, size_t len);
  * than len-1). */
 bool xg_http_basic_decode(const char *b64, char *out, size_t len);
 bool xg_http_cookie_session(const char *cookie, char *buf, size_t len);
+/* Value of one hex digit (percent-encoding), or -1. */
+int xg_hex_value(char c);
 
 #endif
