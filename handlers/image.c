@@ -157,6 +157,75 @@ bool gw_image_convert(const char *src, bool src_raw, const char *dst,
     return gw_run_tool(argv, GW_COPY_TIMEOUT_MS, msg, len);
 }
 
+/* Starts argv with its stdin (child_reads) or stdout connected to *fd. */
+pid_t gw_spawn_piped(const char *const *argv, bool child_reads, int *fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (child_reads) {
+        posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    }
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(child_reads ? p[0] : p[1]);
+    fcntl(child_reads ? p[1] : p[0], F_SETPIPE_SZ, 1 << 20);   /* fewer wake-ups */
+    if (rc != 0) {
+        close(child_reads ? p[1] : p[0]);
+        return -1;
+    }
+    *fd = child_reads ? p[1] : p[0];
+    return pid;
+}
+
+bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen)
+{
+    const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", "qcow2", path, NULL};
+    int fd;
+    pid_t pid = gw_spawn_piped(argv, false, &fd);
+    if (pid < 0)
+        return false;
+    char out[16384];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof out - 1 && (r = read(fd, out + n, sizeof out - 1 - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = 0;
+    close(fd);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n == sizeof out - 1)
+        return false;
+    const char *v = strstr(out, "\"virtual-size\": ");
+    if (!v || sscanf(v + 16, "%" SCNd64, vsize) != 1)
+        return false;
+    backing[0] = 0;
+    const char *b = strstr(out, "\"backing-filename\": \"");
+    if (b) {
+        b += 21;
+        const char *e = strchr(b, '"');
+        if (!e || (size_t)(e - b) >= blen)
+            return false;
+        memcpy(backing, b, (size_t)(e - b));
+        backing[e - b] = 0;
+    }
+    return !strstr(out, "\"data-file\"");
+}
+
 int64_t gw_image_allocated(const char *path)
 {
     struct stat st;

@@ -297,9 +297,53 @@ bool handle_sr_destroy(xg_call *c, xapi_sr *sr, xg_err *err)
 
 /* ---- scan / update / setters --------------------------------------------- */
 
-/* Disk SR: images deleted by hand take their VDI records with them. */
+/* An image <uuid>.qcow2 put in the SR directory by hand becomes a VDI
+ * (XAPI's scan: managed, sm_config from the image); one whose backing file
+ * is not a sibling image is left alone. */
+static void introduce_image(xapi_sr *sr, const char *dir, const char *name)
+{
+    char uuid[XG_UUID_STR], path[600], backing[128];
+    size_t n = strlen(name);
+    if (n != 36 + 6 || strcmp(name + 36, ".qcow2") != 0)
+        return;
+    memcpy(uuid, name, 36);
+    uuid[36] = 0;
+    if (!uuid_ok(uuid) || xg_store_get_by_uuid(&xapi_class_vdi, uuid))
+        return;
+    int64_t vsize = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!gw_image_info(path, &vsize, backing, sizeof backing) || vsize < 0 ||
+        (backing[0] && (strchr(backing, '/') || strlen(backing) != 42))) {
+        XG_WARN("storage", "SR %s: %s is not an image this SR can use", sr->uuid, name);
+        return;
+    }
+    xapi_vdi *vdi = gw_vdi_new(sr, uuid);
+    char parent[XG_UUID_STR];
+    snprintf(parent, sizeof parent, "%.36s", backing);
+    const char *k[] = {"image-format", "vhd-parent"};
+    const char *v[] = {"qcow2", parent};
+    xg_map sm = {(void *)k, (void *)v, backing[0] ? 2 : 1, 2};
+    gw_init_field(vdi, XAPI_VDI_F_SM_CONFIG, &sm);
+    gw_init_field(vdi, XAPI_VDI_F_VIRTUAL_SIZE, &vsize);
+    xg_err e = XG_ERR_INIT;
+    if (gw_vdi_add(vdi, &e)) {
+        gw_vdi_refresh_size(xg_store_get_by_uuid(&xapi_class_vdi, uuid));
+        XG_INFO("storage", "SR %s: found image %s", sr->uuid, name);
+    }
+}
+
+/* Disk SR: images deleted by hand take their VDI records with them; images
+ * added by hand are introduced. */
 static void scan_file(xapi_sr *sr)
 {
+    const char *dir = gw_sr_dir(sr);
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *de;
+    uint32_t seen = 0;
+    while (d && (de = readdir(d)) != NULL && seen++ < 100000)
+        introduce_image(sr, dir, de->d_name);
+    if (d)
+        closedir(d);
     const xg_ref *v = sr->vdis.items;
     for (uint32_t i = sr->vdis.n; i-- > 0;) {
         xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gw.h"
 #include "gw_util.h"
@@ -61,6 +62,12 @@ bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err);
 bool gw_image_create(const char *path, int64_t size, xg_err *err);
 bool gw_image_overlay(const char *path, const char *backing_name, xg_err *err);
 bool gw_image_resize(const char *path, int64_t size, xg_err *err);
+/* Starts argv (absolute argv[0]) with its stdin (child_reads) or stdout on
+ * the other end of *fd; stderr to /dev/null. -1 on failure. Any thread. */
+pid_t gw_spawn_piped(const char *const *argv, bool child_reads, int *fd);
+/* A qcow2 image's virtual size and backing file name ("" if none); false
+ * if it is unreadable or keeps its data in another file. */
+bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen);
 /* Bytes allocated on disk (st_blocks), -1 if the file is gone. */
 int64_t gw_image_allocated(const char *path);
 /* Runs argv (argv[0] an absolute path) with stdin from /dev/null, waits at

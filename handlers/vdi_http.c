@@ -8,8 +8,8 @@
  *  - vhd/qcow2 uploads are streamed to a temporary file in the SR directory
  *    (bounded by the VDI size), checked to refer to no other file (a
  *    backing or data file would let a client read host files), then
- *    converted by qemu-img; vhd downloads are converted to a temporary file
- *    and streamed from it.
+ *    converted by qemu-img; vhd and qcow2 downloads are converted to a
+ *    temporary file and streamed from it.
  * Memory does not grow with the disk size. An import answers once the body
  * is in (200 with task-id, or the error); an export sends nothing but data
  * after its 200: a failure then fails the task and closes the connection. */
@@ -145,35 +145,6 @@ static void fail_early(xg_http_ex *x, struct target *t, int status, const xg_err
 
 /* ---- child processes with one pipe ------------------------------------------ */
 
-/* Starts argv with its stdin (child_reads) or stdout connected to *fd. */
-static pid_t spawn_piped(const char *const *argv, bool child_reads, int *fd)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (child_reads) {
-        posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    } else {
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    }
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(child_reads ? p[0] : p[1]);
-    fcntl(child_reads ? p[1] : p[0], F_SETPIPE_SZ, 1 << 20);   /* fewer wake-ups */
-    if (rc != 0) {
-        close(child_reads ? p[1] : p[0]);
-        return -1;
-    }
-    *fd = child_reads ? p[1] : p[0];
-    return pid;
-}
-
 static bool reap(pid_t pid, bool kill_it)
 {
     int st = 0;
@@ -247,7 +218,7 @@ static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
                           "--", "-", "[", QEMU_NBD, "-f", "qcow2", "--cache=writeback",
                           t->path, "]", NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, true, &fd);
+    pid_t pid = gw_spawn_piped(argv, true, &fd);
     if (pid < 0)
         return xg_err_internal(err, "cannot start nbdcopy");
     int64_t got = 0;
@@ -265,7 +236,7 @@ static bool image_self_contained(const char *tmp, const char *fmt, xg_err *err)
 {
     const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", fmt, tmp, NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, false, &fd);
+    pid_t pid = gw_spawn_piped(argv, false, &fd);
     if (pid < 0)
         return xg_err_internal(err, "cannot start qemu-img");
     char out[16384];
@@ -319,8 +290,8 @@ static bool import_image(xg_http_ex *x, struct target *t, enum fmt f, xg_err *er
     return ok;
 }
 
-/* Both handlers start alike: the format, the VDI, the task. A format the
- * direction cannot serve is a 404 with INTERNAL_ERROR "Unknown format". */
+/* Both handlers start alike: the format, the VDI, the task. An unknown
+ * format is a 404 with INTERNAL_ERROR "Unknown format". */
 static int begin(xg_http_ex *x, const char *label, bool for_write, struct target *t,
                  enum fmt *f, xg_err *err)
 {
@@ -330,7 +301,7 @@ static int begin(xg_http_ex *x, const char *label, bool for_write, struct target
     xg_query_get(rq->query, "format", fq, sizeof fq);
     *f = parse_fmt(fq);
     int status = lookup(rq, label, for_write, t, err);
-    if (!status && (*f == FMT_BAD || (!for_write && *f == FMT_QCOW2))) {
+    if (!status && *f == FMT_BAD) {
         xg_err_internal(err, "Unknown format %.40s", fq);
         status = 404;
         task_end(t, false, err, false);
@@ -395,7 +366,7 @@ static bool export_raw(xg_http_ex *x, struct target *t, const char *hdr, xg_err 
     const char *argv[] = {NBDCOPY, "--synchronous", "--", "[", QEMU_NBD, "-r", "-f",
                           t->raw_image ? "raw" : "qcow2", t->path, "]", "-", NULL};
     int fd;
-    pid_t pid = spawn_piped(argv, false, &fd);
+    pid_t pid = gw_spawn_piped(argv, false, &fd);
     if (pid < 0) {
         xg_err_internal(err, "cannot start nbdcopy");
         xg_http_respond(x, 500, NULL, 0, hdr);
@@ -409,26 +380,32 @@ static bool export_raw(xg_http_ex *x, struct target *t, const char *hdr, xg_err 
     return ok;
 }
 
-static bool export_vhd(xg_http_ex *x, struct target *t, const char *hdr, xg_err *err)
+/* vhd or qcow2: a standalone image (the chain flattened) made in a
+ * temporary file of the SR, then streamed from it. */
+static bool export_image(xg_http_ex *x, struct target *t, enum fmt f, const char *hdr,
+                         xg_err *err)
 {
+    bool vhd = f == FMT_VHD;
     char tmp[700], msg[512];
-    snprintf(tmp, sizeof tmp, "%s/.export-%s.vhd", t->dir, t->uuid);
+    snprintf(tmp, sizeof tmp, "%s/.export-%s.%s", t->dir, t->uuid, vhd ? "vhd" : "qcow2");
     const char *argv[] = {QEMU_IMG, "convert", "-f", t->raw_image ? "raw" : "qcow2",
-                          "-O", "vpc", "-o", "subformat=dynamic,force_size=on",
+                          "-O", vhd ? "vpc" : "qcow2", "-o",
+                          vhd ? "subformat=dynamic,force_size=on" : "compat=1.1",
                           t->path, tmp, NULL};
     bool ok = gw_run_tool(argv, GW_COPY_TIMEOUT_MS, msg, sizeof msg);
     int fd = ok ? open(tmp, O_RDONLY | O_CLOEXEC) : -1;
     unlink(tmp);                /* the open descriptor keeps it readable */
     struct stat st;
     if (!ok || fd < 0 || fstat(fd, &st) != 0) {
-        XG_WARN("storage", "export of VDI %s as vhd: %s", t->uuid, msg);
+        XG_WARN("storage", "export of VDI %s as %s: %s", t->uuid, vhd ? "vhd" : "qcow2", msg);
         xapi_err_vdi_io_error(err, "Device I/O errors");
         xg_http_respond(x, 500, NULL, 0, hdr);
         if (fd >= 0)
             close(fd);
         return false;
     }
-    xg_http_respond(x, 200, "application/vhd", st.st_size, hdr);
+    xg_http_respond(x, 200, vhd ? "application/vhd" : "application/x-qemu-disk",
+                    st.st_size, hdr);
     ok = fd_to_client(x, fd, st.st_size, t, err);
     close(fd);
     return ok;
@@ -452,8 +429,8 @@ static void export_raw_vdi(xg_http_ex *x)
     char hdr[XG_REF_LEN + 160];
     snprintf(hdr, sizeof hdr,
              "task-id: %s\r\nContent-Disposition: attachment; filename=\"%s.%s\"\r\n",
-             t.task, t.uuid, f == FMT_VHD ? "vhd" : "raw");
-    bool ok = f == FMT_VHD ? export_vhd(x, &t, hdr, &err) : export_raw(x, &t, hdr, &err);
+             t.task, t.uuid, f == FMT_VHD ? "vhd" : f == FMT_QCOW2 ? "qcow2" : "raw");
+    bool ok = f == FMT_RAW ? export_raw(x, &t, hdr, &err) : export_image(x, &t, f, hdr, &err);
     task_end(&t, ok, &err, false);
 }
 

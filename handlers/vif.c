@@ -242,7 +242,8 @@ bool gw_vif_copy_all(const xapi_vm *src, xapi_vm *dst, bool keep_mac, xg_err *er
     xg_ref *refs = n ? malloc(n * sizeof *refs) : NULL;
     if (n && !refs)
         return xg_err_internal(err, "out of memory");
-    memcpy(refs, src->vifs.items, n * sizeof *refs);
+    if (n)                              /* memcpy(NULL, …, 0) is undefined (UBSan) */
+        memcpy(refs, src->vifs.items, n * sizeof *refs);
     bool ok = true;
     for (uint32_t i = 0; ok && i < n; i++) {
         xapi_vif *v = xg_store_get(&xapi_class_vif, refs[i].s);

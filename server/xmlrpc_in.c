@@ -122,12 +122,12 @@ static bool pop(struct reader *r, size_t base, xg_value *v)
         v->u.members = ms;
         return true;
     }
-    xg_value *items = xg_arena_alloc(r->a, k * sizeof(*items));
-    if (!items)
+    xg_value *vs = xg_arena_alloc(r->a, k * sizeof(*vs));
+    if (!vs)
         return xg_xml_fail(&r->x, "request too large");
     for (size_t i = 0; i < k; i++)
-        items[i] = r->stack[base + i].v;
-    v->u.items = items;
+        vs[i] = r->stack[base + i].v;
+    v->u.items = vs;
     return true;
 }
 
@@ -183,6 +183,49 @@ static bool base64_value(struct reader *r, const char *s, uint32_t n, xg_value *
     return true;
 }
 
+typedef bool item_fn(struct reader *r, unsigned depth);
+
+/* The items of a list up to its end tag, each read (and pushed) by item. */
+static bool items(struct reader *r, item_fn *item, unsigned depth)
+{
+    for (;;) {
+        if (!xg_xml_skip_space(&r->x))
+            return false;
+        if (xg_xml_at_close(&r->x))
+            return true;
+        if (!item(r, depth))
+            return false;
+    }
+}
+
+static bool array_item(struct reader *r, unsigned depth)
+{
+    xg_value v;
+    return value(r, &v, depth) && push(r, NULL, 0, &v);
+}
+
+/* <member><name>k</name><value>...</value></member> */
+static bool member_item(struct reader *r, unsigned depth)
+{
+    const char *name;
+    uint32_t name_len;
+    xg_value v;
+    if (!open_tag(r, "member", NULL) || !open_tag(r, "name", NULL) ||
+        !xg_xml_text(&r->x, &name, &name_len))
+        return false;
+    if (!name_len)                       /* XAPI: no data, then </name> found */
+        return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"close_tag\", \"data\", _)");
+    return close_tag(r, "name") && value(r, &v, depth) && close_tag(r, "member") &&
+           push(r, name, name_len, &v);
+}
+
+static bool param_item(struct reader *r, unsigned depth)
+{
+    xg_value v;
+    return open_tag(r, "param", NULL) && value(r, &v, depth) && close_tag(r, "param") &&
+           push(r, NULL, 0, &v);
+}
+
 static bool array_value(struct reader *r, const struct xg_xml_tag *t, xg_value *v,
                         unsigned depth)
 {
@@ -198,16 +241,7 @@ static bool array_value(struct reader *r, const struct xg_xml_tag *t, xg_value *
         return unexpected(r, &d, "open_tag(data)");
     if (d.kind == XG_XML_OPEN) {
         size_t base = r->n;
-        for (;;) {
-            if (!xg_xml_skip_space(&r->x))
-                return false;
-            if (xg_xml_at_close(&r->x))
-                break;
-            xg_value item;
-            if (!value(r, &item, depth + 1) || !push(r, NULL, 0, &item))
-                return false;
-        }
-        if (!close_tag(r, "data") || !pop(r, base, v))
+        if (!items(r, array_item, depth + 1) || !close_tag(r, "data") || !pop(r, base, v))
             return false;
     }
     return close_tag(r, "array");
@@ -220,24 +254,7 @@ static bool struct_value(struct reader *r, const struct xg_xml_tag *t, xg_value 
     if (t->kind == XG_XML_EMPTY)
         return true;
     size_t base = r->n;
-    for (;;) {
-        if (!xg_xml_skip_space(&r->x))
-            return false;
-        if (xg_xml_at_close(&r->x))
-            break;
-        const char *name;
-        uint32_t name_len;
-        xg_value mv;
-        if (!open_tag(r, "member", NULL) || !open_tag(r, "name", NULL) ||
-            !xg_xml_text(&r->x, &name, &name_len))
-            return false;
-        if (!name_len)                   /* XAPI: no data, then </name> found */
-            return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"close_tag\", \"data\", _)");
-        if (!close_tag(r, "name") || !value(r, &mv, depth + 1) || !close_tag(r, "member") ||
-            !push(r, name, name_len, &mv))
-            return false;
-    }
-    return close_tag(r, "struct") && pop(r, base, v);
+    return items(r, member_item, depth + 1) && close_tag(r, "struct") && pop(r, base, v);
 }
 
 static bool is_int_tag(const struct xg_xml_tag *t)
@@ -355,18 +372,8 @@ static bool method_call(struct reader *r, struct xg_rpc_req *out)
     /* <params> is required, as in XAPI (xmlrpc-c did not require it) */
     if (!close_tag(r, "methodName") || !open_tag(r, "params", &no_params))
         return false;
-    while (!no_params) {
-        if (!xg_xml_skip_space(&r->x))
-            return false;
-        if (xg_xml_at_close(&r->x))
-            break;
-        xg_value p;
-        if (!open_tag(r, "param", NULL) || !value(r, &p, 1) || !close_tag(r, "param") ||
-            !push(r, NULL, 0, &p))
-            return false;
-    }
-    if ((!no_params && !close_tag(r, "params")) || !close_tag(r, "methodCall") ||
-        !xg_xml_skip_space(&r->x))
+    if ((!no_params && (!items(r, param_item, 1) || !close_tag(r, "params"))) ||
+        !close_tag(r, "methodCall") || !xg_xml_skip_space(&r->x))
         return false;
     if (r->x.p != r->x.end)
         return xg_xml_fail(&r->x, "Xmlrpc.Parse_error(\"data\", \"eof\", _)");

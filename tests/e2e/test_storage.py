@@ -178,6 +178,20 @@ class VdiTest(StorageBase):
         self.s.call("SR.destroy", other)
         self.assertFalse(os.path.exists(os.path.join(self.gw.state_dir, "sr2")))
 
+    def test_scan_finds_and_forgets_images(self):
+        import uuid as uuidlib
+        d = self.sr_dir(self.sr())
+        u = str(uuidlib.uuid4())
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", os.path.join(d, u + ".qcow2"), "3M"],
+                       check=True)
+        self.s.call("SR.scan", self.sr())
+        v = self.s.call("VDI.get_by_uuid", u)
+        self.assertEqual(int(self.s.call("VDI.get_virtual_size", v)), 3 * MiB)
+        self.assertTrue(self.s.call("VDI.get_managed", v))
+        os.unlink(os.path.join(d, u + ".qcow2"))
+        self.s.call("SR.scan", self.sr())
+        self.assertFailure(["UUID_INVALID", "VDI", u], self.s.call, "VDI.get_by_uuid", u)
+
     def test_setters(self):
         v = self.vdi()
         self.s.call("VDI.set_name_label", v, "renamed")
@@ -399,7 +413,17 @@ class TransferTest(StorageBase):
         self.assertEqual(st, 200)
         st, _, back = self.gw.request("GET", self.url("/export_raw_vdi", vdi=w))
         self.assertEqual(back, body)
-        for x in (v, w):
+        # qcow2 out (one standalone image: the chain flattened) and back in
+        ws = self.s.call("VDI.snapshot", w, {})
+        st, hdrs, q = self.gw.request("GET", self.url("/export_raw_vdi", vdi=w, format="qcow2"))
+        self.assertEqual(st, 200)
+        self.assertEqual(q[:4], b"QFI\xfb")
+        z = self.vdi(size=8 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=z, format="qcow2"), body=q)
+        self.assertEqual(st, 200)
+        st, _, back = self.gw.request("GET", self.url("/export_raw_vdi", vdi=z))
+        self.assertEqual(back, body)
+        for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
     def test_errors(self):

@@ -9,7 +9,7 @@ refusal is an HTTP 500 whose body carries XAPI's exception; an accepted value is
 the type error a string parameter gives for it (`Expected string, got 'I(5)'`, XAPI's rendering),
 so each case shows exactly what the gateway decoded."""
 
-from hostile import HostileCase, exchange, json_call, post_bytes, xml_call
+from hostile import Closed, HostileCase, Reader, exchange, json_call, post_bytes, tls_connect, xml_call
 
 ISSUE20 = (b"<methodCall><methodName>x</methodName><params><param><value><i4>1 </i4></value>"
            b"</param></params></methodCall>")
@@ -92,10 +92,44 @@ class VmCase(HostileCase):
                 b"<param><value>" + self.vm.encode() + b"</value></param>"
                 b"<param><value>" + value_xml + b"</value></param></params></methodCall>")
         try:
-            return exchange(self.gw, post_bytes(body))
+            return self.keepalive_exchange(post_bytes(body))
         except Exception as e:  # noqa: BLE001
             self.fail("no answer for %r (%r); gateway rc=%r\n%s"
                       % (value_xml, e, self.gw.proc.poll(), self.gw.log_tail()))
+
+    conn = None
+
+    def keepalive_exchange(self, data):
+        """One request on the kept-alive connection (a fresh one after a refusal closed it):
+        hundreds of cases, and a TLS handshake each would dominate the run."""
+        for attempt in (0, 1):
+            if self.conn is None:
+                s = tls_connect(self.gw)
+                type(self).conn = (s, Reader(s))
+            s, reader = self.conn
+            try:
+                s.sendall(data)
+                r = reader.read()
+            except (OSError, Closed):
+                self.drop_conn()
+                if attempt:
+                    raise
+                continue                # the idle kept-alive connection had been closed
+            if (r.header("connection") or "").lower() == "close":
+                self.drop_conn()
+            return r
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.conn is not None:
+            cls.conn[0].close()
+            cls.conn = None
+        super().tearDownClass()
+
+    def drop_conn(self):
+        if self.conn is not None:
+            self.conn[0].close()
+            type(self).conn = None
 
     def check(self, value_xml, expect, shown):
         r = self.send(value_xml)
@@ -139,8 +173,14 @@ class XmlValueFormsTest(VmCase):
         self.assert_html_500(r, INT64)
         self.assertAlive(what="issue 20 reproducer")
 
+    def test_i4_forms(self):
+        self.matrix(("i4",), INT_FORMS)
+
     def test_int_forms(self):
-        self.matrix(("i4", "int", "i8"), INT_FORMS)
+        self.matrix(("int",), INT_FORMS)
+
+    def test_i8_forms(self):
+        self.matrix(("i8",), INT_FORMS)
 
     def test_double_forms(self):
         self.matrix(("double",), DOUBLE_FORMS)
