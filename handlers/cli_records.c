@@ -202,14 +202,20 @@ static void render(xg_out *o, const xg_type *t, const void *p)
     }
 }
 
-static char *render_str(const xg_field_desc *f, const void *obj)
+/* The rendering of the value of type t at p, malloc'd. */
+static char *render_value(const xg_type *t, const void *p)
 {
     xg_out o;
     xg_out_init(&o);
-    render(&o, f->type, (const char *)obj + f->offset);
+    render(&o, t, p);
     char *s = xg_out_strdup(&o, NULL);
     xg_out_reset(&o);
     return s;
+}
+
+static char *render_str(const xg_field_desc *f, const void *obj)
+{
+    return render_value(f->type, (const char *)obj + f->offset);
 }
 
 /* The value of map field f at key (rendered), or NULL. */
@@ -218,20 +224,11 @@ static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key
     const xg_map *m = (const void *)((const char *)obj + f->offset);
     size_t ksz = xg_type_storage_size(f->type->key), vsz = xg_type_storage_size(f->type->elem);
     for (uint32_t i = 0; i < m->n; i++) {
-        xg_out o;
-        xg_out_init(&o);
-        render(&o, f->type->key, (const char *)m->keys + i * ksz);
-        char *k = xg_out_strdup(&o, NULL);
-        xg_out_reset(&o);
+        char *k = render_value(f->type->key, (const char *)m->keys + i * ksz);
         bool hit = strcmp(k, key) == 0;
         free(k);
-        if (hit) {
-            xg_out_init(&o);
-            render(&o, f->type->elem, (const char *)m->vals + i * vsz);
-            char *v = xg_out_strdup(&o, NULL);
-            xg_out_reset(&o);
-            return v;
-        }
+        if (hit)
+            return render_value(f->type->elem, (const char *)m->vals + i * vsz);
     }
     return NULL;
 }
@@ -359,11 +356,7 @@ static bool passes(struct cli_result *r, const xg_class_desc *cls, const void *o
         size_t sz = xg_type_storage_size(f->type->elem);
         bool hit = false;
         for (uint32_t i = 0; i < s->n && !hit; i++) {
-            xg_out o;
-            xg_out_init(&o);
-            render(&o, f->type->elem, (const char *)s->items + i * sz);
-            char *e = xg_out_strdup(&o, NULL);
-            xg_out_reset(&o);
+            char *e = render_value(f->type->elem, (const char *)s->items + i * sz);
             hit = strcmp(e, v) == 0;
             free(e);
         }

@@ -108,6 +108,24 @@ class XeCli(unittest.TestCase):
         self.assertRegex(out, r"(?m)^ +power-state \( RO\): %s$" % r["power_state"].lower())
         self.assertRegex(out, r"(?m)^ +is-a-template \( RW\): false$")
 
+    def test_maps_and_sets(self):
+        (dom0,) = [r for r in self.api_vms().values() if r["is_control_domain"]]
+        self.assertTrue(dom0["platform"])
+        k, v = sorted(dom0["platform"].items())[0]
+        self.assertEqual(self.ok("vm-param-get", "uuid=" + dom0["uuid"], "param-name=platform",
+                                 "param-key=" + k), v + "\n")
+        self.assertEqual(self.ok("vm-param-get", "uuid=" + dom0["uuid"], "param-name=platform"),
+                         "; ".join("%s: %s" % kv for kv in dom0["platform"].items()) + "\n")
+        self.assertEqual(self.ok("vm-list", "platform:%s=%s" % (k, v), "is-control-domain=true",
+                                 "--minimal"), dom0["uuid"] + "\n")
+        ops = dom0["allowed_operations"]
+        if ops:
+            self.assertEqual(self.ok("vm-list", "allowed-operations:contains=" + ops[0],
+                                     "uuid=" + dom0["uuid"], "--minimal"), dom0["uuid"] + "\n")
+        rc, out, err = self.xe("vm-param-get", "uuid=" + dom0["uuid"], "param-name=platform",
+                               "param-key=nokey")
+        self.assertEqual((rc, err), (1, "Error: Key nokey not found in map\n"))
+
     def test_errors(self):
         rc, out, err = self.xe("vm-param-get", "uuid=nope", "param-name=name-label")
         self.assertEqual((rc, out, err),
