@@ -13,13 +13,19 @@ add_custom_command(
           ${XG_GENERATED_DIR}/console_font.c
   DEPENDS ${XG_CONSOLE_DIR}/font_gen.py ${XG_CONSOLE_FONT}
   COMMENT "console font from ${XG_CONSOLE_FONT}")
-add_library(xg_console OBJECT
-  ${XG_CONSOLE_DIR}/service.c
+# the protocols (unit-tested alone: tests/unit/test_console_proto.c)
+add_library(xg_console_proto OBJECT
   ${XG_CONSOLE_DIR}/rfb.c
   ${XG_CONSOLE_DIR}/term.c
   ${XG_CONSOLE_DIR}/ws.c
   ${XG_CONSOLE_DIR}/font.c
   ${XG_GENERATED_DIR}/console_font.c)
-target_include_directories(xg_console PRIVATE ${XG_CONSOLE_DIR})
+target_include_directories(xg_console_proto PRIVATE ${XG_CONSOLE_DIR})
+target_compile_options(xg_console_proto PRIVATE ${XG_WARN})
+target_link_libraries(xg_console_proto PUBLIC PkgConfig::VTERM OpenSSL::Crypto)
+# the console thread
+add_library(xg_console OBJECT ${XG_CONSOLE_DIR}/service.c)
 target_compile_options(xg_console PRIVATE ${XG_WARN})
-target_link_libraries(xg_console PUBLIC PkgConfig::VTERM OpenSSL::Crypto Threads::Threads)
+target_link_libraries(xg_console PUBLIC xg_console_proto Threads::Threads)
+# whoever links the console links the protocol objects too
+target_sources(xg_console INTERFACE $<TARGET_OBJECTS:xg_console_proto>)

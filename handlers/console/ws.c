@@ -142,6 +142,8 @@ bool cons_ws_input(struct cons_ws *w, uint8_t *p, size_t n, xg_out *o,
             while (n > 0 && w->hlen < w->need) {
                 w->hdr[w->hlen++] = *p++;
                 n--;
+                if (w->hlen == 2 && !(w->hdr[1] & 0x80))
+                    return false;    /* client frames must be masked */
                 w->need = header_need(w->hdr, w->hlen);
             }
             if (w->hlen < w->need)

@@ -181,6 +181,51 @@ class ConsoleTest(GatewayTestCase):
             rc.open_ws(host, port, self.query(con), version="8")
         self.assertEqual(cm.exception.status, 426)
 
+    def test_hostile_streams_close_only_themselves(self):
+        ref, vm = self.running_guest()
+        con = self.rfb_console(ref)
+        host, port = self.gw.host, self.gw.port
+
+        def closed(sock):
+            sock.settimeout(20)
+            try:
+                while sock.recv(65536):
+                    pass
+            except (ConnectionError, OSError):
+                pass
+            return True
+
+        # an unmasked client frame breaks RFC 6455: the stream ends
+        st = rc.open_ws(host, port, self.query(con))
+        st.sock.sendall(b"\x82\x0cRFB 003.008\n")
+        self.assertTrue(closed(st.sock))
+        # a bad RFB version string
+        st = rc.open_connect(host, port, self.query(con, False), cookie="session_id=" + self.s.ref)
+        st.recv_exact(12)
+        st.send(b"HTTP/1.1 200\n")
+        self.assertTrue(closed(st.sock))
+        # an unknown client message type after the handshake
+        v = self.viewer_connect(con)
+        v.s.send(b"\xfe" * 16)
+        self.assertTrue(closed(v.s.sock))
+        # a 2 GiB ClientCutText is skipped as it streams, not buffered; the session goes on
+        v = self.viewer_ws(con)
+        try:
+            v.s.send(struct.pack("!BxxxI", 6, 0x7FFFFFF0) + b"x" * 100000)
+            pid = self.gw.proc.pid
+            before = rss_kib(pid)
+            for _ in range(20):
+                v.s.send(b"y" * 65536)
+            self.assertLess(rss_kib(pid) - before, 8 * 1024)
+        finally:
+            v.close()
+        # and the console still serves others
+        v = self.viewer_ws(con)
+        try:
+            self.assertIn(self.prompt(vm), self.first_screen(v))
+        finally:
+            v.close()
+
     def test_many_viewers_see_the_same_screen(self):
         ref, vm = self.running_guest()
         con = self.rfb_console(ref)

@@ -23,6 +23,12 @@ import rfb_client as rc  # noqa: E402
 from gateway import Gateway  # noqa: E402
 
 
+def cpu_s(pid):
+    """User + system CPU seconds of a process."""
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -82,6 +88,7 @@ def main():
         v = Fast(rc.open_ws(gw.host, gw.port, q))
         v.request(False)
         v.read_update()
+        c0 = cpu_s(pid)
         v.type("scroll %d" % a.lines)
         v.key(rc.KEY_RETURN)
         t0 = time.monotonic()
@@ -97,8 +104,11 @@ def main():
                 if "scrolling line %d of" % a.lines in slow.text(font):
                     break
         dt = time.monotonic() - t0
-        print("scrolling console: %d lines in %.2f s (%.0f lines/s), %d updates, %.1f MB/s of RFB to one viewer"
-              % (a.lines, dt, a.lines / dt, updates, got / dt / 1e6))
+        c = cpu_s(pid) - c0
+        print("scrolling console: %d lines in %.2f s wall (%.0f lines/s), %d updates, %.1f MB of RFB "
+              "(%.2f MB/s to one viewer); gateway CPU %.2f s (%.0f MB of RFB per CPU second)"
+              % (a.lines, dt, a.lines / dt, updates, got / 1e6, got / dt / 1e6, c,
+                 got / 1e6 / c if c > 0 else float("inf")))
         v.close()
         slow.close()
 

@@ -1,0 +1,235 @@
+/* Unit tests of the console protocols (handlers/console/): WebSocket
+ * framing (RFC 6455 §1.3 and §5), the RFB server side over a libvterm
+ * screen (RFC 6143 handshake, key events, raw rectangles with the glyphs of
+ * the compiled-in font). The console thread (service.c) is replaced by the
+ * two callbacks term.c needs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../handlers/console/cons_internal.h"
+#include "../../handlers/console/font.h"
+
+/* ---- test double of service.c: one viewer, damage goes to its rfb ---- */
+struct cons_viewer {
+    struct cons_rfb rfb;
+};
+
+void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1)
+{
+    cons_rfb_damage(&v->rfb, row, c0, c1);
+}
+
+struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v)
+{
+    (void)v;
+    return NULL;
+}
+
+static size_t take(xg_out *o, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    for (struct xg_chunk *c = o->head; c && got < n; c = c->next) {
+        size_t k = c->len - c->sent;
+        if (k > n - got)
+            k = n - got;
+        memcpy(buf + got, c->data + c->sent, k);
+        got += k;
+    }
+    xg_out_reset(o);
+    return got;
+}
+
+/* ---- WebSocket ---------------------------------------------------------- */
+static void test_ws_accept(void **st)
+{
+    char acc[29];
+    assert_true(cons_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", acc));   /* RFC 6455 §1.3 */
+    assert_string_equal(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert_false(cons_ws_accept("short", acc));
+    assert_false(cons_ws_accept("!!!!!!!!!!!!!!!!!!!!!!!!", acc));
+}
+
+static uint8_t got_payload[256];
+static size_t got_len;
+
+static bool collect(void *arg, uint8_t *p, size_t n)
+{
+    (void)arg;
+    memcpy(got_payload + got_len, p, n);
+    got_len += n;
+    return true;
+}
+
+static size_t masked_frame(uint8_t *f, int opcode, const char *payload, size_t n)
+{
+    static const uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+    f[0] = (uint8_t)(0x80 | opcode);
+    f[1] = (uint8_t)(0x80 | n);
+    memcpy(f + 2, mask, 4);
+    for (size_t i = 0; i < n; i++)
+        f[6 + i] = (uint8_t)payload[i] ^ mask[i & 3];
+    return 6 + n;
+}
+
+static void test_ws_frames(void **st)
+{
+    struct cons_ws w;
+    xg_out o;
+    xg_out_init(&o);
+    cons_ws_init(&w);
+    uint8_t f[64];
+    /* "Hello" (RFC 6455 §5.7), fed one byte at a time */
+    size_t n = masked_frame(f, 1, "Hello", 5);
+    got_len = 0;
+    for (size_t i = 0; i < n; i++)
+        assert_true(cons_ws_input(&w, f + i, 1, &o, collect, NULL));
+    assert_int_equal(got_len, 5);
+    assert_memory_equal(got_payload, "Hello", 5);
+    /* a ping is answered with a pong carrying its payload, unmasked */
+    n = masked_frame(f, 9, "hb", 2);
+    assert_true(cons_ws_input(&w, f, n, &o, collect, NULL));
+    uint8_t out[16];
+    assert_int_equal(take(&o, out, sizeof out), 4);
+    assert_memory_equal(out, "\x8a\x02hb", 4);
+    /* close: answered, then the stream is over */
+    n = masked_frame(f, 8, "\x03\xe8", 2);
+    assert_true(cons_ws_input(&w, f, n, &o, collect, NULL));
+    assert_true(w.closed);
+    assert_int_equal(take(&o, out, sizeof out), 4);
+    assert_memory_equal(out, "\x88\x02\x03\xe8", 4);
+    /* an unmasked client frame is a protocol error */
+    cons_ws_init(&w);
+    uint8_t bad[] = { 0x82, 0x01, 'x' };
+    assert_false(cons_ws_input(&w, bad, sizeof bad, &o, collect, NULL));
+    /* a control frame longer than 125 bytes too */
+    cons_ws_init(&w);
+    uint8_t big[] = { 0x89, 0xfe, 0x00, 0x80, 0, 0, 0, 0 };
+    assert_false(cons_ws_input(&w, big, sizeof big, &o, collect, NULL));
+    /* server frames: 7-bit and 16-bit lengths */
+    xg_out src;
+    xg_out_init(&src);
+    xg_out_append(&src, "abc", 3);
+    cons_ws_frame(&o, &src);
+    assert_int_equal(take(&o, out, sizeof out), 5);
+    assert_memory_equal(out, "\x82\x03" "abc", 5);
+    char blob[300];
+    memset(blob, 'z', sizeof blob);
+    xg_out_append(&src, blob, sizeof blob);
+    cons_ws_frame(&o, &src);
+    assert_int_equal(take(&o, out, 4), 4);
+    assert_memory_equal(out, "\x82\x7e\x01\x2c", 4);
+    xg_out_reset(&o);
+}
+
+/* ---- RFB over a screen ---------------------------------------------------- */
+static void handshake(struct cons_viewer *v, struct cons_term *t, xg_out *o)
+{
+    uint8_t buf[64];
+    cons_rfb_init(&v->rfb, o);
+    assert_int_equal(take(o, buf, sizeof buf), 12);
+    assert_memory_equal(buf, "RFB 003.008\n", 12);
+    assert_true(cons_rfb_input(&v->rfb, t, (const uint8_t *)"RFB 003.008\n", 12, o));
+    assert_int_equal(take(o, buf, sizeof buf), 2);
+    assert_memory_equal(buf, "\x01\x01", 2);          /* one type: None */
+    assert_true(cons_rfb_input(&v->rfb, t, (const uint8_t *)"\x01", 1, o));
+    assert_int_equal(take(o, buf, sizeof buf), 4);    /* SecurityResult OK */
+    assert_memory_equal(buf, "\0\0\0\0", 4);
+    assert_true(cons_rfb_input(&v->rfb, t, (const uint8_t *)"\x01", 1, o));   /* shared */
+    size_t n = take(o, buf, sizeof buf);
+    assert_true(n > 24);
+    assert_int_equal(buf[0] << 8 | buf[1], CONS_COLS * XG_FONT_WIDTH);
+    assert_int_equal(buf[2] << 8 | buf[3], CONS_ROWS * (int)xg_font_height);
+    assert_true(cons_rfb_ready(&v->rfb));
+}
+
+static void test_rfb_keys_reach_the_guest(void **st)
+{
+    struct cons_term *t = cons_term_new();
+    struct cons_viewer v;
+    xg_out o;
+    xg_out_init(&o);
+    cons_term_set_viewers(t, &v);
+    handshake(&v, t, &o);
+    /* 'a' down/up, then Return, then Ctrl-C (modifier held) */
+    const uint8_t keys[] = {
+        4, 1, 0, 0, 0, 0, 0, 'a',   4, 0, 0, 0, 0, 0, 0, 'a',
+        4, 1, 0, 0, 0, 0, 0xff, 0x0d,
+        4, 1, 0, 0, 0, 0, 0xff, 0xe3,   4, 1, 0, 0, 0, 0, 0, 'c',
+    };
+    /* split anywhere: messages are reassembled */
+    assert_true(cons_rfb_input(&v.rfb, t, keys, 5, &o));
+    assert_true(cons_rfb_input(&v.rfb, t, keys + 5, sizeof keys - 5, &o));
+    char in[16];
+    size_t n = cons_term_take_input(t, in, sizeof in);
+    assert_int_equal(n, 3);
+    assert_memory_equal(in, "a\r\x03", 3);
+    /* an unknown message type cannot be framed: refused */
+    assert_false(cons_rfb_input(&v.rfb, t, (const uint8_t *)"\xfe", 1, &o));
+    xg_out_reset(&o);
+    cons_term_free(t);
+}
+
+static void test_rfb_update_shows_the_glyphs(void **st)
+{
+    struct cons_term *t = cons_term_new();
+    struct cons_viewer v;
+    xg_out o;
+    xg_out_init(&o);
+    cons_term_set_viewers(t, &v);
+    handshake(&v, t, &o);
+    /* 16 bpp big endian 5-6-5 */
+    const uint8_t spf[20] = { 0, 0, 0, 0, 16, 16, 1, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0 };
+    assert_true(cons_rfb_input(&v.rfb, t, spf, sizeof spf, &o));
+    cons_term_feed(t, "\x1b[2J\x1b[HHi", 9);
+    const uint8_t req[10] = { 3, 1, 0, 0, 0, 0, 2, 128, 1, 144 };   /* incremental, whole screen */
+    assert_true(cons_rfb_input(&v.rfb, t, req, sizeof req, &o));
+    /* the update comes one row rectangle per pump */
+    for (int i = 0; i < CONS_ROWS + 1; i++)
+        cons_rfb_pump(&v.rfb, t, &o);
+    size_t total = o.total;
+    uint8_t *buf = malloc(total);
+    assert_non_null(buf);
+    assert_int_equal(take(&o, buf, total), total);
+    assert_int_equal(buf[0], 0);                       /* FramebufferUpdate */
+    unsigned nrects = (unsigned)(buf[2] << 8 | buf[3]);
+    assert_true(nrects >= 1);
+    /* first rectangle: row 0 */
+    const uint8_t *r = buf + 4;
+    unsigned x = (unsigned)(r[0] << 8 | r[1]), y = (unsigned)(r[2] << 8 | r[3]);
+    unsigned w = (unsigned)(r[4] << 8 | r[5]), h = (unsigned)(r[6] << 8 | r[7]);
+    assert_int_equal(y, 0);
+    assert_int_equal(h, xg_font_height);
+    assert_int_equal(r[8] | r[9] | r[10] | r[11], 0); /* Raw */
+    const uint8_t *px = r + 12;
+    /* the cell of 'H' (column 0) and of 'i' (column 1): lit pixels are the glyph's bits */
+    for (int col = 0; col < 2; col++) {
+        const unsigned char *g = xg_font_glyph(col == 0 ? 'H' : 'i');
+        for (unsigned yy = 0; yy < xg_font_height; yy++) {
+            for (unsigned xx = 0; xx < 8; xx++) {
+                unsigned cx = (unsigned)col * 8 + xx - x;
+                const uint8_t *p = px + ((size_t)yy * w + cx) * 2;
+                bool lit = (p[0] << 8 | p[1]) != 0;     /* background is black */
+                assert_int_equal(lit, (g[yy] & (0x80u >> xx)) != 0);
+            }
+        }
+    }
+    free(buf);
+    cons_term_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ws_accept),
+        cmocka_unit_test(test_ws_frames),
+        cmocka_unit_test(test_rfb_keys_reach_the_guest),
+        cmocka_unit_test(test_rfb_update_shows_the_glyphs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
