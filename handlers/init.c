@@ -12,6 +12,8 @@
 #include "driver/sim/sim_fixture.h"
 #include "gw.h"
 #include "identity.h"
+#include "plugins.h"
+#include "secureboot.h"
 #include "gw_util.h"
 #include "console/console.h"
 #include "metrics/metrics.h"
@@ -135,6 +137,8 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
     if (!gw_drv)
         return false;
     gw_identity_configure(cfg->product_brand, cfg->product_version, cfg->build_number);
+    gw_plugins_configure(cfg->plugin_dir, cfg->plugin_timeout_s);
+    gw_secureboot_configure(cfg->varstore_dir);
     struct xg_drv_config dc = {
         .state_dir = state_dir, .sim_vms = cfg->sim_vms,
         .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,

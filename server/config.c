@@ -80,6 +80,10 @@ static const struct xg_setting settings[] = {
         "host software_version.product_brand (clients branch on XCP-ng)"),
     STR("product-version", product_version, NULL, "X.Y.Z", "host product_version"),
     STR("build-number", build_number, NULL, "TEXT", "host software_version.build_number"),
+    STR("plugin-dir", plugin_dir, NULL, "DIR", "host.call_plugin: where plugins are installed"),
+    U32("plugin-timeout-s", plugin_timeout_s, "S", "host.call_plugin: a plugin running longer is killed"),
+    STR("varstore-dir", varstore_dir, NULL, "DIR",
+        "guest Secure Boot certificates (PK/KEK/db/dbx.auth), as varstored keeps them"),
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -114,6 +118,9 @@ void xg_config_defaults_in(struct xg_config *c)
     snprintf(c->product_brand, sizeof(c->product_brand), "XCP-ng");
     snprintf(c->product_version, sizeof(c->product_version), "8.3.0");
     snprintf(c->build_number, sizeof(c->build_number), "8.3.0");
+    snprintf(c->plugin_dir, sizeof(c->plugin_dir), "/etc/xapi.d/plugins");
+    c->plugin_timeout_s = XG_PLUGIN_TIMEOUT_S;
+    snprintf(c->varstore_dir, sizeof(c->varstore_dir), "/var/lib/varstored");
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */

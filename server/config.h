@@ -30,6 +30,9 @@ struct xg_config {
     char product_brand[64];          /* host identity (handlers/identity.c) */
     char product_version[32];
     char build_number[64];
+    char plugin_dir[512];            /* host.call_plugin executables */
+    uint32_t plugin_timeout_s;
+    char varstore_dir[512];          /* guest Secure Boot certificates (.auth) */
 };
 
 extern struct xg_config xg_cfg;      /* the process's configuration */

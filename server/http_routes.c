@@ -93,7 +93,7 @@ xg_http_takeover_fn xg_http_find_takeover(const char *path, size_t len)
     return NULL;
 }
 
-static int hexval(char c)
+int xg_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -112,9 +112,9 @@ static void decode(const char *s, size_t n, char *buf, size_t len)
         char c = s[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        } else if (c == '%' && i + 2 < n && xg_hex_value(s[i + 1]) >= 0 &&
+                   xg_hex_value(s[i + 2]) >= 0) {
+            c = (char)(xg_hex_value(s[i + 1]) * 16 + xg_hex_value(s[i + 2]));
             i += 2;
         }
         buf[k++] = c;

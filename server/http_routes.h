@@ -176,5 +176,7 @@ xg_http_takeover_fn xg_http_find_takeover(const char *path, size_t len);
 bool xg_query_next(const char *query, const char *name, size_t *pos,
                    char *buf, size_t len);
 bool xg_query_get(const char *query, const char *name, char *buf, size_t len);
+/* Value of one hex digit (percent-encoding), or -1. */
+int xg_hex_value(char c);
 
 #endif

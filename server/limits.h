@@ -44,4 +44,13 @@
 #define XG_WWW_MAX_FILE_BYTES      (16 * 1024 * 1024)
 #define XG_WWW_CACHE_BYTES         ((size_t)64 * 1024 * 1024)
 
+/* host plugins (handlers/plugins.c) */
+#define XG_PLUGIN_MAX_RUNNING      4              /* plugin processes at once */
+#define XG_PLUGIN_MAX_QUEUED       64             /* calls waiting for a slot */
+#define XG_PLUGIN_OUTPUT_BYTES     (8 * 1024 * 1024)  /* stdout read; more kills it */
+#define XG_PLUGIN_LOG_BYTES        (64 * 1024)    /* stderr kept */
+#define XG_PLUGIN_ERROR_BYTES      (64 * 1024)    /* output quoted in an error */
+#define XG_PLUGIN_ARG_BYTES        (120 * 1024)   /* the methodCall argument (< MAX_ARG_STRLEN) */
+#define XG_PLUGIN_TIMEOUT_S        120            /* default of plugin-timeout-s */
+
 #endif

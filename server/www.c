@@ -101,17 +101,6 @@ static const char *content_type(const char *path, bool *compress)
 
 /* ===== path checks and the descriptor walk ============================ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the URL path into out as a root-relative path ("" = the root),
  * or returns false for anything that could name a file outside the root
  * or a hidden one. A trailing '/' means the directory's index.html. */
@@ -123,7 +112,7 @@ static bool relative_path(const char *url, char *out, size_t cap)
     for (const char *p = url + 1; *p; p++) {
         char c = *p;
         if (c == '%') {
-            int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+            int hi = xg_hex_value(p[1]), lo = hi >= 0 ? xg_hex_value(p[2]) : -1;
             if (hi < 0 || lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);

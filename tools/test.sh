@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 ./tools/deps.sh
 (cd tests/xo && npm ci --no-audit --no-fund)
+(cd tests/browser && npm ci --no-audit --no-fund)
 rm -rf build-test
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build-test -j"$(nproc)"

@@ -1,8 +1,12 @@
 """What XO Lite and Xen Orchestra read beyond the VM basics: the platform identity (XCP-ng 8.3,
 everything licensed), session.get_all_subject_identifiers, the message class with XAPI's
 lifecycle messages, and the PCI/PGPU/VTPM classes (served, empty)."""
+import os
+import shutil
+import tempfile
+import unittest
 
-from gateway import Failure, GatewayTestCase, sim_only, wait_until
+from gateway import Failure, Gateway, GatewayTestCase, sim_only, wait_until
 
 
 class IdentityTest(GatewayTestCase):
@@ -61,6 +65,52 @@ class EmptyDeviceClassesTest(GatewayTestCase):
             self.assertIn(cls + ".get_all_records", methods)
         h = list(self.s.call("host.get_all_records").values())[0]
         self.assertEqual((h["PCIs"], h["PGPUs"]), ([], []))
+
+
+class SecureBootReadinessTest(GatewayTestCase):
+    def test_vm_readiness_as_xapi_decides(self):
+        ref, vm = self.guests("Halted")[0]
+        new = self.s.call("VM.clone", ref, "sb-readiness")
+        try:
+            st = lambda: self.s.call("VM.get_secureboot_readiness", new)
+            self.s.call("VM.remove_from_HVM_boot_params", new, "firmware")
+            self.assertEqual(st(), "not_supported")            # BIOS is XAPI's default
+            self.s.call("VM.add_to_HVM_boot_params", new, "firmware", "uefi")
+            self.s.call("VM.remove_from_platform", new, "secureboot")
+            self.assertEqual(st(), "disabled")
+            self.s.call("VM.add_to_platform", new, "secureboot", "true")
+            self.assertEqual(st(), "first_boot")                # no EFI variables yet
+            # variables the gateway cannot list (no varstored): no PK seen
+            self.s.call("VM.add_to_NVRAM", new, "EFI-variables", "AAAA")
+            self.assertEqual(st(), "setup_mode")
+            self.s.call("VM.remove_from_HVM_boot_params", new, "firmware")
+            self.s.call("VM.add_to_HVM_boot_params", new, "firmware", "coreboot")
+            self.assertFailure(["INVALID_VALUE", "HVM-boot-params['firmware']", "coreboot"],
+                               self.s.call, "VM.get_secureboot_readiness", new)
+        finally:
+            self.s.call("VM.destroy", new)
+
+    def test_pool_without_certificates_is_not_ready(self):
+        pool = self.s.call("pool.get_all")[0]
+        self.assertEqual(self.s.call("pool.get_guest_secureboot_readiness", pool), "not_ready")
+
+
+@sim_only
+class PoolCertificatesTest(unittest.TestCase):
+    def test_auth_files_decide(self):
+        tmp = tempfile.mkdtemp(prefix="xg-varstore-")
+        try:
+            for name in ("PK.auth", "KEK.auth", "db.auth"):
+                open(os.path.join(tmp, name), "wb").close()
+            with Gateway(sim_vms=0, extra_args=["--varstore-dir", tmp]) as gw:
+                s = gw.xapi()
+                pool = s.call("pool.get_all")[0]
+                self.assertEqual(s.call("pool.get_guest_secureboot_readiness", pool), "ready_no_dbx")
+                open(os.path.join(tmp, "dbx.auth"), "wb").close()
+                self.assertEqual(s.call("pool.get_guest_secureboot_readiness", pool), "ready")
+                s.logout()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @sim_only
