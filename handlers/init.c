@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "../server/log.h"
 #include "../server/world.h"
 #include "driver/sim/sim_fixture.h"
@@ -171,6 +172,7 @@ out:
         return false;
     if (!xg_console_init(err))
         return false;
+    xg_cli_init();
     gw_sessions_start();
     gw_tasks_start();
     gw_objects_start_resync();

@@ -636,7 +636,10 @@ static void ex_pump(struct conn *c)
     xg_out body;
     xg_out_init(&body);
     bool done = xg_http_ex_take(c->ex, &body, &h, &have_head, &keep);
-    if (have_head) {
+    if (have_head && h.content_length == XG_HTTP_HEADLESS) {
+        c->close_after = true;          /* the handler speaks its own protocol */
+        c->deadline = xg_now_ms() + XG_WRITE_TIMEOUT_MS;
+    } else if (have_head) {
         if (h.content_length == XG_HTTP_RAW ||
             (h.content_length == XG_HTTP_UNSIZED && !h.chunked))
             c->close_after = true;
@@ -691,7 +694,11 @@ static void handle_request(struct conn *c)
         conn_handover(c, takeover, path);
         return;
     }
-    if (m == HTTP_POST) {
+    const struct xg_http_route_entry *post_route =
+        m == HTTP_POST ? xg_http_find_route("POST", path, strlen(path)) : NULL;
+    if (post_route) {
+        handle_route(c, path, post_route);    /* POST /cli (xe) */
+    } else if (m == HTTP_POST) {
         handle_rpc(c, strcmp(path, "/jsonrpc") == 0);
     } else if (m == HTTP_OPTIONS) {
         handle_options(c);

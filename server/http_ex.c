@@ -132,7 +132,7 @@ xg_http_ex *xg_http_ex_new(const struct xg_http_ex_init *in)
 
     size_t pre = in->route->flags & XG_ROUTE_RAW_BODY ? in->raw_rest_len : in->body_len;
     if (in->route->flags & XG_ROUTE_RAW_BODY) {
-        x->body_left = r->upgrade ? BODY_UNBOUNDED
+        x->body_left = r->upgrade || (in->route->flags & XG_ROUTE_STREAM) ? BODY_UNBOUNDED
                                   : (uint64_t)(r->content_length > 0 ? r->content_length : 0);
         if (pre > x->body_left)
             pre = (size_t)x->body_left;     /* bytes beyond the body are not ours */
@@ -247,7 +247,7 @@ static void finish(xg_http_ex *x)
         xg_out_append(&x->out, "0\r\n\r\n", 5);
     int64_t cl = x->head.content_length;
     x->keep_alive = !(x->route->flags & XG_ROUTE_RAW_BODY) && cl != XG_HTTP_RAW &&
-                    !x->want_close &&
+                    cl != XG_HTTP_HEADLESS && !x->want_close &&
                     (cl >= 0 ? x->body_written == cl
                              : cl == XG_HTTP_NO_BODY || x->head.chunked || x->head_only);
     x->done = true;

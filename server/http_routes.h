@@ -41,6 +41,11 @@
                                 * limit; Upgrade / CONNECT: the raw stream
                                 * after the headers). The connection closes
                                 * after such an exchange. */
+#define XG_ROUTE_STREAM   4u   /* with RAW_BODY: the stream goes on after the
+                                * Content-Length body (xe's POST /cli: the
+                                * request body, then the thin-CLI protocol on
+                                * the same connection); xg_http_read returns
+                                * every byte, the handler frames the body. */
 
 struct xg_http_request {
     const char *method;              /* "GET", "HEAD", "PUT", … */
@@ -93,6 +98,9 @@ ssize_t xg_http_read(xg_http_ex *x, void *buf, size_t n);
 #define XG_HTTP_RAW (-2)
 /* No body and no Content-Length (304 Not Modified). */
 #define XG_HTTP_NO_BODY (-3)
+/* No HTTP answer at all: the handler's bytes go on the wire as written
+ * (xe's thin-CLI protocol starts right after the request), then close. */
+#define XG_HTTP_HEADLESS (-4)
 
 /* Sends the status line and headers (Connection, CORS and
  * "Cache-Control: no-cache, no-store" are added, the latter unless

@@ -10,6 +10,10 @@ PKGS=(cmake gcc clang make pkg-config python3 libhttp-parser-dev libyajl-dev
       chromium)   # tests/browser: XO Lite in headless Chromium
 # consoles: libvterm (the terminal emulator) and a PSF console font
 PKGS+=(libvterm-dev psf-unifont)
+# the real xe CLI for tests/xe, built from ../shared/xe-cli (Debian's OCaml; stunnel for its TLS)
+PKGS+=(ocaml ocaml-dune ocaml-findlib libc6-dev stunnel4 libastring-ocaml-dev libfpath-ocaml-dev
+       liburi-ocaml-dev libyojson-ocaml-dev liblogs-ocaml-dev libfmt-ocaml-dev libmtime-ocaml-dev
+       libptime-ocaml-dev libuuidm-ocaml-dev libunix-errno-ocaml-dev libintegers-ocaml-dev)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi

@@ -98,7 +98,7 @@ def main():
             v.request(True)
             got += v.read_update()
             updates += 1
-            if updates % 20 == 0:
+            if updates % 5 == 0:
                 slow.request(False)
                 slow.read_update()
                 if "scrolling line %d of" % a.lines in slow.text(font):

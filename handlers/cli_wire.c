@@ -1,0 +1,101 @@
+/* cli_wire.c: framing of the thin CLI protocol (see cli_wire.h). */
+#include "cli_wire.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "out.h"
+
+#define GREETING "XenSource thin CLI protocol"
+#define GREETING_LEN 35               /* prefix + major + minor, int32 LE */
+#define KIND_COMMAND 9
+enum { TAG_PRINT = 0, TAG_EXIT = 4, TAG_ERROR = 14, TAG_PRINT_STDERR = 16 };
+
+static void put_u32(xg_out *o, uint32_t v)
+{
+    unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+    xg_out_append(o, b, 4);
+}
+
+static void put_str(xg_out *o, const char *s, size_t n)
+{
+    put_u32(o, (uint32_t)n);
+    xg_out_append(o, s, n);
+}
+
+/* Prefixes the payload in `body` with its length and sends it. */
+static bool send_frame(xg_http_ex *x, xg_out *body)
+{
+    xg_out msg;
+    xg_out_init(&msg);
+    put_u32(&msg, (uint32_t)body->total);
+    xg_out_move(&msg, body);
+    bool ok = true;
+    for (const struct xg_chunk *c = msg.head; c && ok; c = c->next)
+        ok = xg_http_write(x, c->data, c->len);
+    xg_out_reset(&msg);
+    return ok;
+}
+
+static void command_head(xg_out *o, uint32_t tag)
+{
+    xg_out_init(o);
+    put_u32(o, KIND_COMMAND);
+    put_u32(o, tag);
+}
+
+bool cli_wire_handshake(xg_http_ex *x)
+{
+    static const unsigned char ours[GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
+    if (!xg_http_write(x, ours, sizeof(ours)))
+        return false;
+    unsigned char theirs[GREETING_LEN];
+    size_t got = 0;
+    while (got < sizeof(theirs)) {
+        ssize_t r = xg_http_read(x, theirs + got, sizeof(theirs) - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    static const unsigned char major0[4] = {0, 0, 0, 0};
+    return memcmp(theirs, GREETING, strlen(GREETING)) == 0 &&
+           memcmp(theirs + strlen(GREETING), major0, 4) == 0;
+}
+
+static bool send_string_command(xg_http_ex *x, uint32_t tag, const char *s, size_t n)
+{
+    xg_out o;
+    command_head(&o, tag);
+    put_str(&o, s, n);
+    return send_frame(x, &o);
+}
+
+bool cli_wire_print(xg_http_ex *x, const char *s, size_t n)
+{
+    return send_string_command(x, TAG_PRINT, s, n);
+}
+
+bool cli_wire_stderr(xg_http_ex *x, const char *s)
+{
+    return send_string_command(x, TAG_PRINT_STDERR, s, strlen(s));
+}
+
+bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
+                    unsigned nparams)
+{
+    xg_out o;
+    command_head(&o, TAG_ERROR);
+    put_str(&o, code, strlen(code));
+    put_u32(&o, nparams);
+    for (unsigned i = 0; i < nparams; i++)
+        put_str(&o, params[i], strlen(params[i]));
+    return send_frame(x, &o);
+}
+
+bool cli_wire_exit(xg_http_ex *x, int code)
+{
+    xg_out o;
+    command_head(&o, TAG_EXIT);
+    put_u32(&o, (uint32_t)code);
+    return send_frame(x, &o);
+}

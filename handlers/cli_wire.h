@@ -1,0 +1,21 @@
+/* cli_wire.h: XAPI's thin CLI protocol 0.2 (xe, POST /cli), server side:
+ * the greeting and the length-prefixed messages of cli_protocol.ml
+ * (../shared/spec/xe-cli.md §3). Runs on an HTTP worker over xg_http_read /
+ * xg_http_write; never with the world lock held. */
+#ifndef XG_CLI_WIRE_H
+#define XG_CLI_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_routes.h"
+
+/* Sends the server greeting, reads the client's; false if it is not 0.x. */
+bool cli_wire_handshake(xg_http_ex *x);
+bool cli_wire_print(xg_http_ex *x, const char *s, size_t n);
+bool cli_wire_stderr(xg_http_ex *x, const char *s);      /* sent as is */
+bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
+                    unsigned nparams);
+bool cli_wire_exit(xg_http_ex *x, int code);
+
+#endif
