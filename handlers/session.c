@@ -257,25 +257,11 @@ void gw_sessions_start(void)
 
 /* ---- HTTP endpoints ---------------------------------------------------- */
 
-static bool cookie_session(const char *cookie, char *buf, size_t len)
-{
-    const char *p = cookie ? strstr(cookie, "session_id=") : NULL;
-    if (!p)
-        return false;
-    p += strlen("session_id=");
-    size_t n = strcspn(p, "; ");
-    if (n == 0 || n >= len)
-        return false;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return true;
-}
-
 bool xg_hook_http_session(const struct xg_http_request *rq, char *ref_out, size_t ref_len,
                           char *user_out, size_t user_len, xg_err *err)
 {
     if (!xg_query_get(rq->query, "session_id", ref_out, ref_len) &&
-        !cookie_session(rq->cookie, ref_out, ref_len))
+        !xg_http_cookie_session(rq->cookie, ref_out, ref_len))
         return xapi_err_session_authentication_failed(err, "", "No credentials");
     xg_world_lock();
     xapi_session *s = xg_store_get(&xapi_class_session, ref_out);

@@ -29,7 +29,7 @@ static bool copied_field(const xg_field_desc *f)
            !(f->flags & (XG_F_INTERNAL | XG_F_MAINTAINED));
 }
 
-static void copy_fields(xapi_vm *dst, const xapi_vm *src)
+void gw_vm_copy_fields(xapi_vm *dst, const xapi_vm *src)
 {
     for (uint32_t i = 0; i < xapi_class_vm.nfields; i++) {
         const xg_field_desc *f = &xapi_class_vm.fields[i];
@@ -38,8 +38,7 @@ static void copy_fields(xapi_vm *dst, const xapi_vm *src)
     }
 }
 
-/* Adds a new halted VM built from src (already copied into vm). */
-static bool add_halted(xapi_vm *vm, xg_ref *result_out, xg_err *err)
+bool gw_vm_add_halted(xapi_vm *vm, xg_ref *result_out, xg_err *err)
 {
     int halted = XAPI_VM_POWER_STATE_HALTED;
     int64_t no_domid = -1;
@@ -83,8 +82,8 @@ bool handle_vm_create(xg_call *c, const xapi_vm *args, xg_ref *result_out,
         !gw_vm_check_vcpus(args->vcpus_max, args->vcpus_at_startup, err))
         return false;
     xapi_vm *vm = xg_obj_new(&xapi_class_vm);
-    copy_fields(vm, args);
-    return add_halted(vm, result_out, err);
+    gw_vm_copy_fields(vm, args);
+    return gw_vm_add_halted(vm, result_out, err);
 }
 
 bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
@@ -97,6 +96,15 @@ bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
         if (gw_vm_suspend_path(self, path, sizeof path, err))
             unlink(path);
         xg_err_clear(err);
+    }
+    /* Xapi_vm.destroy: my children (snapshots taken after me, or the live
+     * VM whose latest snapshot I am) now hang from my own parent. */
+    while (self->children.n) {
+        const xg_ref *ch = self->children.items;
+        xapi_vm *child = xg_store_get(&xapi_class_vm, ch[self->children.n - 1].s);
+        if (!child)
+            break;
+        gw_set_ref(child, GW_VMF(PARENT), self->parent.s);
     }
     gw_vm_remove_vbds(self);
     gw_vm_detach_runtime_objects(self);
@@ -139,7 +147,7 @@ static bool clone_common(xg_call *c, xapi_vm *src, const char *new_name,
     if (!gw_vm_check_op(src, op, err))
         return false;
     xapi_vm *vm = xg_obj_new(&xapi_class_vm);
-    copy_fields(vm, src);
+    gw_vm_copy_fields(vm, src);
     gw_init_str(vm, XAPI_VM_F_NAME_LABEL, new_name);
     filter_other_config(vm, c->arena);
     /* Runtime fields XAPI carries over on a copy. */
@@ -151,7 +159,7 @@ static bool clone_common(xg_call *c, xapi_vm *src, const char *new_name,
     }
     if (set_parent)
         gw_init_ref(vm, XAPI_VM_F_PARENT, src->obj.ref.s);
-    if (!add_halted(vm, result_out, err))
+    if (!gw_vm_add_halted(vm, result_out, err))
         return false;
     /* the copy's VIFs get MACs from its own new seed */
     return gw_vif_copy_all(src, xg_store_get(&xapi_class_vm, result_out->s), false, err);

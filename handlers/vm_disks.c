@@ -1,6 +1,7 @@
 /* vm_disks.c: the disks side of VM messages: the VBDs a destroyed VM
- * leaves (its VDIs stay, as in XAPI), VM.clone (copy-on-write clones of
- * each disk), VM.copy (full copies on a worker, into one SR or each disk's
+ * leaves (its VDIs stay, as in XAPI), VM.clone and VM.snapshot
+ * (copy-on-write children of each disk), VM.revert (clones of a snapshot's
+ * disks), VM.copy (full copies on a worker, into one SR or each disk's
  * own), VM.provision (the disks a template's other_config:disks asks for)
  * and VM.get_allowed_VBD_devices. World lock held. */
 #include <stdio.h>
@@ -78,7 +79,19 @@ static void discard_vm(xapi_vm *vm, char (*made)[XG_REF_LEN], uint32_t nmade)
     xg_store_remove(vm);
 }
 
-bool gw_vm_clone_disks(xapi_vm *src, xapi_vm *dst, xg_err *err)
+static bool in_set(const xg_set *s, const char *ref)
+{
+    const xg_ref *r = s ? s->items : NULL;
+    for (uint32_t i = 0; s && i < s->n; i++)
+        if (strcmp(r[i].s, ref) == 0)
+            return true;
+    return false;
+}
+
+/* dst gets src's VBDs with copy-on-write children of the disks (snapshots
+ * or clones); disks in skip are left out, CDs keep their medium. */
+static bool cow_disks(xapi_vm *src, xapi_vm *dst, bool snapshot,
+                      const xg_set *skip, xg_err *err)
 {
     uint32_t n = src->vbds.n;
     char (*made)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
@@ -93,8 +106,13 @@ bool gw_vm_clone_disks(xapi_vm *src, xapi_vm *dst, xg_err *err)
             continue;
         const char *vdi_ref = vbd->empty ? NULL : vbd->vdi.s;
         if (is_disk(vbd)) {
+            if (snapshot && in_set(skip, vbd->vdi.s))
+                continue;
             xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
-            xapi_vdi *child = vdi ? gw_vdi_cow_child(vdi, false, err) : NULL;
+            if (vdi && snapshot &&
+                !gw_vdi_check_op(vdi, XAPI_VDI_OPERATIONS_SNAPSHOT, err))
+                goto out;
+            xapi_vdi *child = vdi ? gw_vdi_cow_child(vdi, snapshot, err) : NULL;
             if (!child)
                 goto out;
             snprintf(made[nmade++], XG_REF_LEN, "%s", child->obj.ref.s);
@@ -109,6 +127,109 @@ out:
     if (!ok)
         discard_vm(dst, made, nmade);
     free(made);
+    return ok;
+}
+
+bool gw_vm_clone_disks(xapi_vm *src, xapi_vm *dst, xg_err *err)
+{
+    return cow_disks(src, dst, false, NULL, err);
+}
+
+bool gw_vm_snapshot_disks(xapi_vm *src, xapi_vm *dst, const xg_set *ignore,
+                          xg_err *err)
+{
+    return cow_disks(src, dst, true, ignore, err);
+}
+
+/* ---- VM.revert ------------------------------------------------------------------ */
+
+/* The VDI of vm's disk VBD that snapshot VDI s was taken of, or NULL. */
+static xapi_vdi *live_of(const xapi_vm *vm, const xapi_vdi *s)
+{
+    const xg_ref *b = vm->vbds.items;
+    for (uint32_t i = 0; i < vm->vbds.n; i++) {
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        if (vbd && is_disk(vbd) && strcmp(vbd->vdi.s, s->snapshot_of.s) == 0)
+            return xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+    }
+    return NULL;
+}
+
+/* Other snapshots of old now count as snapshots of its replacement. */
+static void repoint_snapshots(xapi_vdi *old, const char *new_ref)
+{
+    while (old->snapshots.n) {
+        const xg_ref *s = old->snapshots.items;
+        xapi_vdi *o = xg_store_get(&xapi_class_vdi, s[old->snapshots.n - 1].s);
+        if (!o)
+            break;
+        gw_set_ref(o, &xapi_class_vdi.fields[XAPI_VDI_F_SNAPSHOT_OF], new_ref);
+    }
+}
+
+bool gw_vm_revert_disks(xapi_vm *snap, xapi_vm *vm, xg_err *err)
+{
+    uint32_t n = snap->vbds.n;
+    char (*made)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
+    char (*olds)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
+    bool ok = false;
+    if (!made || !olds) {
+        xg_err_internal(err, "out of memory");
+        goto out;
+    }
+    /* 1. clones of the snapshot's disks: nothing of vm is touched yet, so
+     * a failure here leaves it as it was. */
+    const xg_ref *b = snap->vbds.items;
+    for (uint32_t i = 0; i < n; i++) {
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        xapi_vdi *s = vbd && is_disk(vbd) ?
+            xg_store_get(&xapi_class_vdi, vbd->vdi.s) : NULL;
+        if (!s)
+            continue;
+        xapi_vdi *clone = gw_vdi_cow_child(s, false, err);
+        if (!clone) {
+            for (uint32_t k = 0; k < i; k++) {
+                xapi_vdi *v = made[k][0] ?
+                    xg_store_get(&xapi_class_vdi, made[k]) : NULL;
+                if (v) {
+                    gw_vdi_delete_image(v);
+                    gw_vdi_remove(v);
+                }
+            }
+            goto out;
+        }
+        gw_vdi_update_allowed_operations(s);
+        snprintf(made[i], XG_REF_LEN, "%s", clone->obj.ref.s);
+        xapi_vdi *live = live_of(vm, s);
+        if (live)
+            snprintf(olds[i], XG_REF_LEN, "%s", live->obj.ref.s);
+    }
+    /* 2. vm's VBDs go; the disks the snapshot has a copy of go with them
+     * (their snapshots now hang from the clone), disks added after the
+     * snapshot are only detached. */
+    gw_vm_remove_vbds(vm);
+    for (uint32_t i = 0; i < n; i++) {
+        xapi_vdi *old = olds[i][0] ? xg_store_get(&xapi_class_vdi, olds[i]) : NULL;
+        if (!old)
+            continue;
+        repoint_snapshots(old, made[i]);
+        gw_vdi_delete_image(old);
+        gw_vdi_remove(old);
+    }
+    /* 3. VBDs like the snapshot's, on the clones; CDs as they are. */
+    b = snap->vbds.items;
+    for (uint32_t i = 0; i < n; i++) {
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        if (!vbd)
+            continue;
+        const char *vdi_ref = made[i][0] ? made[i] : vbd->empty ? NULL : vbd->vdi.s;
+        if (!add_vbd_like(vbd, vm, vdi_ref, err))
+            goto out;
+    }
+    ok = true;
+out:
+    free(made);
+    free(olds);
     return ok;
 }
 

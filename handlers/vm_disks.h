@@ -9,6 +9,15 @@ void gw_vm_remove_vbds(xapi_vm *vm);
 /* dst gets src's VBDs: disks as copy-on-write clones, CDs as they are. On
  * failure dst (already added) is discarded with what was made for it. */
 bool gw_vm_clone_disks(xapi_vm *src, xapi_vm *dst, xg_err *err);
+/* dst gets src's VBDs with snapshots of its disks (is_a_snapshot,
+ * snapshot_of the live VDI), except those in ignore; CDs as they are. On
+ * failure dst is discarded. */
+bool gw_vm_snapshot_disks(xapi_vm *src, xapi_vm *dst, const xg_set *ignore,
+                          xg_err *err);
+/* vm's VBDs are replaced by ones like snap's, on fresh clones of snap's
+ * disks; vm's disks that snap holds a snapshot of are destroyed, others
+ * only detached. On failure before vm is touched, vm is as it was. */
+bool gw_vm_revert_disks(xapi_vm *snap, xapi_vm *vm, xg_err *err);
 /* dst gets src's VBDs with full copies of the disks into sr (NULL: each
  * disk's own SR) made on a worker; c is deferred and finished with dst's
  * ref. On failure dst is discarded. */

@@ -45,6 +45,13 @@ void gw_vm_refresh_guest_metrics(xapi_vm *vm);
 /* Suspend image path of vm into buf (gw_state_dir()/suspend/<uuid>). */
 bool gw_vm_suspend_path(const xapi_vm *vm, char *buf, size_t len, xg_err *err);
 
+/* Records (vm_create.c) -------------------------------------------------- */
+/* dst gets every field of src a client may set or a copy carries over. */
+void gw_vm_copy_fields(xapi_vm *dst, const xapi_vm *src);
+/* Adds vm (not yet stored, fields copied in) as a new halted VM with its
+ * runtime objects; on failure vm is freed. */
+bool gw_vm_add_halted(xapi_vm *vm, xg_ref *result_out, xg_err *err);
+
 /* Templates (vm_templates.c): called once by init. */
 bool gw_templates_ensure(xg_err *err);
 

@@ -37,11 +37,11 @@ enum {
 /* Xapi_vm_lifecycle.allowed_power_states and the lists of
  * check_operation_error, folded into one row per operation. */
 static const struct op_rule rules[] = {
-    {"snapshot", PS_ANY, F_PARALLEL | F_UNSERVED},
+    {"snapshot", PS_ANY, F_PARALLEL},
     {"clone", PS_H, F_TEMPLATE_OK | F_SNAPSHOT_OK | F_PARALLEL | F_SNAP_SUSPENDED},
     {"copy", PS_H, F_TEMPLATE_OK | F_SNAPSHOT_OK | F_PARALLEL | F_SNAP_SUSPENDED},
     {"create_template", PS_H | PS_S, F_IGNORE},
-    {"revert", PS_ANY, F_SNAPSHOT_OK | F_UNSERVED},
+    {"revert", PS_ANY, F_SNAPSHOT_OK},
     {"checkpoint", PS_P | PS_S | PS_R, F_PARALLEL | F_UNSERVED},
     {"snapshot_with_quiesce", PS_R, F_UNSERVED},
     {"provision", PS_H, F_TEMPLATE_OK},
@@ -293,8 +293,9 @@ bool gw_vm_check_op(xapi_vm *vm, int op, xg_err *err)
     if (!allowed_concurrently(vm, op))
         return other_op_error(vm, err);
 
-    /* 4. templates: only configuration, copies and provisioning */
-    if (vm->is_a_template && !(r->flags & F_TEMPLATE_OK) &&
+    /* 4. templates: only configuration, copies and provisioning (a
+     * snapshot is a template too, but its own rule follows) */
+    if (vm->is_a_template && !vm->is_a_snapshot && !(r->flags & F_TEMPLATE_OK) &&
         !((r->flags & F_TEMPLATE_NONDEF) && !vm->is_default_template))
         return xapi_err_vm_is_template(err, ref, op_name(op));
 
@@ -305,7 +306,9 @@ bool gw_vm_check_op(xapi_vm *vm, int op, xg_err *err)
     /* 6. provision only on templates */
     if (op == XAPI_VM_OPERATIONS_PROVISION && !vm->is_a_template)
         return xapi_err_provision_only_allowed_on_template(err);
-    /* (revert is not served: no snapshots exist to revert to) */
+    /* 6b. only a snapshot can be reverted to */
+    if (op == XAPI_VM_OPERATIONS_REVERT && !vm->is_a_snapshot)
+        return xapi_err_revert_only_allowed_on_snapshot(err);
 
     /* 7. the control domain is not a guest */
     if (vm->is_control_domain && !(r->flags & F_DOM0_OK))

@@ -8,6 +8,7 @@
  * is documented everywhere by adding its row. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -143,10 +144,17 @@ static bool parse_listen(struct xg_listen *l, const char *v, xg_err *err)
     unsigned long p = strtoul(port, &end, 10);
     if (errno || *end || end == port || p > 65535 || alen >= sizeof(l->addr))
         return xg_err_internal(err, "bad listen address '%s' (ADDR:PORT)", v);
+    /* an IP literal, as the listener binds it (conn.c): anything else
+     * would pass --check-config and fail at start */
+    char a[sizeof(l->addr)];
+    unsigned char bin[sizeof(struct in6_addr)];
     if (alen == 0)
-        snprintf(l->addr, sizeof(l->addr), "0.0.0.0");
+        snprintf(a, sizeof(a), "0.0.0.0");
     else
-        snprintf(l->addr, sizeof(l->addr), "%.*s", (int)alen, addr);
+        snprintf(a, sizeof(a), "%.*s", (int)alen, addr);
+    if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+        return xg_err_internal(err, "bad listen address '%s' (ADDR:PORT)", v);
+    memcpy(l->addr, a, sizeof(a));
     l->port = (uint16_t)p;
     l->set = true;
     return true;

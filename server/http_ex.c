@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "http_routes.h"
 #include "hooks.h"
 #include "limits.h"
 #include "log.h"
@@ -508,39 +509,6 @@ void xg_http_workers_stop(void)
 
 /* ---- authentication ---------------------------------------------------- */
 
-static int b64val(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
-
-/* Decodes at most len-1 bytes; false on malformed input or a NUL. */
-static bool b64decode(const char *in, char *out, size_t len)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (; *in && *in != '='; in++) {
-        int v = b64val((unsigned char)*in);
-        if (v < 0)
-            return false;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= len)
-                return false;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return memchr(out, '\0', o) == NULL;
-}
-
 static void basic_checked(void *arg, bool ok, const xg_err *err)
 {
     (void)err;
@@ -575,7 +543,7 @@ void xg_http_ex_start(xg_http_ex *x)
     }
     char cred[sizeof(x->user) + PASSWORD_MAX];
     char *colon = NULL;
-    if (b64decode(a + 6, cred, sizeof(cred)))
+    if (xg_http_basic_decode(a + 6, cred, sizeof(cred)))
         colon = strchr(cred, ':');
     if (!colon) {
         unauthorised(x);

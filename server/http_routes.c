@@ -1,6 +1,7 @@
 /* http_routes.c: the table of HTTP routes (filled before the listeners
- * open, read-only afterwards, so lookups take no lock) and the query-string
- * helpers handlers use. The exchange API is in http_ex.c. */
+ * open, read-only afterwards, so lookups take no lock) and the helpers that
+ * read a request: query string, Basic credentials, session cookie. The
+ * exchange API is in http_ex.c. */
 #include "http_routes.h"
 
 #include <string.h>
@@ -153,4 +154,54 @@ bool xg_query_get(const char *query, const char *name, char *buf, size_t len)
 {
     size_t pos = 0;
     return xg_query_next(query, name, &pos, buf, len);
+}
+
+/* ---- credentials a GET request carries (session.c checks them) ---------- */
+
+static int b64val(int ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+bool xg_http_basic_decode(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    if (len == 0)
+        return false;
+    for (; *in && *in != '='; in++) {
+        int v = b64val((unsigned char)*in);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= len)
+                return false;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return memchr(out, '\0', o) == NULL;
+}
+
+bool xg_http_cookie_session(const char *cookie, char *buf, size_t len)
+{
+    const char *p = cookie ? strstr(cookie, "session_id=") : NULL;
+    if (!p)
+        return false;
+    p += strlen("session_id=");
+    size_t n = strcspn(p, "; ");
+    if (n == 0 || n >= len)
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return true;
 }

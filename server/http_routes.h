@@ -184,6 +184,12 @@ xg_http_takeover_fn xg_http_find_takeover(const char *path, size_t len);
 bool xg_query_next(const char *query, const char *name, size_t *pos,
                    char *buf, size_t len);
 bool xg_query_get(const char *query, const char *name, char *buf, size_t len);
+/* Credentials: the base64 text after "Basic " decoded into out as
+ * "user:password" (false when malformed, too long for len or holding a NUL
+ * byte); the session_id=… of a Cookie header (false when absent or longer
+ * than len-1). */
+bool xg_http_basic_decode(const char *b64, char *out, size_t len);
+bool xg_http_cookie_session(const char *cookie, char *buf, size_t len);
 /* Value of one hex digit (percent-encoding), or -1. */
 int xg_hex_value(char c);
 

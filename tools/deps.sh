@@ -14,6 +14,9 @@ PKGS+=(libvterm-dev psf-unifont)
 PKGS+=(ocaml ocaml-dune ocaml-findlib libc6-dev stunnel4 libastring-ocaml-dev libfpath-ocaml-dev
        liburi-ocaml-dev libyojson-ocaml-dev liblogs-ocaml-dev libfmt-ocaml-dev libmtime-ocaml-dev
        libptime-ocaml-dev libuuidm-ocaml-dev libunix-errno-ocaml-dev libintegers-ocaml-dev)
+
+# llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
+PKGS+=(llvm)
 if ! command -v node >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi

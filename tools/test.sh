@@ -4,7 +4,9 @@
 #      e2e with Python and the xen-api npm client, hostile);
 #   2. build-asan/: the e2e and hostile suites again under ASan+UBSan (any
 #      sanitizer report fails the run);
-#   3. build-fuzz/: the libFuzzer targets (clang), each for a bounded time;
+#   3. build-fuzz/: the libFuzzer targets (clang), each for a bounded time, then
+#      the line coverage of each parser its corpus reaches (fails on a crash or
+#      on coverage below the thresholds in tests/fuzz/CMakeLists.txt);
 #   4. with XG_RUN_PACKAGE=1 (CI sets it; root only): the Debian package built,
 #      installed with apt on this machine and checked (tests/package/);
 #   5. with XG_RUN_XEN=1 (CI sets it): real Xen 4.17 booted under QEMU, the
@@ -35,11 +37,14 @@ if [ $# -eq 0 ]; then
   rm -rf build-asan
   XG_JOBS="$(nproc)" sh tests/hostile/run-asan.sh "$PWD/build-asan" -LE hostile_heavy
 
-  echo "===== fuzz: libFuzzer targets, bounded runs"
+  echo "===== fuzz: libFuzzer targets (instrumented, ASan+UBSan), bounded runs, coverage per parser"
   rm -rf build-fuzz
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DXG_FUZZ=ON
-  cmake --build build-fuzz -j"$(nproc)"
-  (cd build-fuzz && ctest --output-on-failure --no-tests=error -L fuzz)
+  cmake --build build-fuzz -j"$(nproc)" --target fuzz_all
+  fuzz_status=0
+  (cd build-fuzz && ctest --output-on-failure --no-tests=error -j2 -L fuzz) || fuzz_status=$?
+  cat build-fuzz/tests/fuzz/work_*/summary.txt build-fuzz/tests/fuzz/work_*/coverage.txt 2>/dev/null || true
+  [ "$fuzz_status" -eq 0 ]
 
   if [ "${XG_RUN_PACKAGE:-0}" = 1 ]; then
     echo "===== package: build the .deb, install it here, check it (tests/package)"

@@ -165,6 +165,50 @@ struct xr {
     bool pending_end;                /* after <x/> */
 };
 
+/* At '&' of t[0..n): appends the character an entity stands for (the five
+ * XML ones, which ms_xml_text writes, and numeric references as UTF-8) to
+ * out[*k], returning the bytes consumed; anything else is a literal '&'. */
+static size_t xr_entity(const char *t, size_t n, char *out, size_t *k, size_t cap)
+{
+    static const struct { const char *name; char ch; } named[] = {
+        {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''},
+    };
+    for (size_t e = 0; e < sizeof(named) / sizeof(named[0]); e++) {
+        size_t len = strlen(named[e].name);
+        if (n >= len && memcmp(t, named[e].name, len) == 0) {
+            out[(*k)++] = named[e].ch;
+            return len;
+        }
+    }
+    const char *semi = n > 3 && t[1] == '#' ? memchr(t, ';', n < 12 ? n : 12) : NULL;
+    if (semi) {
+        bool hex = t[2] == 'x' || t[2] == 'X';
+        char *end;
+        unsigned long c = strtoul(t + (hex ? 3 : 2), &end, hex ? 16 : 10);
+        if (end == semi && end > t + (hex ? 3 : 2) && c >= 0x20 && c <= 0x10FFFF &&
+            !(c >= 0xD800 && c <= 0xDFFF) && *k + 5 < cap) {
+            if (c < 0x80) {
+                out[(*k)++] = (char)c;
+            } else if (c < 0x800) {
+                out[(*k)++] = (char)(0xC0 | (c >> 6));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                out[(*k)++] = (char)(0xE0 | (c >> 12));
+                out[(*k)++] = (char)(0x80 | ((c >> 6) & 0x3F));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            } else {
+                out[(*k)++] = (char)(0xF0 | (c >> 18));
+                out[(*k)++] = (char)(0x80 | ((c >> 12) & 0x3F));
+                out[(*k)++] = (char)(0x80 | ((c >> 6) & 0x3F));
+                out[(*k)++] = (char)(0x80 | (c & 0x3F));
+            }
+            return (size_t)(semi - t) + 1;
+        }
+    }
+    out[(*k)++] = '&';
+    return 1;
+}
+
 static enum tok xr_next(struct xr *x)
 {
     if (x->pending_end) {
@@ -184,7 +228,10 @@ static enum tok xr_next(struct xr *x)
             for (size_t i = 0; i < n && k + 1 < sizeof(x->text); i++) {
                 if (t[i] != ' ' && t[i] != '\n' && t[i] != '\r' && t[i] != '\t')
                     blank = false;
-                x->text[k++] = t[i];
+                if (t[i] == '&')
+                    i += xr_entity(t + i, n - i, x->text, &k, sizeof(x->text)) - 1;
+                else
+                    x->text[k++] = t[i];
             }
             x->text[k] = '\0';
             if (!blank)
@@ -254,6 +301,15 @@ static double num(const char *s)
     return e == s ? NAN : v;
 }
 
+/* A time the RRD code can turn into whole seconds and PDP numbers (int64):
+ * from 1970 to year ~5000; a file or dump with another is refused. */
+#define MAX_TIME 1e11
+
+static bool time_ok(double t)
+{
+    return t >= 0 && t <= MAX_TIME;
+}
+
 struct lds {
     struct rrd_ds_def def;
     char name[RRD_NAME_MAX];
@@ -310,6 +366,10 @@ static bool parse_ds(struct xr *x, struct load *L, xg_err *err)
             size_t n = strlen(v);
             if (n >= sizeof(d->name))
                 return xg_err_internal(err, "rrd: DS name too long");
+            /* our dumps drop control bytes: such a name could not reload */
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                    return xg_err_internal(err, "rrd: control byte in a DS name");
             memcpy(d->name, v, n + 1);
         }
         else if (!strcmp(el, "type")) {
@@ -325,6 +385,8 @@ static bool parse_ds(struct xr *x, struct load *L, xg_err *err)
         else if (!strcmp(el, "last_updated")) {
             d->last_updated = num(v);
             d->has_last_updated = true;
+            if (!time_ok(d->last_updated))
+                return xg_err_internal(err, "rrd: bad <last_updated> %s", v);
         }
         /* last_ds is ignored on purpose: the first DERIVE sample after a
          * reload must be NaN, not a spike. */
@@ -451,8 +513,16 @@ static bool parse_rra(struct xr *x, struct load *L, xg_err *err)
     }
     if (R->rra.pdp == 0 || R->nrows == 0)
         return xg_err_internal(err, "rrd: archive without pdp_per_row or rows");
+    /* a share of a row (rrdtool's rule); NaN or beyond was undefined
+     * behaviour when rrd_update turned it into a count of PDPs */
+    if (!(R->rra.xff >= 0 && R->rra.xff <= 1))
+        return xg_err_internal(err, "rrd: bad xff");
     if (R->ncdp != L->nds)
         return xg_err_internal(err, "rrd: cdp_prep has %u entries, %u DSs", R->ncdp, L->nds);
+    for (uint32_t d = 0; d < L->nds; d++)
+        if (R->cdp[d].unknown > R->rra.pdp)
+            return xg_err_internal(err, "rrd: %u unknown datapoints in a row of %u",
+                                   R->cdp[d].unknown, R->rra.pdp);
     R->rra.rows = R->nrows;
     return true;
 }
@@ -532,7 +602,11 @@ struct rrd *rrd_load_xml(const char *buf, size_t len, xg_err *err)
             if (!xr_text(&x, v, sizeof(v)))
                 goto bad;
             L.lastupdate = num(v);
-            have_lu = !isnan(L.lastupdate);
+            if (!time_ok(L.lastupdate)) {
+                xg_err_internal(err, "rrd: bad <lastupdate> %s", v);
+                goto out;
+            }
+            have_lu = true;
         } else if (!strcmp(x.name, "step")) {
             if (!xr_text(&x, v, sizeof(v)))
                 goto bad;

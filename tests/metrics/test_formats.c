@@ -241,6 +241,59 @@ static void load_xapi_fixture(void **st)
     }
 }
 
+/* One DS, one archive of one row; the parts fuzz_rrd found wrong are
+ * parameters. */
+static struct rrd *load_one(const char *name, const char *lastupdate, const char *unknown,
+                            const char *xff, xg_err *err)
+{
+    char xml[1024];
+    snprintf(xml, sizeof xml,
+             "<rrd><step>5</step><lastupdate>%s</lastupdate>"
+             "<ds><name>%s</name><type>GAUGE</type></ds>"
+             "<rra><cf>AVERAGE</cf><pdp_per_row>12</pdp_per_row><params><xff>%s</xff></params>"
+             "<cdp_prep><ds><value>0</value><unknown_datapoints>%s</unknown_datapoints></ds>"
+             "</cdp_prep><database><row><v>1</v></row></database></rra></rrd>",
+             lastupdate, name, xff, unknown);
+    return rrd_load_xml(xml, strlen(xml), err);
+}
+
+static void load_refuses_what_it_cannot_keep(void **st)
+{
+    xg_err err = XG_ERR_INIT;
+    struct rrd *r = load_one("ok", "1700000000", "3", "0.5", &err);
+    assert_non_null(r);
+    rrd_free(r);
+    /* found by fuzz_rrd: a time beyond int64 seconds and an xff that is not
+     * a share were undefined behaviour in rrd_add_ds/rrd_update; a control
+     * byte in a name could not survive our dump */
+    const char *bad[][4] = {
+        {"ok", "1e300", "0", "0.5"}, {"ok", "-5", "0", "0.5"}, {"ok", "nan", "0", "0.5"},
+        {"a\002b", "1700000000", "0", "0.5"}, {"ok", "1700000000", "13", "0.5"},
+        {"ok", "1700000000", "0", "x"}, {"ok", "1700000000", "0", "1e300"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        xg_err e = XG_ERR_INIT;
+        assert_null(load_one(bad[i][0], bad[i][1], bad[i][2], bad[i][3], &e));
+        assert_true(xg_err_is_set(&e));
+    }
+    /* the entities our dump writes are read back: a name does not grow an
+     * "amp;" at every save */
+    r = load_one("a&amp;b&lt;&#x41;", "1700000000", "0", "0.5", &err);
+    assert_non_null(r);
+    assert_string_equal(r->ds[0].name, "a&b<A");
+    struct mbuf b = {0};
+    struct msink s;
+    ms_init(&s, mbuf_sink, &b);
+    rrd_dump_xml(&s, r, true);
+    ms_flush(&s);
+    rrd_free(r);
+    r = rrd_load_xml(b.p, b.len, &err);
+    assert_non_null(r);
+    assert_string_equal(r->ds[0].name, "a&b<A");
+    rrd_free(r);
+    mbuf_free(&b);
+}
+
 /* A small OpenMetrics text checker: families declared before samples,
  * sample names match the family, values parse, # EOF last. */
 static void check_openmetrics(const char *text, bool om)
@@ -327,6 +380,7 @@ int main(void)
         cmocka_unit_test(dump_golden),
         cmocka_unit_test(gz_round_trip),
         cmocka_unit_test(load_xapi_fixture),
+        cmocka_unit_test(load_refuses_what_it_cannot_keep),
         cmocka_unit_test(openmetrics_golden),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -191,8 +191,9 @@ fail() {
 # boot again, up to 3 attempts.
 STALL=${XG_XEN_STALL:-60}
 BOOT_TIMEOUT=${XG_XEN_BOOT_TIMEOUT:-240}
+PROBE=${XG_XEN_CTL_PROBE:-5}        # seconds one `true` over the channel may take
 attempt=1
-while ! "$HERE/ctl.py" -c "$XG_XEN_CTL" -t 5 true > /dev/null 2>&1; do
+while ! "$HERE/ctl.py" -c "$XG_XEN_CTL" -t "$PROBE" true > /dev/null 2>&1; do
   kill -0 $QPID 2>/dev/null || fail 4 "QEMU exited during boot"
   age=$(( $(date +%s) - $(stat -c %Y "$SERIAL") ))
   why=""

@@ -37,6 +37,9 @@ ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default
   || echo "XG-DOM0-NET-FAILED: $(ls /sys/class/net | tr '\n' ' ')"
 
 /etc/init.d/xen start
+# guests' NICs: without udev nothing loads netback when a vif backend appears,
+# and libxl gives up on a backend that never leaves state 1
+modprobe -q xen-netback 2>/dev/null || echo "XG-DOM0-NO-NETBACK"
 echo "XG-XEN-UP rc=$? uptime=$(up)"
 
 # control channel: one connection = one bash script in, output + XG-CTL-RC=n out
