@@ -541,6 +541,14 @@ static struct rrd *build(struct load *L, xg_err *err)
         const struct lds *d = &L->ds[i];
         if (d->dup)
             continue;
+        /* seconds of the current step not yet known: within one step's
+         * length (an infinite one was undefined behaviour when dumped again,
+         * found by fuzz_rrd) */
+        if (!isnan(d->unknown_sec) && !(d->unknown_sec >= 0 && d->unknown_sec <= RRD_STEP)) {
+            rrd_free(r);
+            xg_err_internal(err, "rrd: bad <unknown_sec> of DS %s", d->name);
+            return NULL;
+        }
         int k = rrd_add_ds(r, &d->def, L->lastupdate);
         if (k < 0) {
             rrd_free(r);

@@ -276,6 +276,22 @@ static void load_refuses_what_it_cannot_keep(void **st)
         assert_null(load_one(bad[i][0], bad[i][1], bad[i][2], bad[i][3], &e));
         assert_true(xg_err_is_set(&e));
     }
+    /* found by fuzz_rrd: an infinite <unknown_sec> loaded, then its dump
+     * converted inf to an integer (undefined behaviour) */
+    const char *bad_unknown_sec[] = { "inf", "-1", "1e30", "6" };
+    for (size_t i = 0; i < sizeof(bad_unknown_sec) / sizeof(bad_unknown_sec[0]); i++) {
+        char xml[1024];
+        snprintf(xml, sizeof xml,
+                 "<rrd><step>5</step><lastupdate>1700000000</lastupdate>"
+                 "<ds><name>ok</name><type>GAUGE</type><unknown_sec>%s</unknown_sec></ds>"
+                 "<rra><cf>AVERAGE</cf><pdp_per_row>12</pdp_per_row><params><xff>0.5</xff>"
+                 "</params><cdp_prep><ds><value>0</value><unknown_datapoints>0"
+                 "</unknown_datapoints></ds></cdp_prep><database><row><v>1</v></row>"
+                 "</database></rra></rrd>", bad_unknown_sec[i]);
+        xg_err e = XG_ERR_INIT;
+        assert_null(rrd_load_xml(xml, strlen(xml), &e));
+        assert_true(xg_err_is_set(&e));
+    }
     /* the entities our dump writes are read back: a name does not grow an
      * "amp;" at every save */
     r = load_one("a&amp;b&lt;&#x41;", "1700000000", "0", "0.5", &err);
