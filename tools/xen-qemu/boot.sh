@@ -23,7 +23,7 @@
 # xen-logs.txt (xenstored/xl/guest console logs), boot-times.txt.
 # Environment: XG_XEN_CACHE (image cache), QEMU_CPU (default max,-smap,-xsave:
 # QEMU 7.2 TCG bugs, see README.md), QEMU_MEM (3072), QEMU_SMP (2),
-# DOM0_MEM (1024M), XG_XEN_READY_TIMEOUT (gateway answer, default 180 s).
+# DOM0_MEM (1536M: its root file system is in RAM and holds the state dir, disk images and suspend images), XG_XEN_READY_TIMEOUT (gateway answer, default 180 s).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,7 +54,7 @@ CMD=("$@")
 QEMU_CPU=${QEMU_CPU:-max,-smap,-xsave}
 QEMU_MEM=${QEMU_MEM:-3072}
 QEMU_SMP=${QEMU_SMP:-2}
-DOM0_MEM=${DOM0_MEM:-1024M}
+DOM0_MEM=${DOM0_MEM:-1536M}
 READY_TIMEOUT=${XG_XEN_READY_TIMEOUT:-180}
 
 log() { [ $QUIET = 1 ] || printf '[boot %s] %s\n' "$(date +%T)" "$*" >&2; }
