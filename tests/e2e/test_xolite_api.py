@@ -7,6 +7,7 @@ import tempfile
 import unittest
 
 from gateway import Failure, Gateway, GatewayTestCase, sim_only, wait_until
+from test_records import vm_create_record
 
 
 class IdentityTest(GatewayTestCase):
@@ -69,8 +70,8 @@ class EmptyDeviceClassesTest(GatewayTestCase):
 
 class SecureBootReadinessTest(GatewayTestCase):
     def test_vm_readiness_as_xapi_decides(self):
-        ref, vm = self.guests("Halted")[0]
-        new = self.s.call("VM.clone", ref, "sb-readiness")
+        # a halted VM of its own (a real host may have no halted guest to clone)
+        new = self.s.call("VM.create", vm_create_record("sb-readiness"))
         try:
             st = lambda: self.s.call("VM.get_secureboot_readiness", new)
             self.s.call("VM.remove_from_HVM_boot_params", new, "firmware")
