@@ -273,6 +273,11 @@ static void conn_close(struct conn *c)
         c->ssl = NULL;
         ERR_clear_error();
     }
+    /* Deregister before closing: epoll watches the open file description,
+     * and a child forked meanwhile (plugins, qemu-img) holds a copy of it
+     * until its exec, so close() alone can leave the registration, and an
+     * event would then name this struct after bury() freed it (ASan). */
+    epoll_ctl(c->lp->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
     conn_unlink(c);
