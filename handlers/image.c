@@ -186,17 +186,16 @@ pid_t gw_spawn_piped(const char *const *argv, bool child_reads, int *fd)
     return pid;
 }
 
-bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen)
+bool gw_image_info_json(const char *path, const char *fmt, char *out, size_t cap)
 {
-    const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", "qcow2", path, NULL};
+    const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", fmt, path, NULL};
     int fd;
     pid_t pid = gw_spawn_piped(argv, false, &fd);
-    if (pid < 0)
+    if (pid < 0 || cap == 0)
         return false;
-    char out[16384];
     size_t n = 0;
     ssize_t r;
-    while (n < sizeof out - 1 && (r = read(fd, out + n, sizeof out - 1 - n)) != 0) {
+    while (n < cap - 1 && (r = read(fd, out + n, cap - 1 - n)) != 0) {
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -208,7 +207,13 @@ bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen)
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n == sizeof out - 1)
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 && n < cap - 1;
+}
+
+bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen)
+{
+    char out[16384];
+    if (!gw_image_info_json(path, "qcow2", out, sizeof out))
         return false;
     const char *v = strstr(out, "\"virtual-size\": ");
     if (!v || sscanf(v + 16, "%" SCNd64, vsize) != 1)

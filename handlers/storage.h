@@ -67,6 +67,9 @@ bool gw_image_resize(const char *path, int64_t size, xg_err *err);
 pid_t gw_spawn_piped(const char *const *argv, bool child_reads, int *fd);
 /* A qcow2 image's virtual size and backing file name ("" if none); false
  * if it is unreadable or keeps its data in another file. */
+/* `qemu-img info --output=json -f fmt path` into out (NUL-terminated); false if
+ * qemu-img failed or its answer did not fit. */
+bool gw_image_info_json(const char *path, const char *fmt, char *out, size_t cap);
 bool gw_image_info(const char *path, int64_t *vsize, char *backing, size_t blen);
 /* Bytes allocated on disk (st_blocks), -1 if the file is gone. */
 int64_t gw_image_allocated(const char *path);

@@ -234,25 +234,8 @@ static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
 /* The uploaded image must stand alone: no backing file, no data file. */
 static bool image_self_contained(const char *tmp, const char *fmt, xg_err *err)
 {
-    const char *argv[] = {QEMU_IMG, "info", "--output=json", "-f", fmt, tmp, NULL};
-    int fd;
-    pid_t pid = gw_spawn_piped(argv, false, &fd);
-    if (pid < 0)
-        return xg_err_internal(err, "cannot start qemu-img");
     char out[16384];
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof out - 1 && (r = read(fd, out + n, sizeof out - 1 - n)) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            break;
-        n += (size_t)r;
-    }
-    out[n] = 0;
-    close(fd);
-    bool ran = reap(pid, false);
-    if (!ran || n == sizeof out - 1)
+    if (!gw_image_info_json(tmp, fmt, out, sizeof out))
         return xapi_err_vdi_io_error(err, "the uploaded image is not readable");
     if (strstr(out, "\"backing-filename\"") || strstr(out, "\"data-file\""))
         return xapi_err_vdi_io_error(err, "the uploaded image refers to other files");
