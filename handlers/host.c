@@ -8,6 +8,7 @@
 #include "../server/log.h"
 #include "gw.h"
 #include "gw_util.h"
+#include "host_power.h"
 #include "metrics/metrics.h"
 
 bool handle_host_get_servertime(xg_call *c, xapi_host *host, int64_t *result_out, xg_err *err)
@@ -58,6 +59,7 @@ bool handle_host_enable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
     gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), true);
+    gw_host_update_allowed_operations();
     return true;
 }
 
@@ -65,6 +67,7 @@ bool handle_host_disable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
     gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), false);
+    gw_host_update_allowed_operations();
     return true;
 }
 

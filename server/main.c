@@ -19,6 +19,7 @@
 #include "../handlers/handlers.h"
 #include "auth.h"
 #include "config.h"
+#include "lifecycle.h"
 #include "limits.h"
 #include "log.h"
 #include "notify.h"
@@ -379,8 +380,10 @@ int main(int argc, char **argv)
     xg_handlers_shutdown();
     xg_auth_shutdown();
     /* the timer thread may still serve deferred work of closed calls; the
-     * process exits without joining it */
+     * process exits (or becomes a new image) without joining it */
     fflush(stdout);
     fflush(stderr);
+    if (xg_lifecycle_after() != XG_AFTER_EXIT)
+        xg_lifecycle_reexec(argv);
     _exit(0);
 }
