@@ -18,10 +18,13 @@
  * - get_system_status_capabilities: xen-bugtool's capabilities document. */
 #include "host_power.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../server/lifecycle.h"
 #include "../server/log.h"
@@ -199,14 +202,56 @@ bool handle_host_get_system_status_capabilities(xg_call *c, xapi_host *host,
 
 /* ---- start-up ----------------------------------------------------------- */
 
+/* <state_dir>/agent-running exists while the gateway runs: found at start,
+ * the previous run did not stop cleanly. */
+static void running_marker(char *out, size_t n)
+{
+    snprintf(out, n, "%s/agent-running", gw_state_dir());
+}
+
+/* Why this start is not the first: the lifecycle restart that asked for it
+ * (XG_STARTED_BY, set just before the re-exec), else the marker. */
+static const char *start_reason(bool unclean)
+{
+    const char *by = getenv("XG_STARTED_BY");
+    if (by && strcmp(by, "restart") == 0)
+        return "host.restart_agent";
+    if (by && strcmp(by, "reboot") == 0)
+        return "host.reboot (simulated host)";
+    return unclean ? "the previous run ended without a clean stop (crash, kill or power loss)"
+                   : "after a clean stop";
+}
+
 void gw_host_power_start(const char *power_mode, bool first_start)
 {
     power_on_host = strcmp(power_mode, "on") == 0;
+    char marker[600];
+    running_marker(marker, sizeof marker);
+    bool unclean = access(marker, F_OK) == 0;
+    int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
     xapi_host *h = gw_host();
     if (!h)
         return;
     if (!h->enabled)
         gw_set_bool(h, GW_F(h, XAPI_HOST_F_ENABLED), true);
     gw_host_update_allowed_operations();
-    (void)first_start;
+    if (!first_start) {
+        /* XAPI posts nothing when its toolstack starts; XO's host logs are
+         * where an administrator looks for why the agent went away */
+        char body[256];
+        const char *ver = gw_smap_get(&h->software_version, "gateway_version");
+        snprintf(body, sizeof body, "xapi-gateway %s started again: %s", ver ? ver : "",
+                 start_reason(unclean));
+        gw_message_post(GW_MSG_TOOLSTACK_RESTARTED, XAPI_CLS_HOST, h->uuid, body);
+    }
+    unsetenv("XG_STARTED_BY");
+}
+
+void gw_host_power_stop(void)
+{
+    char marker[600];
+    running_marker(marker, sizeof marker);
+    unlink(marker);
 }

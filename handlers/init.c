@@ -193,6 +193,7 @@ void xg_handlers_shutdown(void)
     if (!xg_store_flush(&err))
         XG_ERROR("init", "final flush failed: %s", err.param[0]);
     gw_persist_close();
+    gw_host_power_stop();
     xg_world_unlock();
     gw_net_close();
     enum xg_after_stop after = xg_lifecycle_after();

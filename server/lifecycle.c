@@ -114,6 +114,8 @@ void xg_lifecycle_reexec(char **argv)
     /* listeners, the database, plugin and console pipes: none may survive
      * into the new image (a listener left open would keep the port) */
     syscall(SYS_close_range, 3u, ~0u, 0u);
+    /* the new image says why it started (handlers/host_power.c) */
+    setenv("XG_STARTED_BY", xg_lifecycle_after() == XG_AFTER_REBOOT ? "reboot" : "restart", 1);
     /* the signal mask carries over: the new image blocks the same signals */
     execv("/proc/self/exe", argv);
     XG_ERROR("lifecycle", "cannot start again: %s", strerror(errno));

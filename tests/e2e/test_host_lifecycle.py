@@ -122,10 +122,26 @@ class RestartTest(unittest.TestCase):
         self.assertTrue(s.call("host.get_enabled", h), "the agent's start enables the host")
         self.assertGreater(float(s.call("host.get_other_config", h)["agent_start_time"]), started)
         self.assertEqual(s.call("VM.get_name_label", vm), "kept across the restart")
+        self.assertIn("host.restart_agent", self.restart_messages(s)[-1])
         # the hypervisor's domains outlive the agent: the guests still run, same domains
         for ref, domid in running.items():
             self.assertEqual(s.call("VM.get_power_state", ref), "Running")
             self.assertEqual(s.call("VM.get_domid", ref), domid)
+
+    def restart_messages(self, s):
+        recs = s.call("message.get_all_records_where", 'field "name" = "TOOLSTACK_RESTARTED"')
+        uuid = s.call("host.get_uuid", s.call("host.get_all")[0])
+        out = sorted((r["timestamp"], r["body"]) for r in recs.values()
+                     if r["obj_uuid"] == uuid and r["cls"] == "Host" and int(r["priority"]) == 5)
+        return [body for _, body in out]
+
+    def test_start_messages(self):
+        self.assertEqual(self.restart_messages(self.gw.xapi()), [], "none on the first start")
+        self.gw.restart()
+        self.assertIn("after a clean stop", self.restart_messages(self.gw.xapi())[-1])
+        self.gw.kill9()
+        self.gw.start()
+        self.assertIn("without a clean stop", self.restart_messages(self.gw.xapi())[-1])
 
     def test_sim_reboot(self):
         s = self.gw.xapi()
@@ -142,6 +158,7 @@ class RestartTest(unittest.TestCase):
         for ref in running:
             self.assertEqual(s.call("VM.get_power_state", ref), "Halted")
         self.assertTrue(s.call("host.get_enabled", h))
+        self.assertIn("host.reboot", self.restart_messages(s)[-1])
 
     def test_sim_shutdown(self):
         s = self.gw.xapi()
