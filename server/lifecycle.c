@@ -116,7 +116,10 @@ void xg_lifecycle_reexec(char **argv)
     syscall(SYS_close_range, 3u, ~0u, 0u);
     /* the new image says why it started (handlers/host_power.c) */
     setenv("XG_STARTED_BY", xg_lifecycle_after() == XG_AFTER_REBOOT ? "reboot" : "restart", 1);
-    /* the signal mask carries over: the new image blocks the same signals */
+    /* the signal mask carries over: the new image blocks the same signals.
+     * argv[0] first, so that a binary upgraded in place is the one that
+     * starts; the running image when that name no longer resolves */
+    execvp(argv[0], argv);
     execv("/proc/self/exe", argv);
     XG_ERROR("lifecycle", "cannot start again: %s", strerror(errno));
 }

@@ -27,8 +27,9 @@ void xg_lifecycle_request(enum xg_after_stop what, unsigned delay_ms);
 /* main.c, after the clean stop: what was asked (XG_AFTER_EXIT if nothing). */
 enum xg_after_stop xg_lifecycle_after(void);
 
-/* main.c: starts the same executable again with argv, every descriptor but
- * stdin/stdout/stderr closed. Returns only if exec failed (logged). */
+/* main.c: starts the executable again (argv[0], else the running image)
+ * with argv, every descriptor but stdin/stdout/stderr closed. Returns only
+ * if exec failed (logged). */
 void xg_lifecycle_reexec(char **argv);
 
 /* Runs the init system's command line (argv[0] looked up in PATH) and
