@@ -97,6 +97,15 @@ void cli_ops_names(xg_out *o, bool all);
 /* Prints help for one command; false if it is not a specific command. */
 bool cli_ops_help(struct cli_ctx *c, const char *name);
 
+/* ---- storage and network commands (cli_devices.c) --------------------- */
+
+bool cli_vdi_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vbd_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vif_create(struct cli_ctx *c, struct cli_fail *f);
+/* vm-disk-add on one VM: a new VDI, an owner VBD, plugged if it can be. */
+bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, size_t outlen,
+                     struct cli_fail *f);
+
 void xg_cli_init(void);
 
 #endif
