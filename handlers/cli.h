@@ -65,6 +65,9 @@ void cli_ref_convert(const char *s, char *buf, size_t n);
 bool cli_records_check(const struct cli_cmd *cmd, const char **missing);
 /* Runs a generic command; false with f set when it fails. */
 bool cli_records_run(struct cli_ctx *c, struct cli_fail *f);
+/* event-wait class=C [field=value | field=/=value ...]: returns once an
+ * object of C matches every condition, following event.from meanwhile. */
+bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f);
 /* The generic command names, comma-separated, appended to o (help). */
 void cli_records_names(xg_out *o);
 

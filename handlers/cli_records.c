@@ -1062,3 +1062,72 @@ void cli_ref_convert(const char *s, char *buf, size_t n)
     }
     xg_world_unlock();
 }
+
+/* ---- event-wait (cli_operations.ml event_wait) -------------------------- */
+
+static const char *const event_classes[] = {
+    "vm", "vdi", "sr", "host", "network", "vif", "pif", "vbd", "pbd", "pool", "task", "vmss",
+    "secret", "subject", "role",
+};
+
+/* Does some object of cls satisfy every condition (field=value, or
+ * field=/=value for "differs")? Under the world lock; f set for a field
+ * the class does not have. */
+static bool any_matches(const struct cli_cmd *cmd, const xg_class_desc *cls, struct cli_fail *f)
+{
+    uint64_t cursor = 0;
+    for (const void *obj; (obj = xg_store_next(cls, &cursor)) != NULL;) {
+        bool all = true;
+        for (unsigned i = 0; all && i < cmd->nargs; i++) {
+            const char *k = cmd->args[i].key, *v = cmd->args[i].value;
+            if (strcmp(k, "class") == 0 || cli_is_stdparam(k))
+                continue;
+            bool differs = strncmp(v, "/=", 2) == 0;
+            enum pass p = passes(cls, obj, k, differs ? v + 2 : v);
+            if (p == PASS_NO_FIELD || p == PASS_BAD_SET_SYNTAX)
+                return cli_fail_msg(f, "Error: key missing: %s", k);
+            all = (p == PASS_YES) != differs;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f)
+{
+    const char *name = cli_arg(c->cmd, "class");
+    const xg_class_desc *cls = NULL;
+    for (size_t i = 0; i < sizeof(event_classes) / sizeof(event_classes[0]); i++)
+        if (strcmp(name, event_classes[i]) == 0)
+            cls = xg_class_by_lower(name);
+    if (!cls || !(cls->flags & XG_C_STORED))
+        return cli_fail_msg(f, "Error: Cli listening for class '%s' not currently implemented",
+                            name);
+    char token[256] = "";
+    for (;;) {
+        xg_world_lock();
+        bool done = any_matches(c->cmd, cls, f);
+        xg_world_unlock();
+        if (done || f->text[0])
+            return done;
+        if (xg_http_gone(c->x))
+            return cli_fail_msg(f, "Error: the client went away");
+        /* wait for a change of the class (event.from, 30 s at most) */
+        cli_req q;
+        cli_req_begin(&q, &c->api, "event.from", true);
+        q.w.ops->begin_array(&q.w);
+        xg_write_cstr(&q.w, cls->lower);
+        q.w.ops->end_array(&q.w);
+        xg_write_cstr(&q.w, token);
+        q.w.ops->dbl(&q.w, 30.0);
+        yajl_val result = NULL;
+        yajl_val doc = cli_req_send(&q, &c->api, &result, f);
+        if (!doc)
+            return false;
+        const char *path[] = {"token", NULL};
+        yajl_val t = yajl_tree_get(result, path, yajl_t_string);
+        snprintf(token, sizeof(token), "%s", t ? YAJL_GET_STRING(t) : "");
+        yajl_tree_free(doc);
+    }
+}

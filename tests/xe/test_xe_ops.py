@@ -3,9 +3,10 @@ commands and the specific commands (vm-start ... vm-install, vm-uninstall's prom
 host-cpu-info), each checked against the API's view, with xe's exact error texts and exit
 status, over plain HTTP and TLS (stunnel)."""
 import os
+import subprocess
 import unittest
 
-from gateway import Gateway, XapiSession, free_port, sim_only
+from gateway import Gateway, XapiSession, free_port, scaled, sim_only
 from xe_client import XE, XeClient
 
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
@@ -346,6 +347,37 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertNotIn(nr["VDI"], left)          # owned: destroyed with the VM
         self.assertIn(vdi, left)                   # attached by vbd-create: kept
         self.s.call("VDI.destroy", vdi)
+
+    def test_event_wait(self):
+        u = self.new_vm("xe-ev")
+        # already true: returns at once
+        self.assertEqual(self.ok("event-wait", "class=vm", "name-label=xe-ev",
+                                 "power-state=halted"), "")
+        self.assertEqual(self.ok("event-wait", "class=vm", "uuid=" + u,
+                                 "power-state=/=running"), "")
+        rc, out, e = self.xe("event-wait", "class=vm", "frob=1")
+        self.assertEqual((rc, e), (1, "Error: key missing: frob\n"))
+        rc, out, e = self.xe("event-wait", "class=frob")
+        self.assertEqual((rc, e), (1, "Error: Cli listening for class 'frob' not currently "
+                                      "implemented\n"))
+        # not yet true: xe waits until a change makes it true
+        env = dict(os.environ, HOME=self.gw._tmp)
+        p = subprocess.Popen([XE, "event-wait", "class=vm", "uuid=" + u, "power-state=running",
+                              "-s", "127.0.0.1", "-p", str(self.http_port), "-u", "root",
+                              "-pw", self.gw.password], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            with self.assertRaises(subprocess.TimeoutExpired):
+                p.wait(timeout=1.5)            # still waiting: the VM is halted
+            self.s.call("VM.start", self.s.call("VM.get_by_uuid", u), False, False)
+            out, err = p.communicate(timeout=scaled(60))
+            self.assertEqual((p.returncode, out, err), (0, "", ""))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.ok("vm-shutdown", "uuid=" + u, "--force")
+        self.ok("vm-destroy", "uuid=" + u)
 
     def test_console_list(self):
         (dom0,) = [r for r in self.s.call("VM.get_all_records").values()
