@@ -13,8 +13,8 @@
  * memory low": memory_free_kib with sense low.
  *
  * Variables with a value here: host memory_free_kib (KiB, sense low by
- * default) and cpu_usage (average of the physical CPUs), VM cpu_usage
- * (average of its vCPUs). Others (and rrd_regex, which would run a
+ * default) and VM cpu_usage (average of its vCPUs), both from the samples
+ * the metrics tick publishes. Others (and rrd_regex, which would run a
  * client's regular expression) are ignored, as perfmon ignores a variable
  * it has no default for. Evaluated at every metrics tick (5 s) instead of
  * perfmon's 60 s reads of /rrd_updates: the same rule on finer samples.
@@ -253,18 +253,13 @@ static void watch_object(xg_arena *a, const xg_map *other_config, bool host, int
     }
 }
 
-struct host_ctx { const char *uuid; double free_kib; };
-
 static bool host_value(const void *ctx, const char *name, double *out)
 {
-    const struct host_ctx *h = ctx;
-    if (strcmp(name, "memory_free_kib") == 0) {
-        *out = h->free_kib;
-        return true;
-    }
-    if (strcmp(name, "cpu_usage") == 0)
-        return xg_metrics_query(h->uuid, "cpu_avg", out);
-    return false;
+    const struct xg_metrics_host_sample *h = ctx;
+    if (strcmp(name, "memory_free_kib") != 0)
+        return false;
+    *out = (double)h->memory_free_bytes / 1024.0;
+    return true;
 }
 
 static bool vm_value(const void *ctx, const char *name, double *out)
@@ -299,8 +294,7 @@ void gw_perfmon_tick(const struct xg_metrics_host_sample *hs,
         return;
     xapi_host *host = gw_host();
     if (host) {
-        struct host_ctx hc = { host->uuid, (double)hs->memory_free_bytes / 1024.0 };
-        watch_object(a, &host->other_config, true, XAPI_CLS_HOST, host->uuid, host_value, &hc,
+        watch_object(a, &host->other_config, true, XAPI_CLS_HOST, host->uuid, host_value, hs,
                      step_s);
     }
     for (uint32_t i = 0; i < n; i++) {

@@ -100,8 +100,10 @@ class AlarmTest(GatewayTestCase):
             perfmon("memory_free_kib", "NaN", alarm_trigger_period=0),
             perfmon("memory_free_kib", 10 ** 15, alarm_trigger_period=-5),
             "<config>" + "<variable>" * 5000,
-            "<config>" + perfmon("cpu_usage", -1)[8:-9] * 50 + "</config>",        # 50 variables
-            "<config>" + " " * 70000 + perfmon("cpu_usage", -1)[8:],                # too long
+            "<config>" + perfmon("memory_free_kib", 10 ** 15,
+                                 alarm_trigger_period=0)[8:-9] * 50 + "</config>",  # 50 variables
+            "<config>" + " " * 70000 + perfmon("memory_free_kib", 10 ** 15,
+                                               alarm_trigger_period=0)[8:],       # too long
         ]
         vm, rec = self.guests("Running")[0]
         for cfg in hostile:
