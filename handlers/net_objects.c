@@ -268,16 +268,42 @@ bool gw_net_scan(xg_err *err)
     return sync(err);
 }
 
+/* Whether PIF.plug enslaves the NIC: not when it is a port of the bridge
+ * already, nor when it carries an address itself (an administrator's dom0
+ * configuration, not XAPI's): as a bridge port it would lose it. */
+static bool should_enslave(const xapi_pif *pif, const xapi_network *net)
+{
+    bool enslave = true;
+    xg_arena *a = xg_arena_new(1024 * 1024);
+    struct gw_link *l = NULL;
+    uint32_t n = 0;
+    xg_err e = XG_ERR_INIT;
+    if (a && hn->ops->links(hn, a, &l, &n, &e)) {
+        const struct gw_link *nic = link_named(l, n, pif->device);
+        if (nic && strcmp(nic->master, net->bridge) == 0)
+            enslave = false;
+        else if (nic && !nic->master[0] && nic->ipv4[0]) {
+            XG_WARN(AREA, "PIF %s: %s carries %s itself: brought up, not bridged", pif->uuid,
+                    pif->device, nic->ipv4);
+            enslave = false;
+        }
+    }
+    xg_arena_free(a);
+    return enslave;
+}
+
 bool gw_net_pif_up(const xapi_pif *pif, const xapi_network *net, xg_err *err)
 {
-    if (!gw_net_bridge_exists(net->bridge)) {
+    bool enslave = should_enslave(pif, net);
+    if (enslave && !gw_net_bridge_exists(net->bridge)) {
         if (!gw_ifname_ok(net->bridge))
             return xapi_err_bridge_not_available(err, net->bridge);
         if (!gw_net_bridge_add(net->bridge, net->mtu, err))
             return false;
     }
-    XG_INFO(AREA, "PIF %s: %s up on %s", pif->uuid, pif->device, net->bridge);
-    bool ok = hn->ops->port_move(hn, pif->device, net->bridge, err) &&
+    XG_INFO(AREA, "PIF %s: %s up%s%s", pif->uuid, pif->device, enslave ? " on " : "",
+            enslave ? net->bridge : "");
+    bool ok = (!enslave || hn->ops->port_move(hn, pif->device, net->bridge, err)) &&
               hn->ops->link_set(hn, pif->device, 0, 1, err);
     xg_err e = XG_ERR_INIT;
     return sync(ok ? err : &e) && ok;
