@@ -346,6 +346,11 @@ bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err)
     return sync(ok ? err : &e) && ok;
 }
 
+bool gw_net_port_filters(const struct gw_port_filter *f, uint32_t n, xg_err *err)
+{
+    return hn->ops->port_filters(hn, f, n, err);
+}
+
 bool gw_net_port_move(const char *port, const char *bridge, xg_err *err)
 {
     XG_INFO(AREA, "moving %s to bridge %s", port, bridge);
@@ -384,6 +389,11 @@ bool gw_net_open(xg_err *err)
         if (!gw_net_bridge_ready(n, &e))
             XG_WARN(AREA, "network %s: bridge %s not made", n->uuid, n->bridge);
     }
+    /* the guests that kept running get their filters back; a filter set
+     * left by an earlier run is replaced */
+    xg_err e = XG_ERR_INIT;
+    if (!hn->ops->port_filters(hn, NULL, 0, &e) || !gw_vif_filters_sync(&e))
+        XG_WARN(AREA, "VIF filters at start-up: %s", e.nparams ? e.param[0] : e.code);
     return true;
 }
 

@@ -1,9 +1,9 @@
 /* vif_locking.c: VIF.set_locking_mode and the ipv4_allowed / ipv6_allowed
  * setters with xapi_vif.ml's checks: an allowed entry is an address or a
  * CIDR of the right family (Helpers.assert_is_valid_ip_addr), a set is
- * de-duplicated (Listext.setify). The values are stored; the host does not
- * filter traffic by them yet (docs/ARCHITECTURE.md, Networks, says why and
- * what XAPI does). World lock held. */
+ * de-duplicated (Listext.setify). As XAPI's change_locking_config, each
+ * change is stored, then the host's filters are refreshed (vif_filter.c).
+ * World lock held. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,12 @@ static bool allowed_ok(int family, const char *field, const char *value, xg_err 
     return xapi_err_invalid_ip_address_specified(err, field);
 }
 
+/* Xapi_vif.refresh_filtering_rules: only an attached VIF has filters. */
+static bool refilter(const xapi_vif *v, xg_err *err)
+{
+    return !v->currently_attached || gw_vif_filters_sync(err);
+}
+
 static bool set_allowed(xg_call *c, xapi_vif *self, int family, const xg_field_desc *f,
                         const xg_set *value, xg_err *err)
 {
@@ -59,7 +65,7 @@ static bool set_allowed(xg_call *c, xapi_vif *self, int family, const xg_field_d
             return false;
     xg_set s = {out, n, n};
     xg_store_set(self, f, &s);
-    return true;
+    return refilter(self, err);
 }
 
 static bool add_allowed(xapi_vif *self, int family, const xg_field_desc *f, const char *value,
@@ -71,15 +77,14 @@ static bool add_allowed(xapi_vif *self, int family, const xg_field_desc *f, cons
     if (cur->n >= ALLOWED_MAX)
         return xapi_err_invalid_value(err, f->name, "too many addresses");
     xg_store_set_add(self, f, &value);
-    return true;
+    return refilter(self, err);
 }
 
 bool handle_vif_set_locking_mode(xg_call *c, xapi_vif *self, int value, xg_err *err)
 {
     (void)c;
-    (void)err;
     gw_set_enum(self, GW_VIFF(LOCKING_MODE), value);
-    return true;
+    return refilter(self, err);
 }
 
 bool handle_vif_set_ipv4_allowed(xg_call *c, xapi_vif *self, const xg_set *value, xg_err *err)
@@ -107,15 +112,13 @@ bool handle_vif_add_ipv6_allowed(xg_call *c, xapi_vif *self, const char *value, 
 bool handle_vif_remove_ipv4_allowed(xg_call *c, xapi_vif *self, const char *value, xg_err *err)
 {
     (void)c;
-    (void)err;
     xg_store_set_remove(self, GW_VIFF(IPV4_ALLOWED), &value);
-    return true;
+    return refilter(self, err);
 }
 
 bool handle_vif_remove_ipv6_allowed(xg_call *c, xapi_vif *self, const char *value, xg_err *err)
 {
     (void)c;
-    (void)err;
     xg_store_set_remove(self, GW_VIFF(IPV6_ALLOWED), &value);
-    return true;
+    return refilter(self, err);
 }
