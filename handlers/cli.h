@@ -1,7 +1,8 @@
 /* cli.h: xe's POST /cli (XAPI's thin CLI protocol) and its commands.
- * cli.c reads the request, logs in and reports the outcome; cli_records.c
- * runs the generic <class>-list / -param-* commands, walking the
- * IDL-generated class descriptors, so a new class gets them for free;
+ * cli.c reads the request, logs in and reports the outcome; cli_io.c
+ * holds what every command reads its arguments and prints with;
+ * cli_records.c runs the generic <class>-list / -param-* commands, walking
+ * the IDL-generated class descriptors, so a new class gets them for free;
  * cli_ops.c holds the specific commands (vm-start, vm-install, ...). Both
  * act through the API in process (cli_api.h), as xapi's CLI server does. */
 #ifndef XG_CLI_H
@@ -108,6 +109,10 @@ bool cli_vif_create(struct cli_ctx *c, struct cli_fail *f);
 /* vm-disk-add on one VM: a new VDI, an owner VBD, plugged if it can be. */
 bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, size_t outlen,
                      struct cli_fail *f);
+
+/* vdi-export / vdi-import uuid= filename= [format=] (cli_transfer.c): xe
+ * moves the file itself over HttpGet / HttpPut. */
+bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f);
 
 void xg_cli_init(void);
 
