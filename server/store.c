@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "log.h"
-#include "marshal.h"
 #include "random.h"
 #include "storage.h"
 #include "store_int.h"
@@ -20,13 +17,11 @@ struct forget { const xg_class_desc *cls; xg_ref ref; };
 
 static struct {
     bool init;
-    void ***defaults;             /* per class: decoded IDL defaults (heap) */
     xg_obj **dirty;
     uint32_t ndirty, dirty_cap;
     struct forget *forgets;
     uint32_t nforgets, forgets_cap;
     const struct xg_persist_ops *persist;
-    xg_arena *scratch;
 } S;
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -36,8 +31,6 @@ void xg_store_init(void)
     if (S.init)
         return;
     S.init = true;
-    S.defaults = xg_store_xcalloc(xg_nclasses, sizeof(*S.defaults));
-    S.scratch = xg_arena_new(1 << 20);
     xg_index_init();
     xg_events_init();
 }
@@ -49,63 +42,22 @@ void xg_store_shutdown(void)
     xg_rel_shutdown();
     xg_index_shutdown();
     xg_events_shutdown();
-    for (uint32_t c = 0; c < xg_nclasses; c++) {
-        void **defs = S.defaults[c];
-        if (!defs)
-            continue;
-        const xg_class_desc *cls = xg_classes[c];
-        for (uint32_t f = 0; f < cls->nfields; f++)
-            if (defs[f]) {
-                xg_storage_free(cls->fields[f].type, defs[f]);
-                free(defs[f]);
-            }
-        free(defs);
-    }
-    free(S.defaults);
     free(S.dirty);
     free(S.forgets);
-    xg_arena_free(S.scratch);
     memset(&S, 0, sizeof(S));
 }
 
 /* ---- records ------------------------------------------------------------ */
 
-/* Heap copies of the decoded IDL defaults of a class, made once. */
-static void **class_defaults(const xg_class_desc *cls)
-{
-    void ***defs = &S.defaults[cls->index];
-    if (*defs)
-        return *defs;
-    *defs = xg_store_xcalloc(cls->nfields ? cls->nfields : 1, sizeof(void *));
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        const xg_field_desc *f = &cls->fields[i];
-        if (!(f->flags & XG_F_HAS_DEFAULT))
-            continue;
-        union { unsigned char b[64]; void *p; int64_t i; double d; } tmp;
-        xg_err err = XG_ERR_INIT;
-        if (!xg_decode_in(S.scratch, f->type, f->default_value, &tmp, &err)) {
-            /* the generator checked every default against its type */
-            XG_ERROR("store", "default of %s.%s: %s", cls->name, f->name,
-                     err.nparams ? err.param[0] : "?");
-            continue;
-        }
-        (*defs)[i] = xg_store_xcalloc(1, xg_type_storage_size(f->type));
-        xg_storage_copy(f->type, (*defs)[i], &tmp);
-        xg_arena_reset(S.scratch);
-    }
-    return *defs;
-}
-
 void *xg_obj_new(const xg_class_desc *cls)
 {
     xg_obj *o = xg_store_xcalloc(1, cls->size);
     o->cls = cls;
-    void **defs = (cls->flags & XG_C_STORED) && S.init ? class_defaults(cls) : NULL;
     for (uint32_t i = 0; i < cls->nfields; i++) {
         const xg_field_desc *f = &cls->fields[i];
         void *p = xg_store_fptr(o, f);
-        if (defs && defs[i]) {
-            xg_storage_copy(f->type, p, defs[i]);
+        if (f->flags & XG_F_HAS_DEFAULT) {
+            xg_storage_copy(f->type, p, f->default_storage);
         } else if (f->type->kind == XG_K_STRING) {
             static char *const empty = "";
             xg_storage_copy(f->type, p, &empty);
