@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../server/log.h"
+#include "net.h"
 #include "storage.h"
 #include "vm_disks.h"
 #include "vm_internal.h"
@@ -77,6 +78,24 @@ static void discard_vm(xapi_vm *vm, char (*made)[XG_REF_LEN], uint32_t nmade)
     }
     gw_vm_detach_runtime_objects(vm);
     xg_store_remove(vm);
+}
+
+void gw_vm_discard_with_disks(xapi_vm *vm)
+{
+    if (!vm)
+        return;
+    uint32_t n = vm->vbds.n;
+    char (*made)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
+    for (uint32_t i = 0; made && i < n; i++) {
+        const xg_ref *b = vm->vbds.items;
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        xapi_vdi *vdi = vbd && is_disk(vbd) ? xg_store_get(&xapi_class_vdi, vbd->vdi.s) : NULL;
+        if (vdi && vdi->vbds.n == 1)
+            snprintf(made[i], XG_REF_LEN, "%s", vdi->obj.ref.s);
+    }
+    gw_vif_destroy_all(vm);
+    discard_vm(vm, made, made ? n : 0);
+    free(made);
 }
 
 static bool in_set(const xg_set *s, const char *ref)

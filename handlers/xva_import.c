@@ -11,7 +11,8 @@
  * .checksum member. Any failure (truncation, a bad checksum without
  * force, a member that is not ours, a chunk beyond its disk) destroys
  * everything made and fails the task; success answers the XML-RPC array of
- * the new VM refs. Member names are only ever parsed, never used as paths. */
+ * the new VM refs. The HTTP answer (200, task-id) goes before the body is
+ * read, as XAPI's; only checks of the query fail with an HTTP error. Member names are only ever parsed, never used as paths. */
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -735,6 +736,10 @@ static void import_vm(xg_http_ex *x)
         answer(x, j, status, &err);
         goto out;
     }
+    /* As XAPI: the 200 and task-id go out before the body is read, and the
+     * outcome is the task's. XO's empty probe PUT gets its 200 so (its
+     * throw-away task fails on the empty stream). */
+    answer(x, j, 200, &err);
     j->a = xg_arena_new(256u << 20);
     bool ok = j->a && read_ova(j, src, &err) && check_archive(j, &err);
     if (!j->a)
@@ -752,7 +757,6 @@ static void import_vm(xg_http_ex *x)
     finish(j, ok, &err);
     XG_INFO(AREA, "%u VM(s), %u disk(s), %lld bytes read: %s", j->nvms, j->nd,
             xva_source_consumed(src), ok ? "done" : err.code);
-    answer(x, j, ok ? 200 : 500, &err);
 out:
     if (j->a)
         xg_arena_free(j->a);

@@ -124,6 +124,40 @@ class SnapshotRevertTest(StorageBase):
         for v in (now, b):
             self.s.call("VDI.destroy", v)
 
+    def test_checkpoint_and_revert(self):
+        vm, a, b = self.make_vm()
+        before = os.urandom(MiB) + b"\0" * (3 * MiB)
+        self.write(a, before)
+        self.assertFailure(["VM_BAD_POWER_STATE", vm, "running", "halted"], self.s.call,
+                           "VM.checkpoint", vm, "not running")
+        self.s.call("VM.start", vm, False, False)
+        cp = self.wait_task(self.s.call("Async.VM.checkpoint", vm, "with memory"))
+        rec = self.s.call("VM.get_record", cp)
+        self.assertEqual(rec["power_state"], "Suspended")
+        self.assertTrue(rec["is_a_snapshot"])
+        self.assertEqual(rec["snapshot_of"], vm)
+        self.assertEqual(rec["snapshot_info"]["power-state-at-snapshot"], "Running")
+        mem = rec["suspend_VDI"]
+        mrec = self.s.call("VDI.get_record", mem)
+        self.assertEqual(mrec["type"], "suspend")
+        self.assertGreater(int(mrec["virtual_size"]), 0)
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Running")
+        self.assertEqual(self.s.call("VM.get_parent", vm), cp)
+        self.assertEqual(self.read(self.disk_of(cp)), before)
+        self.s.call("VM.set_is_a_template", cp, False)     # as XO does
+        # the VM goes on and changes its disk; reverting brings back the disk and the memory
+        self.s.call("VM.hard_shutdown", vm)
+        self.write(self.disk_of(vm), os.urandom(4 * MiB))
+        self.s.call("VM.revert", cp)
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Suspended")
+        self.assertEqual(self.read(self.disk_of(vm)), before)
+        self.s.call("VM.resume", vm, False, False)       # what XO does after a revert
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Running")
+        self.s.call("VM.hard_shutdown", vm)
+        # destroying the checkpoint takes its memory image along
+        self.s.call("VM.destroy", cp)
+        self.assertFailure(["HANDLE_INVALID", "VDI", mem], self.s.call, "VDI.get_record", mem)
+
     def test_running_vm_and_errors(self):
         vm, a, b = self.make_vm()
         self.s.call("VM.start", vm, False, False)

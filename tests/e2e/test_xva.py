@@ -9,7 +9,7 @@ import os
 import tarfile
 import urllib.parse
 
-from gateway import sim_only
+from gateway import sim_only, wait_until
 from test_storage import MiB, StorageBase
 import xva_golden as golden
 
@@ -79,6 +79,9 @@ class XvaTest(StorageBase):
                             timeout=120)
         except OSError:
             pass            # we stopped reading a hostile upload: the task says why
+        # the answer comes before the body is read (as XAPI's): the task tells the outcome
+        wait_until(lambda: self.s.call("task.get_status", task) != "pending", 120, 0.05,
+                   "import task ends")
         rec = self.s.call("task.get_record", task)
         self.assertEqual(rec["status"], expect, rec)
         return rec
