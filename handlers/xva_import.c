@@ -653,7 +653,9 @@ static void answer(xg_http_ex *x, struct job *j, int status, const xg_err *err)
     if (j->task[0])
         snprintf(hdr, sizeof hdr, "task-id: %s\r\n", j->task);
     if (status == 200) {
-        xg_http_respond(x, 200, NULL, 0, hdr);
+        /* an empty body left open until the import ends: with a complete
+         * answer and "Connection: close", curl stops sending */
+        xg_http_respond(x, 200, NULL, XG_HTTP_UNSIZED, hdr);
         return;
     }
     char body[300];
@@ -736,9 +738,11 @@ static void import_vm(xg_http_ex *x)
         answer(x, j, status, &err);
         goto out;
     }
-    /* As XAPI: the 200 and task-id go out before the body is read, and the
-     * outcome is the task's. XO's empty probe PUT gets its 200 so (its
-     * throw-away task fails on the empty stream). */
+    /* As XAPI: the 200 and task-id go out before the archive is read, and
+     * the outcome is the task's. XO's empty probe PUT gets its 200 so (its
+     * throw-away task fails on the empty stream). The body of the answer
+     * stays open until the import ends: a complete answer with
+     * "Connection: close" makes curl -T stop sending. */
     answer(x, j, 200, &err);
     j->a = xg_arena_new(256u << 20);
     bool ok = j->a && read_ova(j, src, &err) && check_archive(j, &err);
