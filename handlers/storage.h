@@ -131,6 +131,8 @@ bool gw_vdi_add(xapi_vdi *vdi, xg_err *err);
 void gw_vdi_remove(xapi_vdi *vdi);
 /* Deletes the image of vdi, then the hidden bases nobody needs any more. */
 void gw_vdi_delete_image(xapi_vdi *vdi);
+/* The driver cannot snapshot vdi as it is: attached to a running qemu. */
+bool gw_vdi_snapshot_needs_quiet(const xapi_vdi *vdi);
 /* A copy-on-write child of vdi (clone or snapshot), already added. */
 xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err);
 

@@ -29,6 +29,9 @@ struct vm_job {
     uint32_t domid;             /* domain the job acts on */
     char path[600];             /* suspend image */
     const char *name;           /* JOB_CHECKPOINT: the checkpoint's name (arena) */
+    bool keep_memory;           /* JOB_CHECKPOINT: a checkpoint (else a snapshot
+                                 * taken while the guest is suspended) */
+    xg_set ignore;              /* its ignore_vdis (items in the arena) */
     char result[XG_REF_LEN];    /* the call's VM ref result, "" for none */
     xg_err after;               /* set: the call fails with it even if the job
                                  * succeeds (a checkpoint resumed after its

@@ -333,7 +333,7 @@ void vm_job_complete(struct vm_job *j, bool ok, const xg_err *derr,
         vm_now_off(vm, XAPI_VM_POWER_STATE_SUSPENDED);
         gw_vm_op_end(vm, j->op);
         /* the call stays deferred: disks, memory image, resume */
-        gw_vm_checkpoint_suspended(j->c, vm, j->name);
+        gw_vm_checkpoint_suspended(j->c, vm, j->name, j->keep_memory, &j->ignore);
         vm_job_free(j);
         return;
     }
@@ -547,6 +547,35 @@ bool handle_vm_suspend(xg_call *c, xapi_vm *vm, xg_err *err)
  * then vm_snapshot.c snapshots the disks and keeps the memory image, then
  * the guest resumes; the call's result is the checkpoint. XO falls back
  * to VM.snapshot on VM_BAD_POWER_STATE (a VM that is not running). */
+static bool suspend_for_snapshot(xg_call *c, xapi_vm *vm, int op, const char *name,
+                                 bool keep_memory, const xg_set *ignore, xg_err *err)
+{
+    if (!suspend_dir(err))
+        return false;
+    struct vm_job *j = job_begin(JOB_CHECKPOINT, c, vm, op, err);
+    if (!j)
+        return false;
+    j->keep_memory = keep_memory;
+    j->name = xg_arena_strdup(j->arena, name);
+    bool ok = j->name != NULL;
+    if (ok && ignore && ignore->n) {
+        j->ignore.items = xg_arena_alloc(j->arena, ignore->n * sizeof(xg_ref));
+        ok = j->ignore.items != NULL;
+        if (ok) {
+            memcpy(j->ignore.items, ignore->items, ignore->n * sizeof(xg_ref));
+            j->ignore.n = j->ignore.cap = ignore->n;
+        }
+    }
+    if (!ok)
+        xg_err_internal(err, "out of memory");
+    if (!ok || !gw_vm_suspend_path(vm, j->path, sizeof j->path, err)) {
+        gw_vm_op_end(vm, j->op);
+        vm_job_free(j);
+        return false;
+    }
+    return job_run(j, vm, err);
+}
+
 bool handle_vm_checkpoint(xg_call *c, xapi_vm *vm, const char *new_name,
                           xg_ref *result_out, xg_err *err)
 {
@@ -554,21 +583,17 @@ bool handle_vm_checkpoint(xg_call *c, xapi_vm *vm, const char *new_name,
     if (vm->power_state != XAPI_VM_POWER_STATE_RUNNING && !vm->is_a_template &&
         !vm->is_a_snapshot)
         return gw_vm_bad_power_state(vm, "running", err);
-    if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_CHECKPOINT, err) || !suspend_dir(err))
+    if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_CHECKPOINT, err))
         return false;
-    struct vm_job *j = job_begin(JOB_CHECKPOINT, c, vm,
-                                 XAPI_VM_OPERATIONS_CHECKPOINT, err);
-    if (!j)
-        return false;
-    j->name = xg_arena_strdup(j->arena, new_name);
-    if (!j->name || !gw_vm_suspend_path(vm, j->path, sizeof j->path, err)) {
-        if (!j->name)
-            xg_err_internal(err, "out of memory");
-        gw_vm_op_end(vm, j->op);
-        vm_job_free(j);
-        return false;
-    }
-    return job_run(j, vm, err);
+    return suspend_for_snapshot(c, vm, XAPI_VM_OPERATIONS_CHECKPOINT, new_name, true,
+                                NULL, err);
+}
+
+bool gw_vm_snapshot_suspended(xg_call *c, xapi_vm *vm, const char *name,
+                              const xg_set *ignore, xg_err *err)
+{
+    return suspend_for_snapshot(c, vm, XAPI_VM_OPERATIONS_SNAPSHOT, name, false,
+                                ignore, err);
 }
 
 /* Pause and unpause are immediate in Xen: no job. */

@@ -81,17 +81,42 @@ static bool make_snapshot(xapi_vm *vm, const char *new_name, const xg_set *ignor
     return true;
 }
 
-/* Disks of a running VM are snapshotted while it runs: on sim nothing
- * writes them; on libxl the storage layer refuses an attached disk
- * (VDI_IN_USE) rather than give an inconsistent image: VM.checkpoint is
- * the consistent way there (the guest is suspended meanwhile). */
+/* A disk of vm (not in ignore) that the driver cannot snapshot while the
+ * guest runs (gw_vdi_cow_child's rule: a running qemu writes through its
+ * open descriptor). */
+static bool disks_need_quiet(const xapi_vm *vm, const xg_set *ignore)
+{
+    const xg_ref *b = vm->vbds.items;
+    for (uint32_t i = 0; i < vm->vbds.n; i++) {
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        xapi_vdi *vdi = vbd && vbd->type != XAPI_VBD_TYPE_CD && !vbd->empty ?
+            xg_store_get(&xapi_class_vdi, vbd->vdi.s) : NULL;
+        if (!vdi || !gw_vdi_snapshot_needs_quiet(vdi))
+            continue;
+        bool skipped = false;
+        const xg_ref *r = ignore ? ignore->items : NULL;
+        for (uint32_t k = 0; ignore && k < ignore->n && !skipped; k++)
+            skipped = strcmp(r[k].s, vdi->obj.ref.s) == 0;
+        if (!skipped)
+            return true;
+    }
+    return false;
+}
+
+/* Disks of a running VM: on sim nothing writes them, they are snapshotted
+ * as they are. Under libxl qemu holds them open and writes through its
+ * descriptor, so the guest is suspended while they are snapshotted and
+ * then resumed (spec §4.2 (b)): consistent, at the cost of a pause as long
+ * as a save and restore. Pausing alone would not do: qemu's cache and
+ * open descriptor would keep writing into what becomes the shared base. */
 bool handle_vm_snapshot(xg_call *c, xapi_vm *vm, const char *new_name,
                         const xg_set *ignore_vdis, xg_ref *result_out,
                         xg_err *err)
 {
-    (void)c;
     if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_SNAPSHOT, err))
         return false;
+    if (vm->power_state == XAPI_VM_POWER_STATE_RUNNING && disks_need_quiet(vm, ignore_vdis))
+        return gw_vm_snapshot_suspended(c, vm, new_name, ignore_vdis, err);
     return make_snapshot(vm, new_name, ignore_vdis, vm->power_state, result_out, err);
 }
 
@@ -162,10 +187,17 @@ static void checkpoint_kept(void *arg)
     free(m);
 }
 
-void gw_vm_checkpoint_suspended(xg_call *c, xapi_vm *vm, const char *name)
+void gw_vm_checkpoint_suspended(xg_call *c, xapi_vm *vm, const char *name,
+                                bool keep_memory, const xg_set *ignore)
 {
     xg_err err = XG_ERR_INIT;
     xg_ref snap;
+    if (!keep_memory) {
+        /* a snapshot taken while the guest is suspended: no memory kept */
+        bool ok = make_snapshot(vm, name, ignore, XAPI_VM_POWER_STATE_RUNNING, &snap, &err);
+        gw_vm_checkpoint_resume(c, vm, ok ? snap.s : NULL, ok ? NULL : &err);
+        return;
+    }
     struct mem_copy *m = calloc(1, sizeof *m);
     xapi_sr *sr = suspend_sr();
     struct stat st;

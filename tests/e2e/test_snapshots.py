@@ -12,8 +12,9 @@ from test_storage import MiB, NULL, StorageBase
 EPOCH = "19700101T00:00:00Z"
 
 
-@sim_only
-class SnapshotRevertTest(StorageBase):
+class DiskBytesBase(StorageBase):
+    """Disk contents in and out over /import_raw_vdi and /export_raw_vdi (also test_xva)."""
+
     def url(self, path, **q):
         q.setdefault("session_id", self.s.ref)
         return "%s?%s" % (path, urllib.parse.urlencode(q))
@@ -35,6 +36,9 @@ class SnapshotRevertTest(StorageBase):
                 return r["VDI"]
         self.fail("no VBD %s on %s" % (userdevice, vm))
 
+
+@sim_only
+class SnapshotRevertTest(DiskBytesBase):
     def make_vm(self):
         vm = self.new_vm("snap e2e")
         a = self.vdi(size=4 * MiB, name="system")

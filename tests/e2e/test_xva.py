@@ -7,29 +7,15 @@ import gzip
 import io
 import os
 import tarfile
-import urllib.parse
 
 from gateway import sim_only, wait_until
-from test_storage import MiB, StorageBase
+from test_snapshots import DiskBytesBase
+from test_storage import MiB
 import xva_golden as golden
 
 
 @sim_only
-class XvaTest(StorageBase):
-    def url(self, path, **q):
-        q.setdefault("session_id", self.s.ref)
-        return "%s?%s" % (path, urllib.parse.urlencode(q))
-
-    def write(self, vdi, data):
-        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=vdi, format="raw"),
-                                   body=data)
-        self.assertEqual(st, 200)
-
-    def read(self, vdi):
-        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=vdi))
-        self.assertEqual(st, 200)
-        return body
-
+class XvaTest(DiskBytesBase):
     def disks(self, vm):
         out = {}
         for b in self.s.call("VM.get_VBDs", vm):
