@@ -6,11 +6,13 @@
 #   1. the e2e suite (tests/e2e, XG_E2E_URL mode; sim-only tests skip; the lifecycle and
 #      Async/cancel checks boot the image's PV test guest)
 #   2. the xo client suite (tests/xo, if node and its node_modules are there)
-#   3. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
+#   3. XO Lite's pool and host dashboards in headless Chromium (tests/browser, if the
+#      bundle ../shared/xo-lite/www is there: dom0's gateway serves it with --www)
+#   4. tests/xen/test_libxl.py (checks the gateway against `xl` in dom0)
 # Skips (exit 77) unless XG_RUN_XEN=1. Knobs: XG_GATEWAY_BIN, XG_XEN_CACHE,
 # XG_XEN_WORK_DIR (logs; default BUILD_DIR/xen-work), XG_XEN_E2E_MODULES
 # (space separated e2e modules; default all, "none" to skip), XG_XEN_SKIP_LIBXL=1,
-# XG_XEN_SKIP_XO=1.
+# XG_XEN_SKIP_XO=1, XG_XEN_SKIP_BROWSER=1.
 # On failure prints the dom0 console log, the gateway log and the Xen logs.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +45,12 @@ if [ "${1:-}" = --inner ]; then
     [ $xrc = 0 ] || [ $xrc = 77 ] || rc=1
   fi
   t3=$(date +%s)
+  if [ "${XG_XEN_SKIP_BROWSER:-0}" != 1 ] && [ -n "${XG_XEN_WWW:-}" ] && command -v node > /dev/null; then
+    echo "==== XO Lite dashboards in Chromium (tests/browser) against $XG_E2E_URL"
+    XG_BROWSER_ARTIFACTS="$XG_XEN_WORK/browser-artifacts" timeout -k 10 "${XG_XEN_BROWSER_TIMEOUT:-900}" \
+      node "$ROOT/tests/browser/xolite.mjs" "" || rc=1
+  fi
+  t3b=$(date +%s)
   # last: these tests restart the gateway and leave the most traces
   if [ "${XG_XEN_SKIP_LIBXL:-0}" != 1 ]; then
     echo "==== libxl tests (tests/xen/test_libxl.py)"
@@ -50,7 +58,7 @@ if [ "${1:-}" = --inner ]; then
       python3 "$HERE/test_libxl.py" -v || rc=1
   fi
   t4=$(date +%s)
-  echo "e2e=$((t2-t))s xo=$((t3-t2))s libxl=$((t4-t3))s" > "$XG_XEN_WORK/suite-times.txt"
+  echo "e2e=$((t2-t))s xo=$((t3-t2))s browser=$((t3b-t3))s libxl=$((t4-t3b))s" > "$XG_XEN_WORK/suite-times.txt"
   exit $rc
 fi
 
@@ -73,7 +81,14 @@ export XG_BUILD_DIR=$BUILD
 T0=$(date +%s)
 "$ROOT/tools/xen-qemu/build-image.sh" || { echo "FAIL: dom0 image build failed"; exit 1; }
 T1=$(date +%s)
-"$ROOT/tools/xen-qemu/boot.sh" -t "${XG_XEN_LIFETIME:-2700}" -g "$GW" -w "$WORK" -- "$HERE/run.sh" --inner
+# XO Lite's bundle goes into dom0 and its gateway serves it (the browser step loads it)
+WWW=$ROOT/../shared/xo-lite/www ADD=()
+if [ -f "$WWW/index.html" ]; then
+  ADD=(-a "$WWW:/xg/www")
+  export XG_GATEWAY_ARGS="${XG_GATEWAY_ARGS:+$XG_GATEWAY_ARGS }--www /xg/www" XG_XEN_WWW=/xg/www
+fi
+"$ROOT/tools/xen-qemu/boot.sh" -t "${XG_XEN_LIFETIME:-2700}" -g "$GW" -w "$WORK" "${ADD[@]+"${ADD[@]}"}" \
+  -- "$HERE/run.sh" --inner
 rc=$?
 T2=$(date +%s)
 
