@@ -26,6 +26,12 @@ struct cli_cmd {
 /* The value of the first argument named key, or NULL. */
 const char *cli_arg(const struct cli_cmd *cmd, const char *key);
 
+/* Splits the request body (len bytes, NUL at body[len]) in place into cmd
+ * (cli_frontend.ml parse_commandline): one argument per line, `--name` is
+ * name=true, `-u/-pw/-s/-h/-p` take the next line, other words split at
+ * their first '='. false: syntax error. */
+bool cli_parse(char *body, size_t len, struct cli_cmd *cmd);
+
 /* What a command produced, sent by cli.c once the world lock is dropped. */
 struct cli_result {
     xg_out out;                        /* Print messages: u32 length + text each */
