@@ -52,7 +52,6 @@ bool cli_parse(char *body, size_t len, struct cli_cmd *cmd)
                 *eq = 0;
         }
     }
-    const char *m = cli_arg(cmd, "minimal");
-    cmd->minimal = m && strcmp(m, "true") == 0;
+    cmd->minimal = cli_flag(cmd, "minimal");
     return true;
 }

@@ -1,13 +1,18 @@
 /* fuzz_cli.c: libFuzzer target for what xe sends to POST /cli: the client
- * greeting of the thin CLI protocol (cli_wire.c) and the request body, the
- * command line (cli_parse.c), then the command lookup and its required
- * parameters (cli_records.c) as cli.c runs them. The input is the 35-byte
- * greeting followed by the body.
+ * greeting of the thin CLI protocol (cli_wire.c), the request body, the
+ * command line (cli_parse.c), the command lookup and its required
+ * parameters (cli_records.c, cli_ops.c) as cli.c runs them, and the
+ * messages xe sends back after a Prompt (cli_wire_read_blobs: Blob Chunk,
+ * Blob End, Response Wait heartbeats), read from the stream as the handler
+ * reads it. The input: the 35-byte greeting, the body's length (u16 LE),
+ * the body, then the client's answer to a Prompt.
  * Properties: the greeting is accepted exactly when it is the protocol's
  * prefix with major version 0; whatever body parses, rendered back one
  * argument per line ("key=value", "--key" where a key could only have come
- * from a flag) parses to the same command; values are C strings, so
- * what follows a NUL in a line is not part of it. */
+ * from a flag) parses to the same command (values are C strings: what
+ * follows a NUL in a line is not part of one); an answer that is read is
+ * the protocol's: its bytes are the Chunk payloads up to Blob End as the
+ * protocol frames them, within the limit, truncated to the buffer. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +20,7 @@
 
 #include "cli.h"
 #include "cli_wire.h"
+#include "http_ex.h"
 
 static struct cli_cmd cmd, again;
 
@@ -53,23 +59,97 @@ static bool same(const struct cli_cmd *a, const struct cli_cmd *b)
     return true;
 }
 
+static uint32_t u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The answer as the protocol frames it (cli_protocol.ml): Chunk payloads
+ * up to Blob End, Response Wait skipped. false: not a complete answer. */
+static bool expected_answer(const uint8_t *p, size_t n, uint8_t *out, size_t *len)
+{
+    size_t at = 0;
+    *len = 0;
+    for (;;) {
+        if (n - at < 4 || u32(p + at) < 8 || n - at - 4 < u32(p + at))
+            return false;
+        uint32_t flen = u32(p + at), kind = u32(p + at + 4), tag = u32(p + at + 8);
+        const uint8_t *f = p + at + 4;
+        at += 4 + flen;
+        if (kind == 10 && tag == 18)
+            continue;
+        if (kind == 11 && tag == 8)
+            return true;
+        if (kind != 11 || tag != 7 || flen < 12 || n - at < u32(f + 8))
+            return false;
+        memcpy(out + *len, p + at, u32(f + 8));
+        *len += u32(f + 8);
+        at += u32(f + 8);
+    }
+}
+
+static void no_kick(void *conn)
+{
+    (void)conn;
+}
+
+static void unused_handler(xg_http_ex *x)
+{
+    (void)x;
+}
+
+/* What cli_user_says_yes reads after its Prompt, from the stream of an
+ * exchange as the connection fills it (the client then closes). */
+static void read_answer(const uint8_t *p, size_t n)
+{
+    static const struct xg_http_route_entry *route;
+    if (!route) {
+        xg_http_route("POST", "/cli-fuzz", XG_ROUTE_RAW_BODY | XG_ROUTE_STREAM, unused_handler);
+        route = xg_http_find_route("POST", "/cli-fuzz", 9);
+    }
+    struct xg_http_ex_init in = {
+        .route = route,
+        .rq = {.method = "POST", .path = "/cli-fuzz", .query = "", .client_addr = "127.0.0.1",
+               .content_length = -1},
+        .raw_rest = (const char *)p, .raw_rest_len = n, .kick = no_kick,
+    };
+    xg_http_ex *x = xg_http_ex_new(&in);
+    xg_http_ex_feed_eof(x);
+    /* the sizes cli.c uses, and a small limit that some answers pass */
+    size_t max = n & 1 ? 255 : 16, limit = n & 2 ? 64 * 1024 : 8;
+    static char buf[256];
+    static uint8_t want[200 * 1024];
+    size_t len = 0, want_len = 0;
+    if (cli_wire_read_blobs(x, buf, max, &len, limit)) {
+        if (!expected_answer(p, n, want, &want_len) || want_len > limit ||
+            len != (want_len < max ? want_len : max) || memcmp(buf, want, len) != 0)
+            __builtin_trap();
+    }
+    xg_http_ex_detach(x);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < CLI_GREETING_LEN || size - CLI_GREETING_LEN > 200 * 1024)
+    if (size < CLI_GREETING_LEN + 2 || size > 200 * 1024)
         return 0;
     static const unsigned char prefix[] = "XenSource thin CLI protocol\0\0\0\0";
     bool ok = cli_wire_greeting_ok(data);
     if (ok != (memcmp(data, prefix, sizeof prefix - 1) == 0))
         __builtin_trap();
 
-    size_t len = size - CLI_GREETING_LEN;
+    size_t len = (size_t)data[CLI_GREETING_LEN] | (size_t)data[CLI_GREETING_LEN + 1] << 8;
+    size_t at = CLI_GREETING_LEN + 2;
+    if (len > size - at)
+        len = size - at;
     char *body = malloc(len + 1);
-    memcpy(body, data + CLI_GREETING_LEN, len);
+    memcpy(body, data + at, len);
     body[len] = '\0';
+    read_answer(data + at + len, size - at - len);
     memset(&cmd, 0, sizeof cmd);
     if (cli_parse(body, len, &cmd)) {
         const char *missing = NULL;
-        (void)cli_records_check(&cmd, &missing);
+        if (!cli_records_check(&cmd, &missing))
+            (void)cli_ops_check(&cmd, &missing);
         (void)cli_arg(&cmd, "username");
         size_t n = 0;
         char *text = render(&cmd, &n);
