@@ -71,6 +71,9 @@ void cli_ref_convert(const char *s, char *buf, size_t n);
 bool cli_records_check(const struct cli_cmd *cmd, const char **missing);
 /* Runs a generic command; false with f set when it fails. */
 bool cli_records_run(struct cli_ctx *c, struct cli_fail *f);
+/* event-wait class=C [field=value | field=/=value ...]: returns once an
+ * object of C matches every condition, following event.from meanwhile. */
+bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f);
 /* The generic command names, comma-separated, appended to o (help). */
 void cli_records_names(xg_out *o);
 
@@ -102,6 +105,15 @@ bool cli_ops_run(struct cli_ctx *c, struct cli_fail *f);
 void cli_ops_names(xg_out *o, bool all);
 /* Prints help for one command; false if it is not a specific command. */
 bool cli_ops_help(struct cli_ctx *c, const char *name);
+
+/* ---- storage and network commands (cli_devices.c) --------------------- */
+
+bool cli_vdi_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vbd_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vif_create(struct cli_ctx *c, struct cli_fail *f);
+/* vm-disk-add on one VM: a new VDI, an owner VBD, plugged if it can be. */
+bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, size_t outlen,
+                     struct cli_fail *f);
 
 void xg_cli_init(void);
 

@@ -432,6 +432,25 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"event-wait", {"class"}, {0}, 0,
+     "Wait for the event that satisfies the conditions given on the command line.", NULL,
+     cli_event_wait},
+    {"vdi-create", {"sr-uuid", "name-label", "virtual-size"}, {"sm-config:", "sharable", "type"},
+     0, "Create a VDI. Specifying 'type=system' or 'type=user' sets the type of the VDI.", NULL,
+     cli_vdi_create},
+    {"vbd-create", {"vm-uuid", "device"}, {"vdi-uuid", "bootable", "type", "mode",
+     "unpluggable"}, 0, "Create a VBD. Appropriate values for the device field are listed in "
+     "the parameter 'allowed-VBD-devices' on the VM. If no VDI is specified, an empty VBD will "
+     "be created. The type parameter can be 'Disk' or 'CD', and the mode is 'RO' or 'RW'.",
+     NULL, cli_vbd_create},
+    {"vif-create", {"device", "network-uuid", "vm-uuid"}, {"mac"}, 0,
+     "Create a VIF. Appropriate values for the device are listed in the parameter "
+     "'allowed-VIF-devices' on the VM. If specified, the MAC parameter is of the form "
+     "aa:bb:cc:dd:ee:ff. If MAC is not specified the server will choose an appropriate random "
+     "MAC address.", NULL, cli_vif_create},
+    {"vm-disk-add", {"disk-size", "device"}, {"sr-uuid"}, STANDARD | VM_SEL,
+     "Add a new disk to the selected VM(s). The device field should be selected from the "
+     "field 'allowed-VBD-devices' of the VM.", cli_vm_disk_add, NULL},
 };
 #define NOPS (sizeof(op_table) / sizeof(op_table[0]))
 

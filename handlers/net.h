@@ -32,6 +32,22 @@ bool gw_net_bridge_ready(xapi_network *net, xg_err *err);
 bool gw_net_bridge_add(const char *name, int64_t mtu, xg_err *err);
 bool gw_net_bridge_del(const char *name, xg_err *err);
 bool gw_net_bridge_exists(const char *name);
+/* PIF.scan: the host re-read now (sync's errors returned). */
+bool gw_net_scan(xg_err *err);
+/* PIF.plug / unplug on the host: the NIC enslaved to its network's bridge
+ * (made if missing) and up, or down; then the records re-read. */
+bool gw_net_pif_up(const xapi_pif *pif, const xapi_network *net, xg_err *err);
+bool gw_net_pif_down(const xapi_pif *pif, xg_err *err);
+/* PIF.reconfigure_ip on the host: the address (ipv4 "" = none) on the
+ * network's bridge, or on the NIC when it is not bridged, and the default
+ * route through gateway when non-empty; then the records re-read. */
+bool gw_net_pif_ipv4(const xapi_pif *pif, const xapi_network *net, const char *ipv4,
+                     int prefix, const char *gateway, xg_err *err);
+/* network.set_MTU on the host: the bridge and its NICs, when the bridge
+ * exists (else it is made with the MTU when first needed). */
+bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err);
+/* VIF.move of a plugged VIF: the guest's backend moves to bridge. */
+bool gw_net_port_move(const char *port, const char *bridge, xg_err *err);
 
 /* vif_mac.c (pure) ---------------------------------------------------------- */
 /* Xapi_vif_helpers.gen_mac: MD5 chained 2*device+1 times over seed. */

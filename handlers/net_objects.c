@@ -263,6 +263,69 @@ bool gw_net_bridge_ready(xapi_network *net, xg_err *err)
     return true;
 }
 
+bool gw_net_scan(xg_err *err)
+{
+    return sync(err);
+}
+
+bool gw_net_pif_up(const xapi_pif *pif, const xapi_network *net, xg_err *err)
+{
+    if (!gw_net_bridge_exists(net->bridge)) {
+        if (!gw_ifname_ok(net->bridge))
+            return xapi_err_bridge_not_available(err, net->bridge);
+        if (!gw_net_bridge_add(net->bridge, net->mtu, err))
+            return false;
+    }
+    XG_INFO(AREA, "PIF %s: %s up on %s", pif->uuid, pif->device, net->bridge);
+    bool ok = hn->ops->port_move(hn, pif->device, net->bridge, err) &&
+              hn->ops->link_set(hn, pif->device, 0, 1, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_pif_down(const xapi_pif *pif, xg_err *err)
+{
+    XG_INFO(AREA, "PIF %s: %s down", pif->uuid, pif->device);
+    bool ok = hn->ops->link_set(hn, pif->device, 0, 0, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_pif_ipv4(const xapi_pif *pif, const xapi_network *net, const char *ipv4,
+                     int prefix, const char *gateway, xg_err *err)
+{
+    const char *link = net && net->bridge[0] && gw_net_bridge_exists(net->bridge) ? net->bridge
+                                                                               : pif->device;
+    XG_INFO(AREA, "PIF %s: %s address %s/%d%s%s", pif->uuid, link, ipv4[0] ? ipv4 : "(none)",
+            prefix, gateway[0] ? " via " : "", gateway);
+    bool ok = hn->ops->ipv4_set(hn, link, ipv4, prefix, gateway, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err)
+{
+    if (!net->bridge[0] || !gw_net_bridge_exists(net->bridge))
+        return true;
+    XG_INFO(AREA, "bridge %s: MTU %lld", net->bridge, (long long)mtu);
+    bool ok = true;
+    /* the NICs first: a bridge's MTU follows its ports */
+    for (uint32_t i = 0; ok && i < net->pifs.n; i++) {
+        const xapi_pif *p = xg_store_get(&xapi_class_pif, ((xg_ref *)net->pifs.items)[i].s);
+        if (p)
+            ok = hn->ops->link_set(hn, p->device, (uint32_t)mtu, -1, err);
+    }
+    ok = ok && hn->ops->link_set(hn, net->bridge, (uint32_t)mtu, -1, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_port_move(const char *port, const char *bridge, xg_err *err)
+{
+    XG_INFO(AREA, "moving %s to bridge %s", port, bridge);
+    return hn->ops->port_move(hn, port, bridge, err);
+}
+
 xapi_network *gw_net_management(void)
 {
     uint64_t cur = 0;

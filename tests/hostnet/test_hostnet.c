@@ -18,6 +18,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
 #include <unistd.h>
 
 #include "../../handlers/hostnet/hostnet.h"
@@ -70,6 +71,50 @@ static void common_bridge_rules(struct gw_hostnet *h)
     xg_arena_free(a);
 }
 
+/* link_set / port_move / ipv4_set, on a bridge with a port and a second
+ * bridge, the same on every backend. */
+static void common_link_rules(struct gw_hostnet *h, const char *bridge, const char *port,
+                              const char *other)
+{
+    xg_arena *a = xg_arena_new(4 << 20);
+    xg_err err = XG_ERR_INIT;
+    struct gw_link *l;
+    assert_true(h->ops->link_set(h, port, 1400, -1, &err));
+    assert_true(h->ops->link_set(h, bridge, 1400, -1, &err));
+    uint32_t n = list(h, a, &l);
+    assert_int_equal(find(l, n, bridge)->mtu, 1400);
+    assert_int_equal(find(l, n, port)->mtu, 1400);
+    assert_true(h->ops->link_set(h, port, 0, 0, &err));
+    n = list(h, a, &l);
+    assert_false(find(l, n, port)->up);
+    assert_int_equal(find(l, n, port)->mtu, 1400);          /* 0 keeps it */
+    assert_true(h->ops->link_set(h, port, 1500, 1, &err));
+    assert_true(h->ops->link_set(h, bridge, 1500, -1, &err));
+    n = list(h, a, &l);
+    assert_true(find(l, n, port)->up);
+    assert_false(h->ops->link_set(h, "xgnone", 1500, 1, &err));
+    xg_err_clear(&err);
+
+    assert_true(h->ops->port_move(h, port, other, &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, port)->master, other);
+    assert_false(h->ops->port_move(h, port, "xgnone", &err));   /* no such bridge */
+    xg_err_clear(&err);
+    assert_true(h->ops->port_move(h, port, bridge, &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, port)->master, bridge);
+
+    assert_true(h->ops->ipv4_set(h, bridge, "203.0.113.5", 25, "", &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, bridge)->ipv4, "203.0.113.5");
+    assert_string_equal(find(l, n, bridge)->netmask, "255.255.255.128");
+    assert_true(h->ops->ipv4_set(h, bridge, "203.0.113.5", 25, "", &err));  /* again: same */
+    assert_true(h->ops->ipv4_set(h, bridge, "", 0, "", &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, bridge)->ipv4, "");
+    xg_arena_free(a);
+}
+
 static void sim_host(void **state)
 {
     (void)state;
@@ -89,7 +134,11 @@ static void sim_host(void **state)
     assert_string_equal(br->ipv4, "192.0.2.10");
     assert_false(h->ops->bridge_del(h, "eth0", &err));     /* not a bridge */
     xg_err_clear(&err);
+    /* the second NIC, bridged, without an address */
+    assert_string_equal(find(l, n, "eth1")->master, "xenbr1");
+    assert_string_equal(find(l, n, "xenbr1")->ipv4, "");
     common_bridge_rules(h);
+    common_link_rules(h, "xenbr1", "eth1", "xenapi");
     xg_arena_free(a);
     h->ops->close(h);
 }
@@ -144,6 +193,28 @@ static void netlink_host(void **state)
     assert_string_equal(br->netmask, "255.255.255.0");
     assert_false(h->ops->bridge_del(h, "xgport0", &err));   /* not a bridge */
     xg_err_clear(&err);
+    assert_true(h->ops->bridge_add(h, "xgbr2", 1500, &err));
+    common_link_rules(h, "xgbr1", "xgport0", "xgbr2");
+    /* the default route through a gateway on the bridge's subnet */
+    assert_true(h->ops->link_set(h, "xgbr1", 0, 1, &err));
+    assert_true(h->ops->ipv4_set(h, "xgbr1", "198.51.100.7", 24, "198.51.100.1", &err));
+    struct nl_sock *s = nl_socket_alloc();
+    assert_int_equal(nl_connect(s, NETLINK_ROUTE), 0);
+    struct nl_cache *routes = NULL;
+    assert_int_equal(rtnl_route_alloc_cache(s, AF_INET, 0, &routes), 0);
+    bool found = false;
+    for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *r = (struct rtnl_route *)o;
+        if (nl_addr_get_prefixlen(rtnl_route_get_dst(r)) == 0 && rtnl_route_get_nnexthops(r) == 1) {
+            char gw[64];
+            nl_addr2str(rtnl_route_nh_get_gateway(rtnl_route_nexthop_n(r, 0)), gw, sizeof gw);
+            found = strcmp(gw, "198.51.100.1") == 0;
+        }
+    }
+    nl_cache_free(routes);
+    nl_socket_free(s);
+    assert_true(found);
+    assert_true(h->ops->bridge_del(h, "xgbr2", &err));
     assert_true(h->ops->bridge_del(h, "xgbr1", &err));
     n = list(h, a, &l);
     assert_string_equal(find(l, n, "xgport0")->master, "");  /* its port fell off */
