@@ -1,7 +1,8 @@
 /* cli.h: xe's POST /cli (XAPI's thin CLI protocol) and its commands.
- * cli.c reads the request, logs in and reports the outcome; cli_records.c
- * runs the generic <class>-list / -param-* commands, walking the
- * IDL-generated class descriptors, so a new class gets them for free;
+ * cli.c reads the request, logs in and reports the outcome; cli_io.c
+ * holds what every command reads its arguments and prints with;
+ * cli_records.c runs the generic <class>-list / -param-* commands, walking
+ * the IDL-generated class descriptors, so a new class gets them for free;
  * cli_ops.c holds the specific commands (vm-start, vm-install, ...). Both
  * act through the API in process (cli_api.h), as xapi's CLI server does. */
 #ifndef XG_CLI_H

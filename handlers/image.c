@@ -28,23 +28,6 @@
 
 extern char **environ;
 
-bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err)
-{
-    xapi_sr *sr = xg_store_get(&xapi_class_sr, vdi->sr.s);
-    const char *dir = sr ? gw_sr_dir(sr) : NULL;
-    if (!dir)
-        return xapi_err_sr_has_no_pbds(err, vdi->sr.s);
-    if (!vdi->location[0] || strchr(vdi->location, '/') ||
-        strcmp(vdi->location, ".") == 0 || strcmp(vdi->location, "..") == 0)
-        return xg_err_internal(err, "VDI %s has an unusable location", vdi->uuid);
-    int n = gw_sr_kind(sr) == GW_SR_ISO
-        ? snprintf(buf, len, "%s/%s", dir, vdi->location)
-        : snprintf(buf, len, "%s/%s.qcow2", dir, vdi->location);
-    if (n < 0 || (size_t)n >= len)
-        return xg_err_internal(err, "path of VDI %s too long", vdi->uuid);
-    return true;
-}
-
 static int64_t ms_now(void)
 {
     struct timespec ts;

@@ -29,10 +29,6 @@
 
 #define GW_SIM_SEED 1u  /* one deterministic sim host everywhere */
 
-static char state_dir[512];
-
-const char *gw_state_dir(void) { return state_dir; }
-
 /* A fixture guest's one NIC on the host's physical network, attached when
  * the guest runs (the sim booted it with that NIC). */
 static bool fixture_vif(xapi_vm *vm, const struct sim_fixture_guest *g, xg_err *err)
@@ -131,7 +127,8 @@ static bool mkdir_p(const char *dir, xg_err *err)
 
 bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
 {
-    snprintf(state_dir, sizeof(state_dir), "%s", cfg->state_dir);
+    gw_ctx_set_state_dir(cfg->state_dir);
+    const char *state_dir = gw_state_dir();
     if (!mkdir_p(state_dir, err))
         return false;
     gw_drv = xg_driver_select(cfg->driver, err);
@@ -145,6 +142,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
         .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,
     };
     bool ok = false;
+    gw_vm_follow_domains();
     xg_world_lock();
     xg_store_init();
     if (!gw_persist_open(state_dir, err) || !gw_persist_load_store(err))

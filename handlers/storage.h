@@ -55,9 +55,11 @@ bool gw_storage_init(xg_err *err);
 /* /import_raw_vdi and /export_raw_vdi (vdi_http.c). */
 void gw_vdi_http_register(void);
 
-/* Image files (image.c); paths are built from uuids only ------------------ */
-/* <dir>/<location>.qcow2 for disk SRs, <dir>/<location> for ISO SRs. */
+/* <dir>/<location>.qcow2 for disk SRs, <dir>/<location> for ISO SRs; built
+ * from uuids only. */
 bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err);
+
+/* Image files (image.c) --------------------------------------------------- */
 /* qemu-img wrappers: short metadata operations, run synchronously. */
 bool gw_image_create(const char *path, int64_t size, xg_err *err);
 bool gw_image_overlay(const char *path, const char *backing_name, xg_err *err);

@@ -23,11 +23,20 @@ const char *gw_enum_name(const xg_field_desc *f, int v);
 /* Lowercase copy of s into buf (for VM_BAD_POWER_STATE params). */
 const char *gw_lower(const char *s, char *buf, size_t len);
 
+/* domain_type, or HVM_boot_policy when unspecified. */
+enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm);
+
 /* VM_BAD_POWER_STATE [vm; expected; actual] with expected already joined. */
 bool gw_vm_bad_power_state(const xapi_vm *vm, const char *expected, xg_err *err);
 
 /* In-flight lifecycle operations (vm_lifecycle.c). */
 bool gw_vm_has_inflight(const xapi_vm *vm);
+/* A VM's domain has shut down on its own or after an operation: applies
+ * actions_after_* as XAPI does. (vm_lifecycle.c) */
+void gw_vm_domain_stopped(xapi_vm *vm, enum xg_shutdown_reason reason);
+/* Registers the listener that makes VM records follow their domains
+ * (vm_follow.c); init calls it before the driver opens. */
+void gw_vm_follow_domains(void);
 
 /* Runtime objects (vm_objects.c) ----------------------------------------- */
 /* Sets VM_metrics after a boot: start_time now, VCPUs, memory, domain type. */

@@ -16,20 +16,15 @@
 #include "../../handlers/console/cons_internal.h"
 #include "../../handlers/console/font.h"
 
-/* ---- test double of service.c: one viewer, damage goes to its rfb ---- */
+/* ---- in place of service.c: one viewer, damage goes to its rfb ---- */
 struct cons_viewer {
     struct cons_rfb rfb;
 };
 
-void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1)
+static void viewer_damage(void *arg, int row, int c0, int c1)
 {
+    struct cons_viewer *v = arg;
     cons_rfb_damage(&v->rfb, row, c0, c1);
-}
-
-struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v)
-{
-    (void)v;
-    return NULL;
 }
 
 static size_t take(xg_out *o, uint8_t *buf, size_t n)
@@ -151,11 +146,10 @@ static void handshake(struct cons_viewer *v, struct cons_term *t, xg_out *o)
 
 static void test_rfb_keys_reach_the_guest(void **st)
 {
-    struct cons_term *t = cons_term_new();
-    struct cons_viewer v;
+    struct cons_viewer v = {0};
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
     xg_out o;
     xg_out_init(&o);
-    cons_term_set_viewers(t, &v);
     handshake(&v, t, &o);
     /* 'a' down/up, then Return, then Ctrl-C (modifier held) */
     const uint8_t keys[] = {
@@ -178,11 +172,10 @@ static void test_rfb_keys_reach_the_guest(void **st)
 
 static void test_rfb_update_shows_the_glyphs(void **st)
 {
-    struct cons_term *t = cons_term_new();
-    struct cons_viewer v;
+    struct cons_viewer v = {0};
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
     xg_out o;
     xg_out_init(&o);
-    cons_term_set_viewers(t, &v);
     handshake(&v, t, &o);
     /* 16 bpp big endian 5-6-5 */
     const uint8_t spf[20] = { 0, 0, 0, 0, 16, 16, 1, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0 };

@@ -20,33 +20,6 @@
 #define SIM_DOM0_VCPUS 8u
 #define SIM_HEADROOM (64 * GiB)      /* free memory left after the fixtures */
 
-static int fix_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct sim_fix_index *)a)->uuid,
-                  ((const struct sim_fix_index *)b)->uuid);
-}
-
-void sim_dom_apply_fixture(struct xg_drv *d, struct sim_dom *s)
-{
-    struct sim_fix_index key;
-    memcpy(key.uuid, s->uuid, sizeof key.uuid);
-    const struct sim_fix_index *f = d->nfix
-        ? bsearch(&key, d->fix, d->nfix, sizeof *d->fix, fix_cmp) : NULL;
-    struct sim_fixture_guest g;
-    if (f && sim_fixture_guest(f->index, d->cfg.sim_seed, &g)) {
-        s->pv_drivers = g.pv_drivers;
-        s->hostile = g.hostile;
-        snprintf(s->distro, sizeof s->distro, "%s", g.distro);
-        return;
-    }
-    /* A VM the handlers made: PV and PVH kernels have PV control; HVM
-     * guests are assumed to have their drivers installed. */
-    s->pv_drivers = true;
-    s->hostile = false;
-    snprintf(s->distro, sizeof s->distro, "%s",
-             s->type == XG_DOM_HVM ? "windows" : "debian");
-}
-
 static void add_dom0(struct xg_drv *d, uint64_t now)
 {
     struct sim_dom *s = calloc(1, sizeof *s);
@@ -105,7 +78,7 @@ static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
         }
     }
     d->nfix = n;
-    qsort(d->fix, n, sizeof *d->fix, fix_cmp);
+    sim_fix_index_sort(d);
     return true;
 }
 
