@@ -30,15 +30,10 @@ struct cons_viewer {
     struct cons_rfb rfb;
 };
 
-void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1)
+static void viewer_damage(void *arg, int row, int c0, int c1)
 {
+    struct cons_viewer *v = arg;
     cons_rfb_damage(&v->rfb, row, c0, c1);
-}
-
-struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v)
-{
-    (void)v;
-    return NULL;
 }
 
 static struct {
@@ -169,10 +164,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     memset(&s.v, 0, sizeof s.v);
-    s.term = cons_term_new();
+    s.term = cons_term_new(viewer_damage, &s.v);
     if (!s.term)
         abort();
-    cons_term_set_viewers(s.term, &s.v);
     cons_ws_init(&s.ws);
     xg_out_init(&s.out);
     xg_out_init(&s.stage);

@@ -222,7 +222,9 @@ static void test_rfb_update_shows_the_glyphs(void **st)
  * a guest starting with it must not hang the console thread. */
 static void test_guest_rep_first_does_not_hang(void **st)
 {
-    struct cons_term *t = cons_term_new();
+    struct cons_viewer v;
+    memset(&v, 0, sizeof v);
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
     alarm(30);                                     /* the hang guard */
     cons_term_feed(t, "\x1b[3bok\x1b[6n", 11);
     alarm(0);
