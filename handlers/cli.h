@@ -116,6 +116,10 @@ bool cli_vif_create(struct cli_ctx *c, struct cli_fail *f);
 bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, size_t outlen,
                      struct cli_fail *f);
 
+/* vdi-export / vdi-import uuid= filename= [format=] (cli_transfer.c): xe
+ * moves the file itself over HttpGet / HttpPut. */
+bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f);
+
 void xg_cli_init(void);
 
 #endif

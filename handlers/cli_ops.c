@@ -432,6 +432,8 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,
+     "Export a VDI.", NULL, cli_vdi_transfer},
     {"event-wait", {"class"}, {0}, 0,
      "Wait for the event that satisfies the conditions given on the command line.", NULL,
      cli_event_wait},

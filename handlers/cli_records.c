@@ -1113,21 +1113,8 @@ bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f)
             return done;
         if (xg_http_gone(c->x))
             return cli_fail_msg(f, "Error: the client went away");
-        /* wait for a change of the class (event.from, 30 s at most) */
-        cli_req q;
-        cli_req_begin(&q, &c->api, "event.from", true);
-        q.w.ops->begin_array(&q.w);
-        xg_write_cstr(&q.w, cls->lower);
-        q.w.ops->end_array(&q.w);
-        xg_write_cstr(&q.w, token);
-        q.w.ops->dbl(&q.w, 30.0);
-        yajl_val result = NULL;
-        yajl_val doc = cli_req_send(&q, &c->api, &result, f);
-        if (!doc)
+        /* wait for a change of the class; every 10 s at most, see if xe is still there */
+        if (!cli_api_event_from(&c->api, cls->lower, token, sizeof(token), 10.0, f))
             return false;
-        const char *path[] = {"token", NULL};
-        yajl_val t = yajl_tree_get(result, path, yajl_t_string);
-        snprintf(token, sizeof(token), "%s", t ? YAJL_GET_STRING(t) : "");
-        yajl_tree_free(doc);
     }
 }

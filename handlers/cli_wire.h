@@ -22,6 +22,13 @@ bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
                     unsigned nparams);
 bool cli_wire_exit(xg_http_ex *x, int code);
 bool cli_wire_prompt(xg_http_ex *x);
+/* HttpGet / HttpPut: xe downloads url into filename (or uploads filename
+ * to url) over a new connection, then answers on this one. */
+bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url);
+
+/* The client's answer to a transfer, heartbeats (Response Wait) skipped:
+ * 1 OK, 0 Failed, -1 the client broke the protocol or is gone. */
+int cli_wire_read_response(xg_http_ex *x);
 
 /* Reads what the client sends after a Prompt or a Load it accepted: Blob
  * Chunk(n) + n raw bytes ... Blob End, skipping heartbeats (Response Wait).

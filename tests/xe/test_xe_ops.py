@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from gateway import Gateway, XapiSession, free_port, scaled, sim_only
+from gateway import Gateway, XapiSession, free_port, scaled, sim_only, wait_until
 from xe_client import XE, XeClient
 
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
@@ -378,6 +378,37 @@ class XeOps(XeClient, unittest.TestCase):
                 p.wait()
         self.ok("vm-shutdown", "uuid=" + u, "--force")
         self.ok("vm-destroy", "uuid=" + u)
+
+    def test_vdi_export_through_xe(self):
+        pool = self.s.call("pool.get_all")[0]
+        sr_uuid = self.s.call("SR.get_uuid", self.s.call("pool.get_default_SR", pool))
+        size = 4 << 20
+        vdi_u = self.ok("vdi-create", "sr-uuid=" + sr_uuid, "name-label=xe-io",
+                        "virtual-size=%d" % size).strip()
+        data = os.urandom(size)
+        st, _, _ = self.gw.request("PUT", "/import_raw_vdi?session_id=%s&vdi=%s&format=raw"
+                                   % (self.s.ref, vdi_u), body=data)
+        self.assertEqual(st, 200)
+        for tls in (False, True):
+            # HttpGet: xe writes the disk into a new file, then answers OK
+            dst = os.path.join(self.gw._tmp, "xe-out-%s.raw" % tls)
+            self.assertEqual(self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst,
+                                     "format=raw", tls=tls), "")
+            with open(dst, "rb") as f:
+                self.assertEqual(f.read(), data)
+            # an existing file: xe refuses to overwrite it and fails
+            rc, out, e = self.xe("vdi-export", "uuid=" + vdi_u, "filename=" + dst, tls=tls)
+            self.assertEqual(rc, 1)
+            self.assertIn("Operation failed", e)
+        rc, out, e = self.xe("vdi-export", "uuid=nope", "filename=x")
+        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VDI\n"
+                                      "uuid: nope\n"))
+        # no task is left behind by the transfers (one whose handler was still running
+        # when xe gave up goes when the handler ends)
+        wait_until(lambda: not [t for t in self.s.call("task.get_all_records").values()
+                                if t["name_label"] == "VDI export"],
+                   timeout=scaled(20), what="the export tasks to go")
+        self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
 
     def test_console_list(self):
         (dom0,) = [r for r in self.s.call("VM.get_all_records").values()
