@@ -156,6 +156,8 @@ static bool next_message(xg_http_ex *x, uint32_t *kind, uint32_t *tag, uint32_t 
             return false;
         *kind = get_u32(msg);
         *tag = get_u32(msg + 4);
+        if (*kind == KIND_BLOB && *tag == TAG_CHUNK && n < 12)
+            return false;              /* a Chunk without its size */
         *size = n >= 12 ? get_u32(msg + 8) : 0;
         if (*kind != KIND_RESPONSE || *tag != TAG_WAIT)
             return true;               /* a Wait is a heartbeat: skipped */

@@ -3,8 +3,8 @@
  * command line (cli_parse.c), the command lookup and its required
  * parameters (cli_records.c, cli_ops.c) as cli.c runs them, and the
  * messages xe sends back after a Prompt (cli_wire_read_blobs: Blob Chunk,
- * Blob End, Response Wait heartbeats), read from the stream as the handler
- * reads it. The input: the 35-byte greeting, the body's length (u16 LE),
+ * Blob End, Response Wait heartbeats) or a transfer (cli_wire_read_response:
+ * Response OK/Failed), read from the stream as the handler reads them. The input: the 35-byte greeting, the body's length (u16 LE),
  * the body, then the client's answer to a Prompt.
  * Properties: the greeting is accepted exactly when it is the protocol's
  * prefix with major version 0; whatever body parses, rendered back one
@@ -12,7 +12,8 @@
  * from a flag) parses to the same command (values are C strings: what
  * follows a NUL in a line is not part of one); an answer that is read is
  * the protocol's: its bytes are the Chunk payloads up to Blob End as the
- * protocol frames them, within the limit, truncated to the buffer. */
+ * protocol frames them, within the limit, truncated to the buffer; a
+ * transfer's outcome is the first message other than a heartbeat. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,9 +99,24 @@ static void unused_handler(xg_http_ex *x)
     (void)x;
 }
 
-/* What cli_user_says_yes reads after its Prompt, from the stream of an
- * exchange as the connection fills it (the client then closes). */
-static void read_answer(const uint8_t *p, size_t n)
+/* The first message other than Response Wait, as the protocol frames it:
+ * 1 Response OK, 0 Response Failed, -1 anything else or incomplete. */
+static int expected_response(const uint8_t *p, size_t n)
+{
+    for (size_t at = 0;;) {
+        if (n - at < 4 || u32(p + at) < 8 || n - at - 4 < u32(p + at))
+            return -1;
+        uint32_t kind = u32(p + at + 4), tag = u32(p + at + 8);
+        at += 4 + u32(p + at);
+        if (kind == 10 && tag == 18)
+            continue;
+        return kind == 10 && tag == 5 ? 1 : kind == 10 && tag == 6 ? 0 : -1;
+    }
+}
+
+/* An exchange whose stream holds p, as the connection fills it (the
+ * client then closes). */
+static xg_http_ex *stream_of(const uint8_t *p, size_t n)
 {
     static const struct xg_http_route_entry *route;
     if (!route) {
@@ -115,6 +131,21 @@ static void read_answer(const uint8_t *p, size_t n)
     };
     xg_http_ex *x = xg_http_ex_new(&in);
     xg_http_ex_feed_eof(x);
+    return x;
+}
+
+/* What cli_user_says_yes reads after its Prompt, and what a transfer
+ * (HttpGet/HttpPut) reads as the client's outcome, from the same bytes. */
+static void read_answer(const uint8_t *p, size_t n)
+{
+    xg_http_ex *x = stream_of(p, n);
+    int r = cli_wire_read_response(x);
+    /* our reader takes no message longer than 64 bytes: it may refuse
+     * more, never accept what the protocol does not say */
+    if (r != -1 && r != expected_response(p, n))
+        __builtin_trap();
+    xg_http_ex_detach(x);
+    x = stream_of(p, n);
     /* the sizes cli.c uses, and a small limit that some answers pass */
     size_t max = n & 1 ? 255 : 16, limit = n & 2 ? 64 * 1024 : 8;
     static char buf[256];
