@@ -228,6 +228,20 @@ class LibxlTest(unittest.TestCase):
         self.assertTrue(m["carrier"])
         rc, vendor = dom0("cat /sys/class/net/eth0/device/vendor")
         self.assertEqual("0x" + m["vendor_id"], vendor.strip())
+        # the management interface is never brought down; plugging it again leaves dom0's own
+        # configuration (the address on eth0 itself, no bridge) alone; a scan finds the same NICs
+        ref = [r for r, p in self.s.call("PIF.get_all_records").items() if p["device"] == "eth0"][0]
+        with self.assertRaises(XapiError) as cm:
+            self.s.call("PIF.unplug", ref)
+        self.assertEqual(cm.exception.args[0], ["PIF_IS_MANAGEMENT_IFACE", ref])
+        self.s.call("PIF.plug", ref)
+        rc, out = dom0("ip -4 -o addr show dev eth0; test ! -e /sys/class/net/eth0/master")
+        self.assertEqual(rc, 0, "eth0 stays unbridged: %s" % out)
+        self.assertIn("10.0.2.15/", out)
+        pifs = sorted(self.s.call("PIF.get_all"))
+        self.s.call("PIF.scan", self.s.call("host.get_all")[0])
+        self.assertEqual(sorted(self.s.call("PIF.get_all")), pifs)
+        self.assertEqual(self.s.call("PIF.get_IP", ref), "10.0.2.15")
 
     def vifs_in_xl(self, domid):
         """{devid: mac} from `xl network-list`."""
@@ -292,6 +306,27 @@ class LibxlTest(unittest.TestCase):
                   "after %.2fs" % (t1 - t0, t2 - t0), file=sys.stderr)
             self.assertTrue(self.s.call("VIF.get_currently_attached", vif1))
             self.assertEqual(self.vifs_in_xl(domid), {0: mac0, 1: mac1})
+
+            # VIF.move: the plugged VIF's backend becomes a port of the other network's bridge
+            # (made on demand); network.set_MTU reaches that bridge at once
+            net2 = self.s.call("network.create", {"name_label": "xen-e2e-net2", "name_description": "",
+                                                  "MTU": "1500", "other_config": {}})
+            bridge2 = self.s.call("network.get_bridge", net2)
+            brport = "cat /sys/class/net/vif%d.1/brport/bridge/uevent" % domid
+            self.s.call("VIF.move", vif1, net2)
+            rc, out = dom0(brport)
+            self.assertIn("INTERFACE=%s" % bridge2, out, "vif%d.1 moved to %s" % (domid, bridge2))
+            self.assertTrue(self.s.call("VIF.get_currently_attached", vif1))
+            self.s.call("network.set_MTU", net2, "1400")
+            rc, out = dom0("cat /sys/class/net/%s/mtu" % bridge2)
+            self.assertEqual(out.strip(), "1400")
+            self.s.call("VIF.move", vif1, net)
+            rc, out = dom0(brport)
+            self.assertIn("INTERFACE=%s" % bridge, out)
+            self.s.call("network.destroy", net2)
+            rc, _ = dom0("test -e /sys/class/net/%s" % bridge2)
+            self.assertNotEqual(rc, 0, "bridge %s removed" % bridge2)
+
             self.s.call("VIF.unplug", vif1)
             self.assertFalse(self.s.call("VIF.get_currently_attached", vif1))
             self.assertEqual(self.vifs_in_xl(domid), {0: mac0})
