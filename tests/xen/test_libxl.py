@@ -13,7 +13,9 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -542,6 +544,41 @@ class LibxlTest(unittest.TestCase):
         self.assertNotIn(domid, xl_list())
         self.s.call("VM.destroy", vm)
         self.created.remove(vm)
+
+    # ---- the real xe (issue 17) over TLS through stunnel, as an admin of the host would ----
+    def test_xe_lists_and_drives_a_guest(self):
+        xe_bin = os.environ.get("XG_XE", "")
+        if not (xe_bin and os.access(xe_bin, os.X_OK)):
+            self.skipTest("xe not built (ctest fixture xe_build)")
+        home = tempfile.mkdtemp()            # no ~/.xe of the machine's user
+        port = urllib.parse.urlparse(URL).port
+
+        def xe(*args):
+            p = subprocess.run([xe_bin] + list(args) + ["-s", "localhost", "-p", str(port),
+                                                        "-u", "root", "-pw", PASSWORD],
+                               capture_output=True, text=True, timeout=600,
+                               env=dict(os.environ, HOME=home))
+            return p.returncode, p.stdout, p.stderr
+
+        vm = self.make_vm("xg-xen-xe")
+        uuid = self.s.call("VM.get_uuid", vm)
+        dom0 = [r["uuid"] for r in self.s.call("VM.get_all_records").values()
+                if r["is_control_domain"]]
+        rc, out, err = xe("vm-list", "--minimal")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertLessEqual({uuid} | set(dom0), set(out.strip().split(",")))
+        self.assertEqual(xe("vm-start", "vm=xg-xen-xe"), (0, "", ""))
+        domid = self.domid(vm)
+        self.assertIn(domid, xl_list())
+        wait_for(lambda: "XG-GUEST-READY" in self.console_log(domid), 90, "guest console marker")
+        self.assertEqual(xe("vm-param-get", "uuid=" + uuid, "param-name=power-state"),
+                         (0, "running\n", ""))
+        rc, out, err = xe("vm-start", "uuid=" + uuid)
+        self.assertEqual(rc, 1)
+        self.assertIn("actual: running", err)
+        self.assertEqual(xe("vm-shutdown", "uuid=" + uuid, "--force"), (0, "", ""))
+        self.assertNotIn(domid, xl_list())
+        self.assertEqual(self.power(vm), "Halted")
 
     # ---- the gateway dies and comes back: running domains are adopted, not lost ----
     def test_z_restart_adopts_running_guest(self):  # "z": runs last, it restarts the gateway
