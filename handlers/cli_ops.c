@@ -737,6 +737,44 @@ static bool find_sr(struct cli_ctx *c, char sr[XG_REF_LEN], struct cli_fail *f)
     return ok;
 }
 
+/* Points the disks the template will provision (other_config:disks,
+ * <disk ... sr="..."/>) at the SR the user chose, as xapi's
+ * rewrite_provisioning_xml does. */
+static bool disks_to_sr(struct cli_ctx *c, const char *vm, const char *sr, struct cli_fail *f)
+{
+    char uuid[64];
+    yajl_val oc = NULL;
+    yajl_val doc = cli_api_get(&c->api, &oc, f, "VM.get_other_config", "s", vm);
+    if (!doc)
+        return false;
+    const char *xml = cli_json_str(oc, "disks");
+    bool ok = true;
+    if (*xml && (ok = cli_api_call(&c->api, uuid, sizeof(uuid), f, "SR.get_uuid", "s", sr))) {
+        xg_out o;
+        xg_out_init(&o);
+        for (const char *p = xml, *hit; *p; p = hit) {
+            hit = strstr(p, " sr=\"");
+            if (!hit) {
+                xg_out_puts(&o, p);
+                break;
+            }
+            xg_out_append(&o, p, (size_t)(hit - p));
+            xg_out_printf(&o, " sr=\"%s\"", uuid);
+            const char *close = strchr(hit + 5, '"');
+            hit = close ? close + 1 : hit + strlen(hit);
+        }
+        char *rewritten = xg_out_strdup(&o, NULL);
+        xg_out_reset(&o);
+        ok = cli_api_call(&c->api, NULL, 0, f, "VM.remove_from_other_config", "ss", vm,
+                          "disks") &&
+             cli_api_call(&c->api, NULL, 0, f, "VM.add_to_other_config", "sss", vm, "disks",
+                          rewritten);
+        free(rewritten);
+    }
+    yajl_tree_free(doc);
+    return ok;
+}
+
 static bool vm_install(struct cli_ctx *c, struct cli_fail *f)
 {
     char tpl[XG_REF_LEN], sr[XG_REF_LEN], vm[XG_REF_LEN], uuid[64];
@@ -775,6 +813,7 @@ static bool vm_install(struct cli_ctx *c, struct cli_fail *f)
            cli_api_call(&c->api, NULL, 0, f, "VM.set_name_description", "ss", vm,
                         "Installed via xe CLI") &&
            cli_api_call(&c->api, NULL, 0, f, "VM.set_suspend_SR", "ss", vm, suspend_sr) &&
+           (!sr[0] || disks_to_sr(c, vm, sr, f)) &&
            cli_api_call(&c->api, NULL, 0, f, "VM.provision", "s", vm) &&
            cli_api_call(&c->api, uuid, sizeof(uuid), f, "VM.get_uuid", "s", vm) &&
            (cli_print_list_item(c, uuid), true);

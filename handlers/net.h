@@ -49,6 +49,17 @@ bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err);
 /* VIF.move of a plugged VIF: the guest's backend moves to bridge. */
 bool gw_net_port_move(const char *port, const char *bridge, xg_err *err);
 
+/* vif_filter.c ----------------------------------------------------------------- */
+/* The host's VIF filters (locking_mode) rebuilt from the records. */
+bool gw_vif_filters_sync(xg_err *err);
+/* The same, failures logged (the records stay as they are). */
+void gw_vif_filters_refresh(void);
+/* After vm started or stopped: refreshed when it matters. */
+void gw_vif_filters_vm_changed(const xapi_vm *vm);
+/* net_objects.c: the set handed to the host network backend. */
+struct gw_port_filter;
+bool gw_net_port_filters(const struct gw_port_filter *f, uint32_t n, xg_err *err);
+
 /* vif_mac.c (pure) ---------------------------------------------------------- */
 /* Xapi_vif_helpers.gen_mac: MD5 chained 2*device+1 times over seed. */
 void gw_mac_from_seed(const char *seed, int device, char out[18]);

@@ -153,9 +153,8 @@ bool handle_network_set_default_locking_mode(xg_call *c, xapi_network *network,
                                              int value, xg_err *err)
 {
     (void)c;
-    (void)err;
     gw_set_enum(network, GW_NETF(DEFAULT_LOCKING_MODE), value);
-    return true;
+    return gw_vif_filters_sync(err);     /* its VIFs in network_default mode */
 }
 
 /* XAPI stores the MTU and applies it when the network's PIFs are next

@@ -273,6 +273,7 @@ void gw_vif_set_attached_all(xapi_vm *vm, bool attached)
         if (v)
             gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), attached);
     }
+    gw_vif_filters_vm_changed(vm);
 }
 
 /* kbps (KiB/s, XAPI's ratelimit unit) over netback's default 50 ms slice,
@@ -369,6 +370,9 @@ static void plug_done(void *arg, bool ok, const xg_err *derr, uint32_t domid)
         if (ok)
             gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), j->attach);
         op_end(v, j->op);
+        xapi_vm *owner = vm_of(v);
+        if (ok && owner)
+            gw_vif_filters_vm_changed(owner);
         /* the guest's agent reports the new NIC's addresses at once */
         xapi_vm *vm = ok ? vm_of(v) : NULL;
         if (vm && vm->power_state == XAPI_VM_POWER_STATE_RUNNING)
@@ -468,7 +472,8 @@ bool handle_vif_move(xg_call *c, xapi_vif *self, xapi_network *network, xg_err *
             XG_INFO(AREA, "VIF %s: no emulated NIC %s to move", self->uuid, port);
     }
     gw_set_ref(self, GW_VIFF(NETWORK), network->obj.ref.s);
-    return true;
+    /* network_default now means the new network's default */
+    return !active || gw_vif_filters_sync(err);
 }
 
 /* Xapi_vm_helpers.allowed_VIF_devices: XAPI offers devices 0-6. */

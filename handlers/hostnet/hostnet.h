@@ -36,6 +36,26 @@ struct gw_link {
     char ipv4[48], netmask[48];     /* first IPv4 address, dotted */
 };
 
+/* The traffic filter of a guest's port (VIF locking_mode, as XAPI's
+ * setup-vif-rules does it on a Linux bridge). LOCKED: only frames from mac,
+ * and of those only DHCP requests, ARP and IPv4 from ipv4, IPv6 from ipv6
+ * (with neighbour discovery); DISABLED: nothing in or out. */
+enum gw_port_lock { GW_PORT_LOCKED, GW_PORT_DISABLED };
+struct gw_port_filter {
+    char port[GW_IFNAMSIZ];         /* vif<domid>.<devid> */
+    char tap[GW_IFNAMSIZ];          /* an HVM guest's emulated NIC (…-emu), or "" */
+    enum gw_port_lock lock;
+    uint8_t mac[6];
+    const char *const *ipv4; uint32_t n4;   /* addresses or CIDRs; others are skipped */
+    const char *const *ipv6; uint32_t n6;
+};
+
+/* The whole filter set as one nftables transaction (table bridge
+ * xapi_gateway replaced at once; n = 0 removes it); malloc'd text, NULL
+ * when out of memory. Entries of ipv4/ipv6 are re-written from their parsed
+ * form, so no client string reaches the ruleset. nft_rules.c. */
+char *gw_nft_ruleset(const struct gw_port_filter *f, uint32_t n);
+
 struct gw_hostnet;
 
 struct gw_hostnet_ops {
@@ -58,6 +78,9 @@ struct gw_hostnet_ops {
      * it on this link. */
     bool (*ipv4_set)(struct gw_hostnet *h, const char *name, const char *ipv4, int prefix,
                      const char *gateway, xg_err *err);
+    /* Replaces every guest port filter with these (n = 0: none left). */
+    bool (*port_filters)(struct gw_hostnet *h, const struct gw_port_filter *f, uint32_t n,
+                         xg_err *err);
     void (*close)(struct gw_hostnet *h);
 };
 

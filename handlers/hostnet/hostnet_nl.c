@@ -20,6 +20,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/route.h>
+#include <nftables/libnftables.h>
 
 #include "../../server/log.h"
 #include "hostnet.h"
@@ -38,6 +39,7 @@ struct pci_name {
 struct hn_net {
     struct gw_hostnet base;
     struct nl_sock *sock;
+    char *filters;                  /* the port filter ruleset last applied */
     /* pci.ids is read once per NIC model, not on every resync */
     struct pci_name pci[PCI_CACHE];
     uint32_t npci;
@@ -415,9 +417,46 @@ static bool hn_ipv4_set(struct gw_hostnet *h, const char *name, const char *ipv4
     return ok;
 }
 
+/* The port filters through libnftables (the nft command's own library: one
+ * netlink transaction, no process); unchanged filters are not re-applied. */
+static bool hn_port_filters(struct gw_hostnet *h, const struct gw_port_filter *f, uint32_t n,
+                            xg_err *err)
+{
+    struct hn_net *s = (struct hn_net *)h;
+    char *text = gw_nft_ruleset(f, n);
+    if (!text)
+        return xg_err_internal(err, "port filters: out of memory");
+    if (s->filters && strcmp(s->filters, text) == 0) {
+        free(text);
+        return true;
+    }
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) {
+        free(text);
+        return xg_err_internal(err, "port filters: out of memory");
+    }
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    int rc = nft_run_cmd_from_buffer(ctx, text);
+    if (rc != 0) {
+        const char *why = nft_ctx_get_error_buffer(ctx);
+        XG_WARN(AREA, "port filters (%u ports): nftables: %s", n, why ? why : "failed");
+        xg_err_internal(err, "cannot set the VIF filters: %.200s", why ? why : "nftables failed");
+        free(text);
+        text = NULL;
+    } else {
+        XG_INFO(AREA, "port filters: %u port(s) filtered", n);
+    }
+    nft_ctx_free(ctx);
+    free(s->filters);
+    s->filters = text;              /* NULL after a failure: the next call retries */
+    return rc == 0;
+}
+
 static void hn_close(struct gw_hostnet *h)
 {
     struct hn_net *s = (struct hn_net *)h;
+    free(s->filters);
     nl_socket_free(s->sock);
     free(s);
 }
@@ -430,6 +469,7 @@ static const struct gw_hostnet_ops hn_ops = {
     .link_set = hn_link_set,
     .port_move = hn_port_move,
     .ipv4_set = hn_ipv4_set,
+    .port_filters = hn_port_filters,
     .close = hn_close,
 };
 

@@ -13,6 +13,7 @@
 
 struct sim_net {
     struct gw_hostnet base;
+    char *filters;                  /* the port filter ruleset, made but not enforced */
     struct gw_link links[GW_LINKS_MAX];
     uint32_t n;
 };
@@ -127,8 +128,23 @@ static bool sim_ipv4_set(struct gw_hostnet *h, const char *name, const char *ipv
     return true;
 }
 
+/* The sim host has no kernel to enforce them: the ruleset is made (so its
+ * construction is exercised with the sim's guests) and kept. */
+static bool sim_port_filters(struct gw_hostnet *h, const struct gw_port_filter *f, uint32_t n,
+                             xg_err *err)
+{
+    struct sim_net *s = (struct sim_net *)h;
+    char *text = gw_nft_ruleset(f, n);
+    if (!text)
+        return xg_err_internal(err, "port filters: out of memory");
+    free(s->filters);
+    s->filters = text;
+    return true;
+}
+
 static void sim_close(struct gw_hostnet *h)
 {
+    free(((struct sim_net *)h)->filters);
     free(h);
 }
 
@@ -140,6 +156,7 @@ static const struct gw_hostnet_ops sim_ops = {
     .link_set = sim_link_set,
     .port_move = sim_port_move,
     .ipv4_set = sim_ipv4_set,
+    .port_filters = sim_port_filters,
     .close = sim_close,
 };
 

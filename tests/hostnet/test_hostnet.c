@@ -19,6 +19,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <nftables/libnftables.h>
 #include <unistd.h>
 
 #include "../../handlers/hostnet/hostnet.h"
@@ -113,6 +114,44 @@ static void common_link_rules(struct gw_hostnet *h, const char *bridge, const ch
     n = list(h, a, &l);
     assert_string_equal(find(l, n, bridge)->ipv4, "");
     xg_arena_free(a);
+}
+
+/* The ruleset text: one transaction, only parsed-and-rewritten addresses. */
+static void nft_ruleset_text(void **state)
+{
+    (void)state;
+    char *t = gw_nft_ruleset(NULL, 0);
+    assert_string_equal(t, "add table bridge xapi_gateway\ndelete table bridge xapi_gateway\n");
+    free(t);
+    static const char *const v4[] = {"10.0.0.1", "10.0.0.1; flush ruleset", "10.1.0.0/16",
+                                     "10.0.0.0/33", "010.0.0.1", "", "10.2.0.0/"};
+    static const char *const v6[] = {"FE80::0001", "2001:db8::/64", "::ffff:1.2.3.4/129"};
+    struct gw_port_filter f[2] = {
+        {.port = "vif5.0", .tap = "vif5.0-emu", .lock = GW_PORT_LOCKED,
+         .mac = {0x00, 0x16, 0x3e, 0xaa, 0xbb, 0x01}, .ipv4 = v4, .n4 = 7, .ipv6 = v6, .n6 = 3},
+        {.port = "vif6.1", .lock = GW_PORT_DISABLED},
+    };
+    t = gw_nft_ruleset(f, 2);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "prerouting iifname { \"vif5.0\", \"vif5.0-emu\" } jump port0\n"));
+    assert_non_null(strstr(t, "port0 ether saddr != 00:16:3e:aa:bb:01 drop\n"));
+    assert_non_null(strstr(t, "port0 ip saddr { 10.0.0.1, 10.1.0.0/16 } accept\n"));
+    assert_non_null(strstr(t, "port0 ip6 saddr { fe80::1, 2001:db8::/64 } accept\n"));
+    assert_non_null(strstr(t, "arp operation reply arp saddr ether 00:16:3e:aa:bb:01 "
+                              "arp saddr ip { 10.0.0.1, 10.1.0.0/16 } accept\n"));
+    assert_null(strstr(t, "flush"));
+    assert_null(strstr(t, "/33"));
+    assert_non_null(strstr(t, "port1 drop\n"));
+    assert_non_null(strstr(t, "forward oifname { \"vif6.1\" } drop\n"));
+    assert_non_null(strstr(t, "output oifname { \"vif6.1\" } drop\n"));
+    free(t);
+    /* locked without an allowed address: only the MAC check, DHCP and the drop */
+    struct gw_port_filter bare = {.port = "vif7.0", .lock = GW_PORT_LOCKED};
+    t = gw_nft_ruleset(&bare, 1);
+    assert_null(strstr(t, "saddr ip"));
+    assert_null(strstr(t, "ip saddr"));
+    assert_non_null(strstr(t, "port0 drop\n"));
+    free(t);
 }
 
 static void sim_host(void **state)
@@ -215,6 +254,23 @@ static void netlink_host(void **state)
     nl_socket_free(s);
     assert_true(found);
     assert_true(h->ops->bridge_del(h, "xgbr2", &err));
+
+    /* port filters reach the kernel (the bridge family table) and go again */
+    static const char *const allowed[] = {"198.51.100.9"};
+    struct gw_port_filter f = {.port = "xgport0", .lock = GW_PORT_LOCKED,
+                               .mac = {0x02, 0, 0, 0, 0, 9}, .ipv4 = allowed, .n4 = 1};
+    assert_true(h->ops->port_filters(h, &f, 1, &err));
+    assert_true(h->ops->port_filters(h, &f, 1, &err));      /* unchanged: not re-applied */
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    assert_int_equal(nft_run_cmd_from_buffer(ctx, "list table bridge xapi_gateway"), 0);
+    const char *listed = nft_ctx_get_output_buffer(ctx);
+    assert_non_null(strstr(listed, "iifname \"xgport0\" jump port0"));
+    assert_non_null(strstr(listed, "ip saddr 198.51.100.9 accept"));
+    assert_true(h->ops->port_filters(h, NULL, 0, &err));
+    assert_int_not_equal(nft_run_cmd_from_buffer(ctx, "list table bridge xapi_gateway"), 0);
+    nft_ctx_free(ctx);
     assert_true(h->ops->bridge_del(h, "xgbr1", &err));
     n = list(h, a, &l);
     assert_string_equal(find(l, n, "xgport0")->master, "");  /* its port fell off */
@@ -228,6 +284,7 @@ int main(void)
     if (!have_netns)
         fprintf(stderr, "no network namespace (not root?): netlink tests skipped\n");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nft_ruleset_text),
         cmocka_unit_test(sim_host),
         cmocka_unit_test(netlink_host),
     };

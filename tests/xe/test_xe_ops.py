@@ -263,6 +263,20 @@ class XeOps(XeClient, unittest.TestCase):
                          "new-name-label=xe-inst2", tls=True).strip()
             self.assertEqual(self.vm(u2)["name_label"], "xe-inst2")
             self.ok("vm-uninstall", "uuid=" + u2, "--force")
+        # sr-uuid=: a full copy into that SR, and the template's disks provisioned there
+        tpl = self.s.call("VM.clone", self.s.call("VM.get_by_uuid", t["uuid"]), "xe-tpl-disks")
+        self.s.call("VM.add_to_other_config", tpl, "disks",
+                    '<provision><disk device="0" size="8388608" sr="" bootable="true" '
+                    'type="system"/></provision>')
+        sr = self.s.call("pool.get_default_SR", self.s.call("pool.get_all")[0])
+        sr_uuid = self.s.call("SR.get_uuid", sr)
+        u3 = self.ok("vm-install", "template-uuid=" + self.s.call("VM.get_uuid", tpl),
+                     "new-name-label=xe-inst-sr", "sr-uuid=" + sr_uuid).strip()
+        vdis = [self.s.call("VBD.get_VDI", v) for v in self.vm(u3)["VBDs"]]
+        self.assertEqual(len(vdis), 1)
+        self.assertEqual(self.s.call("VDI.get_SR", vdis[0]), sr)
+        self.ok("vm-uninstall", "uuid=" + u3, "--force")
+        self.s.call("VM.destroy", tpl)
         rc, out, e = self.xe("vm-install", "template=no-such-template", "new-name-label=x")
         self.assertEqual((rc, e), (1, "Error: No templates matched\n"))
         rc, out, e = self.xe("vm-install", "new-name-label=x")
