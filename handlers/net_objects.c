@@ -348,6 +348,10 @@ bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err)
 
 bool gw_net_port_filters(const struct gw_port_filter *f, uint32_t n, xg_err *err)
 {
+    /* guests found running while the objects are built (a restart) get
+     * their filters from gw_net_open, which comes after */
+    if (!hn)
+        return true;
     return hn->ops->port_filters(hn, f, n, err);
 }
 

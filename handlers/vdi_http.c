@@ -284,8 +284,15 @@ static int begin(xg_http_ex *x, const char *label, bool for_write, struct target
     xg_query_get(rq->query, "format", fq, sizeof fq);
     *f = parse_fmt(fq);
     int status = lookup(rq, label, for_write, t, err);
+    char base[128] = "";
     if (!status && *f == FMT_BAD) {
         xg_err_internal(err, "Unknown format %.40s", fq);
+        status = 404;
+        task_end(t, false, err, false);
+    } else if (!status && !for_write && xg_query_get(rq->query, "base", base, sizeof base)) {
+        /* no delta VHD yet (docs/STORAGE-DELTAS.md): a full VHD in its
+         * place would drop blocks zeroed since the base */
+        xg_err_internal(err, "Cannot export a delta against base=: not supported");
         status = 404;
         task_end(t, false, err, false);
     }

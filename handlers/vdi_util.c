@@ -299,16 +299,21 @@ static void init_image_format(xapi_vdi *vdi, const char *parent_uuid)
     gw_init_field(vdi, XAPI_VDI_F_SM_CONFIG, &m);
 }
 
+/* A running qemu keeps writing through its open descriptor, which the
+ * rename in gw_vdi_cow_child would turn into the shared base: only the
+ * simulated domains (which open nothing) may be snapshotted while attached. */
+bool gw_vdi_snapshot_needs_quiet(const xapi_vdi *vdi)
+{
+    return gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0;
+}
+
 xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err)
 {
     xapi_sr *sr = xg_store_get(&xapi_class_sr, vdi->sr.s);
     const char *dir = sr ? gw_sr_dir(sr) : NULL;
     if (!dir)
         return xapi_err_sr_has_no_pbds(err, vdi->sr.s), NULL;
-    /* A running qemu keeps writing through its open descriptor, which the
-     * rename below would turn into the shared base: only the simulated
-     * domains (which open nothing) may be snapshotted while attached. */
-    if (gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0)
+    if (gw_vdi_snapshot_needs_quiet(vdi))
         return xapi_err_vdi_in_use(err, vdi->obj.ref.s,
                                    snapshot ? "snapshot" : "clone"), NULL;
     char base_uuid[XG_UUID_STR], child_uuid[XG_UUID_STR];

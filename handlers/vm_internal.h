@@ -54,6 +54,22 @@ void gw_vm_refresh_guest_metrics(xapi_vm *vm);
 /* Suspend image path of vm into buf (gw_state_dir()/suspend/<uuid>). */
 bool gw_vm_suspend_path(const xapi_vm *vm, char *buf, size_t len, xg_err *err);
 
+/* Checkpoints (vm_snapshot.c, vm_lifecycle.c). The guest of vm has just
+ * been suspended for checkpoint c (deferred): snapshot its disks, keep its
+ * memory image as the checkpoint's suspend VDI, resume it; c finishes
+ * with the checkpoint's ref or an error. */
+void gw_vm_checkpoint_suspended(xg_call *c, xapi_vm *vm, const char *name,
+                                bool keep_memory, const xg_set *ignore);
+/* VM.snapshot of a running guest whose disks the driver cannot snapshot
+ * under it (libxl: qemu holds the qcow2 open): the guest is suspended
+ * meanwhile, then resumed (spec §4.2 (b)). */
+bool gw_vm_snapshot_suspended(xg_call *c, xapi_vm *vm, const char *name,
+                              const xg_set *ignore, xg_err *err);
+/* Resumes suspended vm for c; c finishes with result (a VM ref), or with
+ * *after when set, or VM_CHECKPOINT_RESUME_FAILED. false: already finished. */
+bool gw_vm_checkpoint_resume(xg_call *c, xapi_vm *vm, const char *result,
+                             const xg_err *after);
+
 /* Records (vm_create.c) -------------------------------------------------- */
 /* dst gets every field of src a client may set or a copy carries over. */
 void gw_vm_copy_fields(xapi_vm *dst, const xapi_vm *src);

@@ -622,5 +622,24 @@ class NetworkPersistenceTest(GatewayTestCase):
         s.call("VM.hard_shutdown", vm)
 
 
+@sim_only
+class LockedAcrossRestartTest(GatewayTestCase):
+    def test_locked_vif_of_a_running_guest_across_restart(self):
+        """A guest found running at start-up (the sim's fixture guests are, as libxl's survive
+        a restart) whose VIF is locked gets its filter while the objects are still being built."""
+        running = [r for r, v in self.s.call("VM.get_all_records").items()
+                   if v["power_state"] == "Running" and not v["is_control_domain"] and v["VIFs"]]
+        self.assertTrue(running)
+        vif = self.s.call("VM.get_VIFs", running[0])[0]
+        self.s.call("VIF.set_ipv4_allowed", vif, ["10.0.0.9"])
+        self.s.call("VIF.set_locking_mode", vif, "locked")
+        self.gw.restart()
+        from gateway import XapiSession
+        s = XapiSession(self.gw)
+        self.assertEqual(s.call("VIF.get_locking_mode", vif), "locked")
+        self.assertTrue(s.call("VIF.get_currently_attached", vif))
+        s.call("VIF.set_locking_mode", vif, "unlocked")
+
+
 if __name__ == "__main__":
     unittest.main()
