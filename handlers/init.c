@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "../server/lifecycle.h"
 #include "../server/log.h"
 #include "../server/world.h"
 #include "driver/sim/sim_fixture.h"
 #include "gw.h"
 #include "identity.h"
+#include "host_power.h"
 #include "plugins.h"
 #include "secureboot.h"
 #include "gw_util.h"
@@ -159,6 +161,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
             goto out;
     }
     gw_objects_finish();
+    gw_host_power_start(cfg->host_power, first_start);
     if (!xg_store_flush(err))
         goto out;
     ok = true;
@@ -188,8 +191,12 @@ void xg_handlers_shutdown(void)
     if (!xg_store_flush(&err))
         XG_ERROR("init", "final flush failed: %s", err.param[0]);
     gw_persist_close();
+    gw_host_power_stop();
     xg_world_unlock();
     gw_net_close();
+    enum xg_after_stop after = xg_lifecycle_after();
+    if (gw_d && after != XG_AFTER_EXIT && gw_drv->restarting)
+        gw_drv->restarting(gw_d, after == XG_AFTER_REBOOT);
     if (gw_d) {
         gw_drv->close(gw_d);
         gw_d = NULL;

@@ -19,6 +19,7 @@
 #include "../handlers/handlers.h"
 #include "auth.h"
 #include "config.h"
+#include "lifecycle.h"
 #include "limits.h"
 #include "log.h"
 #include "notify.h"
@@ -386,7 +387,10 @@ int main(int argc, char **argv)
     xg_auth_shutdown();
     xg_www_close();
     xg_handlers_shutdown();
+    /* the process exits, or becomes a new image (host.restart_agent) */
     fflush(stdout);
     fflush(stderr);
+    if (xg_lifecycle_after() != XG_AFTER_EXIT)
+        xg_lifecycle_reexec(argv);
     _exit(0);
 }
