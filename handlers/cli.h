@@ -35,6 +35,12 @@ bool cli_flag(const struct cli_cmd *cmd, const char *key);
 /* Parameters that never select nor set fields (cli_operations.ml stdparams). */
 bool cli_is_stdparam(const char *key);
 
+/* Splits the request body (len bytes, NUL at body[len]) in place into cmd
+ * (cli_frontend.ml parse_commandline): one argument per line, `--name` is
+ * name=true, `-u/-pw/-s/-h/-p` take the next line, other words split at
+ * their first '='. false: syntax error. */
+bool cli_parse(char *body, size_t len, struct cli_cmd *cmd);
+
 /* One running command: its client, arguments, session and output. */
 struct cli_ctx {
     xg_http_ex *x;

@@ -7,7 +7,6 @@
 #include "out.h"
 
 #define GREETING "XenSource thin CLI protocol"
-#define GREETING_LEN 35               /* prefix + major + minor, int32 LE */
 #define KIND_COMMAND 9
 #define KIND_RESPONSE 10
 #define KIND_BLOB 11
@@ -53,10 +52,10 @@ static void command_head(xg_out *o, uint32_t tag)
 
 bool cli_wire_handshake(xg_http_ex *x)
 {
-    static const unsigned char ours[GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
+    static const unsigned char ours[CLI_GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
     if (!xg_http_write(x, ours, sizeof(ours)))
         return false;
-    unsigned char theirs[GREETING_LEN];
+    unsigned char theirs[CLI_GREETING_LEN];
     size_t got = 0;
     while (got < sizeof(theirs)) {
         ssize_t r = xg_http_read(x, theirs + got, sizeof(theirs) - got);
@@ -64,9 +63,14 @@ bool cli_wire_handshake(xg_http_ex *x)
             return false;
         got += (size_t)r;
     }
+    return cli_wire_greeting_ok(theirs);
+}
+
+bool cli_wire_greeting_ok(const unsigned char *g)
+{
     static const unsigned char major0[4] = {0, 0, 0, 0};
-    return memcmp(theirs, GREETING, strlen(GREETING)) == 0 &&
-           memcmp(theirs + strlen(GREETING), major0, 4) == 0;
+    return memcmp(g, GREETING, strlen(GREETING)) == 0 &&
+           memcmp(g + strlen(GREETING), major0, 4) == 0;
 }
 
 static bool send_string_command(xg_http_ex *x, uint32_t tag, const char *s, size_t n)
@@ -152,6 +156,8 @@ static bool next_message(xg_http_ex *x, uint32_t *kind, uint32_t *tag, uint32_t 
             return false;
         *kind = get_u32(msg);
         *tag = get_u32(msg + 4);
+        if (*kind == KIND_BLOB && *tag == TAG_CHUNK && n < 12)
+            return false;              /* a Chunk without its size */
         *size = n >= 12 ? get_u32(msg + 8) : 0;
         if (*kind != KIND_RESPONSE || *tag != TAG_WAIT)
             return true;               /* a Wait is a heartbeat: skipped */

@@ -10,8 +10,12 @@
 
 #include "http_routes.h"
 
+#define CLI_GREETING_LEN 35             /* prefix + major + minor, int32 LE */
+
 /* Sends the server greeting, reads the client's; false if it is not 0.x. */
 bool cli_wire_handshake(xg_http_ex *x);
+/* Is g (CLI_GREETING_LEN bytes) a client greeting of protocol 0.x? */
+bool cli_wire_greeting_ok(const unsigned char *g);
 bool cli_wire_print(xg_http_ex *x, const char *s, size_t n);
 bool cli_wire_stderr(xg_http_ex *x, const char *s);      /* sent as is */
 bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
