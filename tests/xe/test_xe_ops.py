@@ -512,6 +512,42 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertEqual((rc, out, e), (1, "", "Required parameter not found: fn\n"
                                               "For usage run: 'xe help'\n"))
 
+    def test_pool_commands_of_a_pool_of_one(self):
+        pool = self.ok("pool-list", "--minimal").strip()
+        host = self.ok("host-list", "--minimal").strip()
+        self.assertEqual(self.ok("pool-list", "params=master", "--minimal"), host + "\n")
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=xe pool", "other-config:k=v")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=name-label"),
+                         "xe pool\n")
+        self.assertEqual(self.s.call("pool.get_other_config", self.s.call("pool.get_all")[0])["k"],
+                         "v")
+        for tls in (False, True):
+            self.assertEqual(self.ok("pool-sync-database", tls=tls), "")
+        # the only host is the master already: the handover changes nothing
+        self.assertEqual(self.ok("pool-designate-new-master", "host-uuid=" + host), "")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=master"),
+                         host + "\n")
+        rc, out, e = self.xe("pool-designate-new-master", "host-uuid=nope")
+        self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                              "type: host\nuuid: nope\n"))
+        # no member in emergency mode to recover
+        self.assertEqual(self.ok("pool-recover-slaves"), "")
+        self.assertEqual(self.ok("pool-recover-slaves", "--minimal"), "\n")
+        self.assertEqual(self.s.call("pool.recover_slaves"), [])
+        self.assertEqual(self.ok("pool-emergency-transition-to-master"),
+                         "Host agent is already master. Use '--force' to execute the operation "
+                         "anyway.\n")
+        # what a pool of one cannot do is refused with XAPI's errors
+        rc, out, e = self.xe("pool-emergency-transition-to-master", "--force")
+        self.assertEqual((rc, out, e), (1, "", "You tried to call a method that does not exist. "
+                                              "The method name that you used is echoed.\n"
+                                              "method: pool.emergency_transition_to_master\n"))
+        rc, out, e = self.xe("pool-join", "master-address=h", "master-username=u",
+                             "master-password=p")
+        self.assertEqual((rc, out, e), (1, "", "Unknown command: pool-join\n"
+                                              "For usage run: 'xe help'\n"))
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=")
+
     def test_fields_from_metrics_records(self):
         u = self.new_vm("xe-metrics")
         self.ok("vm-start", "uuid=" + u)
