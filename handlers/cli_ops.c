@@ -432,6 +432,8 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"vdi-import", {"uuid", "filename"}, {"format", "progress"}, 0,
+     "Import a raw VDI.", NULL, cli_vdi_transfer},
     {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,
      "Export a VDI.", NULL, cli_vdi_transfer},
     {"event-wait", {"class"}, {0}, 0,

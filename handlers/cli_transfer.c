@@ -93,10 +93,17 @@ bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f)
         /* xe could not transfer (a file it may not write, no server). The
          * handler, if it got the task, ends once it sees xe gone: wait a
          * little for it (a hang guard), then report what it said, if anything. */
-        if (!task_outcome(c, task, status, sizeof(status), 2, f) || !f->code[0]) {
+        bool ended = task_outcome(c, task, status, sizeof(status), 2, f);
+        if (!ended || !f->code[0]) {
             memset(f, 0, sizeof(*f));
             snprintf(f->code, sizeof(f->code), "CLIENT_ERROR");
         }
+        /* no handler settled it (xe never reached one: a missing file):
+         * settle it here, or the destroy below would wait for an end
+         * that never comes */
+        struct cli_fail ignored = {{0}};
+        if (!ended)
+            cli_api_call(&c->api, NULL, 0, &ignored, "task.cancel", "s", task);
     } else if (task_outcome(c, task, status, sizeof(status), -1, f)) {
         ok = strcmp(status, "success") == 0;
         if (strcmp(status, "cancelled") == 0)

@@ -10,9 +10,13 @@
  *    backing or data file would let a client read host files), then
  *    converted by qemu-img; vhd and qcow2 downloads are converted to a
  *    temporary file and streamed from it.
- * Memory does not grow with the disk size. An import answers once the body
- * is in (200 with task-id, or the error); an export sends nothing but data
- * after its 200: a failure then fails the task and closes the connection. */
+ * Memory does not grow with the disk size. An import answers as XAPI's
+ * import_raw_vdi.ml does: the error when the request is refused, otherwise
+ * 200 with task-id before it reads the body (xe's HttpPut sends the file
+ * only once it has the status line); the outcome is then the task's (XO
+ * reads it there), and the answer's empty body ends with the import. An
+ * export sends nothing but data after its 200: a failure then fails the
+ * task and closes the connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -364,13 +368,11 @@ static void import_raw_vdi(xg_http_ex *x)
     int status = begin(x, "VDI import", true, &t, &f, &err);
     if (status)
         return fail_early(x, &t, status, &err);
-    bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
-    task_end(&t, ok, &err, true);
-    if (!ok)
-        return fail_early(x, &t, 500, &err);
     char hdr[XG_REF_LEN + 16];
     snprintf(hdr, sizeof hdr, "task-id: %s\r\n", t.task);
-    xg_http_respond(x, 200, NULL, 0, hdr);
+    xg_http_respond(x, 200, "application/octet-stream", XG_HTTP_UNSIZED, hdr);
+    bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
+    task_end(&t, ok, &err, true);
 }
 
 /* ---- export --------------------------------------------------------------------- */

@@ -9,6 +9,8 @@ import unittest
 from gateway import Gateway, XapiSession, free_port, scaled, sim_only, wait_until
 from xe_client import XE, XeClient
 
+INTERNAL = ("The server failed to handle your request, due to an internal error. The given "
+            "message may give details useful for debugging the problem.\n")
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
              "the time; for example, you attempted to start a VM that was already running. The "
              "parameters returned are the VM's handle, and the expected and actual VM state at "
@@ -393,17 +395,21 @@ class XeOps(XeClient, unittest.TestCase):
         self.ok("vm-shutdown", "uuid=" + u, "--force")
         self.ok("vm-destroy", "uuid=" + u)
 
-    def test_vdi_export_through_xe(self):
+    def test_vdi_import_and_export_through_xe(self):
         pool = self.s.call("pool.get_all")[0]
         sr_uuid = self.s.call("SR.get_uuid", self.s.call("pool.get_default_SR", pool))
         size = 4 << 20
         vdi_u = self.ok("vdi-create", "sr-uuid=" + sr_uuid, "name-label=xe-io",
                         "virtual-size=%d" % size).strip()
-        data = os.urandom(size)
-        st, _, _ = self.gw.request("PUT", "/import_raw_vdi?session_id=%s&vdi=%s&format=raw"
-                                   % (self.s.ref, vdi_u), body=data)
-        self.assertEqual(st, 200)
         for tls in (False, True):
+            # HttpPut: xe sends the file once the status line is in, then answers OK; the
+            # command ends with the import's task
+            data = os.urandom(size)
+            src = os.path.join(self.gw._tmp, "xe-in-%s.raw" % tls)
+            with open(src, "wb") as f:
+                f.write(data)
+            self.assertEqual(self.ok("vdi-import", "uuid=" + vdi_u, "filename=" + src,
+                                     "format=raw", tls=tls), "")
             # HttpGet: xe writes the disk into a new file, then answers OK
             dst = os.path.join(self.gw._tmp, "xe-out-%s.raw" % tls)
             self.assertEqual(self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst,
@@ -414,14 +420,41 @@ class XeOps(XeClient, unittest.TestCase):
             rc, out, e = self.xe("vdi-export", "uuid=" + vdi_u, "filename=" + dst, tls=tls)
             self.assertEqual(rc, 1)
             self.assertIn("Operation failed", e)
-        rc, out, e = self.xe("vdi-export", "uuid=nope", "filename=x")
-        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VDI\n"
-                                      "uuid: nope\n"))
+        # without format=: raw; a shorter file leaves the rest of the disk as it was
+        short = os.path.join(self.gw._tmp, "xe-short.raw")
+        with open(short, "wb") as f:
+            f.write(b"\xab" * 4096)
+        self.assertEqual(self.ok("vdi-import", "uuid=" + vdi_u, "filename=" + short), "")
+        dst = os.path.join(self.gw._tmp, "xe-out-short.raw")
+        self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst)
+        with open(dst, "rb") as f:
+            back = f.read()
+        self.assertEqual((back[:4096], back[4096:]), (b"\xab" * 4096, data[4096:]))
+        # errors, as xe prints them
+        for cmd in ("vdi-import", "vdi-export"):
+            rc, out, e = self.xe(cmd, "uuid=nope", "filename=" + short)
+            self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                                  "type: VDI\nuuid: nope\n"), cmd)
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + short, "format=tar")
+        self.assertEqual((rc, out, e), (1, "", INTERNAL + "message: Unknown format tar\n"))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + short + ".none")
+        self.assertEqual((rc, out, e), (1, "", "Operation failed. Error: file '%s.none' does "
+                                               "not exist\n" % short))
+        big = os.path.join(self.gw._tmp, "xe-big.raw")
+        with open(big, "wb") as f:
+            f.write(b"\xcd" * (size + 512))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + big)
+        self.assertEqual((rc, out, e), (1, "", "The VDI is too small. Please resize it to at "
+                                               "least the minimum size.\nvdi: %s (xe-io)\n"
+                                               "minimum_size: \n" % vdi_u))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u)
+        self.assertEqual((rc, out, e), (1, "", "Required parameter not found: filename\n"
+                                               "For usage run: 'xe help'\n"))
         # no task is left behind by the transfers (one whose handler was still running
         # when xe gave up goes when the handler ends)
         wait_until(lambda: not [t for t in self.s.call("task.get_all_records").values()
-                                if t["name_label"] == "VDI export"],
-                   timeout=scaled(20), what="the export tasks to go")
+                                if t["name_label"] in ("VDI export", "VDI import")],
+                   timeout=scaled(20), what="the transfer tasks to go")
         self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
 
     def test_fields_from_metrics_records(self):
