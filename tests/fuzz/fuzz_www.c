@@ -71,7 +71,8 @@ static void make_fixture(void)
     size_t n = 0;
     n += (size_t)snprintf(index_html, sizeof index_html, "<!doctype html><title>index</title>\n");
     while (n + 40 < sizeof index_html)
-        n += (size_t)snprintf(index_html + n, sizeof index_html - n, "<p>line %zu of the index</p>\n", n);
+        n += (size_t)snprintf(index_html + n, sizeof index_html - n,
+                              "<p>line %zu of the index</p>\n", n);
     char p[256];
     static const char *const dirs[] = {"root", "root/assets", "root/sub"};
     for (size_t i = 0; i < 3; i++) {
