@@ -432,6 +432,10 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"host-call-plugin", {"host-uuid", "plugin", "fn"}, {"args:"}, 0,
+     "Calls the function within the plugin on the given host with optional arguments. The "
+     "syntax args:key:file=/path/file.ext passes the content of /path/file.ext under key to "
+     "the plugin.", NULL, cli_host_call_plugin},
     {"vdi-import", {"uuid", "filename"}, {"format", "progress"}, 0,
      "Import a raw VDI.", NULL, cli_vdi_transfer},
     {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../server/http_routes.h"
+#include "../server/limits.h"
 #include "../server/log.h"
 #include "../server/world.h"
 #include "storage.h"
@@ -377,6 +378,11 @@ static void import_raw_vdi(xg_http_ex *x)
     enum fmt f;
     xg_err err = XG_ERR_INIT;
     int status = begin(x, "VDI import", true, &t, &f, &err);
+    if (!status && !gw_vdi_writer_claim(t.vdi_ref, XG_BODY_TIMEOUT_MS)) {
+        status = 400;
+        xapi_err_vdi_in_use(&err, t.vdi_ref, "import");
+        task_end(&t, false, &err, false);
+    }
     if (status)
         return fail_early(x, &t, status, &err);
     char hdr[XG_REF_LEN + 16];
@@ -384,6 +390,7 @@ static void import_raw_vdi(xg_http_ex *x)
     xg_http_respond(x, 200, "application/octet-stream", XG_HTTP_UNSIZED, hdr);
     bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
     task_end(&t, ok, &err, true);
+    gw_vdi_writer_release(t.vdi_ref);
 }
 
 /* ---- export --------------------------------------------------------------------- */

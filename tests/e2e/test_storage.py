@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import unittest
 
-from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only, wait_task
+from gateway import (Gateway, GatewayTestCase, XapiSession, free_port, scaled, sim_only,
+                     wait_task)
 from test_records import vm_create_record
 
 NULL = "OpaqueRef:NULL"
@@ -642,6 +643,37 @@ class XoUploadTest(StorageBase):
         self.assertEqual(body[:len(data)], data)
         self.s.call("VDI.destroy", v)
         self.s.call("task.destroy", task)
+
+
+    def test_imports_into_one_vdi_take_turns(self):
+        """A second import into a VDI waits for the first (two qemu-nbd on one image: the
+        second fails on its lock). XO's putResource does this by itself: its empty probe PUT
+        is still being read when its real upload of the same VDI arrives."""
+        import socket
+        import threading
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        first, second = os.urandom(2 * MiB), os.urandom(3 * MiB)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "vdi": v})
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        c.sendall(("PUT /import_raw_vdi?%s HTTP/1.0\r\nContent-Length: %d\r\n\r\n"
+                   % (q, len(first))).encode() + first[:MiB])
+        f = c.makefile("rb")
+        self.assertEqual(f.readline(), b"HTTP/1.0 200 OK\r\n")
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(st=self.gw.request(
+            "PUT", "/import_raw_vdi?" + q, body=second, timeout=120)[0]))
+        t.start()
+        t.join(scaled(1))
+        self.assertTrue(t.is_alive(), "the second import waits while the first runs")
+        c.sendall(first[MiB:])
+        self.assertTrue(f.read().endswith(b"\r\n"))
+        c.close()
+        t.join(scaled(60))
+        self.assertEqual(answer.get("st"), 200)
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + q)
+        self.assertEqual(body, second + b"\0" * MiB)
+        self.s.call("VDI.destroy", v)
 
 
 @sim_only

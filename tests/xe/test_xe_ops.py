@@ -2,13 +2,22 @@
 commands and the specific commands (vm-start ... vm-install, vm-uninstall's prompt, task-cancel,
 host-cpu-info), each checked against the API's view, with xe's exact error texts and exit
 status, over plain HTTP and TLS (stunnel)."""
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 from gateway import Gateway, XapiSession, free_port, scaled, sim_only, wait_until
 from xe_client import XE, XeClient
 
+# a plugin with XAPI's ABI (XenAPIPlugin's convention by hand) that shows what it got
+ECHO_PLUGIN = """#!/usr/bin/env python3
+import json, sys, xmlrpc.client
+(session, args), fn = xmlrpc.client.loads(sys.argv[1])
+sys.stdout.write(xmlrpc.client.dumps((json.dumps({"fn": fn, "args": args}),), methodresponse=True))
+"""
 INTERNAL = ("The server failed to handle your request, due to an internal error. The given "
             "message may give details useful for debugging the problem.\n")
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
@@ -23,14 +32,21 @@ class XeOps(XeClient, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.http_port = free_port()
+        cls.plugins = tempfile.mkdtemp(prefix="xg-xe-plugins-")
+        echo = os.path.join(cls.plugins, "echo.py")
+        with open(echo, "w") as f:
+            f.write(ECHO_PLUGIN)
+        os.chmod(echo, 0o755)
         cls.gw = Gateway(sim_vms=4, sim_delay_ms=20,
-                         extra_args=["--http", "127.0.0.1:%d" % cls.http_port]).start()
+                         extra_args=["--http", "127.0.0.1:%d" % cls.http_port,
+                                     "--plugin-dir", cls.plugins]).start()
         cls.s = XapiSession(cls.gw)
 
     @classmethod
     def tearDownClass(cls):
         cls.s.logout()
         cls.gw.close()
+        shutil.rmtree(cls.plugins, ignore_errors=True)
 
 
     def vm(self, uuid):
@@ -456,6 +472,45 @@ class XeOps(XeClient, unittest.TestCase):
                                 if t["name_label"] in ("VDI export", "VDI import")],
                    timeout=scaled(20), what="the transfer tasks to go")
         self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
+
+    def test_host_call_plugin_loads_files(self):
+        """host-call-plugin's args:key:file=path: the server asks xe for the file with Load
+        (xe sends only a file named on its command line) and passes its contents."""
+        host = self.ok("host-list", "--minimal").strip()
+        doc = os.path.join(self.gw._tmp, "plugin-arg.txt")
+        text = "line one\nline, two \\ \u00e9\n"
+        with open(doc, "w") as f:
+            f.write(text)
+        call = ("host-call-plugin", "host-uuid=" + host, "plugin=echo.py", "fn=show")
+        for tls in (False, True):
+            out = self.ok(*call, "args:plain=v=w", "args:doc:file=" + doc, tls=tls)
+            self.assertEqual(json.loads(out), {"fn": "show", "args": {"plain": "v=w", "doc": text}})
+        # no arguments; --minimal prints the result as a list item (commas escaped)
+        self.assertEqual(self.ok(*call, "--minimal"),
+                         '{"fn": "show"\\, "args": {}}\n')
+        # a key whose suffix is not exactly :file is a plain argument
+        out = self.ok(*call, "args:a:b:file=x")
+        self.assertEqual(json.loads(out)["args"], {"a:b:file": "x"})
+        # xe cannot read the file: it answers Failed
+        rc, out, e = self.xe(*call, "args:doc:file=" + doc + ".none")
+        self.assertEqual((rc, out, e), (1, "", "Failed to read file %s.none\n" % doc))
+        # more than one API request may carry
+        big = os.path.join(self.gw._tmp, "plugin-big.bin")
+        with open(big, "wb") as f:
+            f.write(b"b" * (400 << 10))
+        rc, out, e = self.xe(*call, "args:doc:file=" + big)
+        self.assertEqual((rc, out, e), (1, "", INTERNAL + "message: Failure: Fatal error: A "
+                                              "CLI client tried to transfer more than the "
+                                              "maximum allowed of 307200B, aborting.\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=nope", "plugin=echo.py", "fn=f")
+        self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                              "type: host\nuuid: nope\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=" + host, "plugin=nope", "fn=f")
+        self.assertEqual((rc, out, e), (1, "", "The requested plug-in could not be found.\n"
+                                              "name: nope\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=" + host, "plugin=echo.py")
+        self.assertEqual((rc, out, e), (1, "", "Required parameter not found: fn\n"
+                                              "For usage run: 'xe help'\n"))
 
     def test_fields_from_metrics_records(self):
         u = self.new_vm("xe-metrics")
