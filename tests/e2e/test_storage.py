@@ -494,6 +494,30 @@ class TransferTest(StorageBase):
         for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
+    def test_zero_blocks_stay_sparse_and_still_overwrite(self):
+        """A raw import writes all-zero blocks as NBD zero writes: a disk of zeroes takes no
+        room, and zeroes imported over data read back as zeroes."""
+        v = self.vdi(size=16 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=b"\0" * (16 * MiB))
+        self.assertEqual(st, 200)
+        self.assertLess(int(self.s.call("VDI.get_physical_utilisation", v)), 4 * MiB)
+        first = os.urandom(6 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=first)
+        self.assertEqual(st, 200)
+        # zeroes over data, a lone non-zero byte inside a zero block, a body that ends
+        # off a block boundary
+        second = bytearray(5 * MiB + 777)
+        second[2 * MiB + 12345] = 7
+        second[4 * MiB:4 * MiB + 100] = os.urandom(100)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=bytes(second))
+        self.assertEqual(st, 200)
+        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(st, 200)
+        want = bytes(second) + first[len(second):] + b"\0" * (10 * MiB)
+        self.assertEqual(len(body), len(want))
+        self.assertTrue(body == want)
+        self.s.call("VDI.destroy", v)
+
     def test_import_into_an_sr_makes_the_vdi(self):
         """XAPI's /import_raw_vdi?sr_id= (or sr_uuid=) without vdi=: a new VDI "Imported VDI"
         as large as the body, the task's result; the errors in XAPI's order."""
