@@ -362,6 +362,29 @@ static bool task_cancel(struct cli_ctx *c, struct cli_fail *f)
            cli_api_call(&c->api, NULL, 0, f, "task.cancel", "s", ref);
 }
 
+/* snapshot-revert [snapshot-uuid= | uuid=]: VM.revert of a snapshot. */
+static bool snapshot_revert(struct cli_ctx *c, struct cli_fail *f)
+{
+    const char *uuid = cli_arg(c->cmd, "snapshot-uuid");
+    if (!uuid)
+        uuid = cli_arg(c->cmd, "uuid");
+    if (!uuid)
+        return cli_fail_internal(f, "Required parameter not found: snapshot-uuid or uuid.");
+    char ref[XG_REF_LEN];
+    yajl_val snap = NULL;
+    if (!cli_ref_by_uuid("VM", uuid, ref, f))
+        return false;
+    yajl_val doc = cli_api_get(&c->api, &snap, f, "VM.get_is_a_snapshot", "s", ref);
+    if (!doc)
+        return false;
+    bool is_snapshot = YAJL_IS_TRUE(snap);
+    yajl_tree_free(doc);
+    if (!is_snapshot)
+        return cli_fail_internal(f, "This operation can only be performed on a VM snapshot. "
+                                    "%s is not a VM snapshot.", uuid);
+    return cli_api_call(&c->api, NULL, 0, f, "VM.revert", "s", ref);
+}
+
 /* ---- the table (cli_frontend.ml) --------------------------------------- */
 
 static bool vm_uninstall(struct cli_ctx *c, struct cli_fail *f);
@@ -412,6 +435,9 @@ static const struct cli_op op_table[] = {
     {"vm-snapshot", {"new-name-label"}, {"new-name-description", "ignore-vdi-uuids"},
      STANDARD | VM_SEL, "Snapshot an existing VM, using storage-level fast disk snapshot "
      "operation where available.", vm_clone, NULL},
+    {"snapshot-revert", {0}, {"uuid", "snapshot-uuid"}, STANDARD,
+     "Revert an existing VM to a previous checkpointed or snapshotted state.", NULL,
+     snapshot_revert},
     {"vm-copy", {"new-name-label"}, {"new-name-description", "sr-uuid"},
      STANDARD | VM_SEL | WITH_TEMPLATES | SINGLE,
      "Copy an existing VM, but without using storage-level fast disk clone operation (even "
