@@ -436,6 +436,18 @@ static const struct cli_op op_table[] = {
      "Calls the function within the plugin on the given host with optional arguments. The "
      "syntax args:key:file=/path/file.ext passes the content of /path/file.ext under key to "
      "the plugin.", NULL, cli_host_call_plugin},
+    {"pool-sync-database", {0}, {0}, 0,
+     "Synchronise the current database across all hosts in the pool.", NULL,
+     cli_pool_sync_database},
+    {"pool-designate-new-master", {"host-uuid"}, {0}, 0,
+     "Request an orderly handover of the role of master to another host.", NULL,
+     cli_pool_designate_new_master},
+    {"pool-recover-slaves", {0}, {0}, 0, "Instruct master to try and reset master-address of "
+     "all slaves currently running in emergency mode.", NULL, cli_pool_recover_slaves},
+    {"pool-emergency-transition-to-master", {0}, {"force"}, 0,
+     "Instruct slave to become pool master. The operation will be ignored if this host is "
+     "already master; the optional parameter '--force' will force the operation.", NULL,
+     cli_pool_emergency_transition_to_master},
     {"vdi-import", {"uuid", "filename"}, {"format", "progress"}, 0,
      "Import a raw VDI.", NULL, cli_vdi_transfer},
     {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,
