@@ -334,17 +334,26 @@ static bool vm_reset_powerstate(struct cli_ctx *c, struct cli_fail *f)
     return do_vm_op(c, find_op("vm-reset-powerstate-forced"), f);
 }
 
+/* The bool a getter (method(ref)) answers, in *out. */
+static bool api_bool(struct cli_ctx *c, const char *method, const char *ref, bool *out,
+                     struct cli_fail *f)
+{
+    yajl_val v = NULL;
+    yajl_val doc = cli_api_get(&c->api, &v, f, method, "s", ref);
+    if (!doc)
+        return false;
+    *out = YAJL_IS_TRUE(v);
+    yajl_tree_free(doc);
+    return true;
+}
+
 static bool vm_destroy(struct cli_ctx *c, struct cli_fail *f)
 {
     char ref[XG_REF_LEN];
-    yajl_val dom0 = NULL;
-    if (!cli_ref_by_uuid("VM", cli_arg(c->cmd, "uuid"), ref, f))
+    bool is_dom0 = false;
+    if (!cli_ref_by_uuid("VM", cli_arg(c->cmd, "uuid"), ref, f) ||
+        !api_bool(c, "VM.get_is_control_domain", ref, &is_dom0, f))
         return false;
-    yajl_val doc = cli_api_get(&c->api, &dom0, f, "VM.get_is_control_domain", "s", ref);
-    if (!doc)
-        return false;
-    bool is_dom0 = YAJL_IS_TRUE(dom0);
-    yajl_tree_free(doc);
     if (is_dom0) {
         snprintf(f->code, sizeof(f->code), "%s", XAPI_ERR_OPERATION_NOT_ALLOWED);
         snprintf(f->params[0], sizeof(f->params[0]),
@@ -371,14 +380,10 @@ static bool snapshot_revert(struct cli_ctx *c, struct cli_fail *f)
     if (!uuid)
         return cli_fail_internal(f, "Required parameter not found: snapshot-uuid or uuid.");
     char ref[XG_REF_LEN];
-    yajl_val snap = NULL;
-    if (!cli_ref_by_uuid("VM", uuid, ref, f))
+    bool is_snapshot = false;
+    if (!cli_ref_by_uuid("VM", uuid, ref, f) ||
+        !api_bool(c, "VM.get_is_a_snapshot", ref, &is_snapshot, f))
         return false;
-    yajl_val doc = cli_api_get(&c->api, &snap, f, "VM.get_is_a_snapshot", "s", ref);
-    if (!doc)
-        return false;
-    bool is_snapshot = YAJL_IS_TRUE(snap);
-    yajl_tree_free(doc);
     if (!is_snapshot)
         return cli_fail_internal(f, "This operation can only be performed on a VM snapshot. "
                                     "%s is not a VM snapshot.", uuid);
