@@ -261,6 +261,30 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertTrue(snap["is_a_snapshot"])
         self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap", "--minimal"),
                          out)
+        self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap",
+                                 "params=snapshot-of,name-label"),
+                         "name-label ( RW)     : xe-snap\n    snapshot-of ( RO): %s\n\n\n" % u)
+        # snapshot-revert: the VM comes back as the snapshot was (its other-config)
+        self.ok("vm-param-set", "uuid=" + u, "other-config:after=snapshot")
+        self.assertEqual(self.ok("snapshot-revert", "snapshot-uuid=" + snap["uuid"]), "")
+        self.assertNotIn("after", self.vm(u)["other_config"])
+        self.assertEqual(self.ok("snapshot-revert", "uuid=" + snap["uuid"], tls=True), "")
+        rc, o, e = self.xe("snapshot-revert", "uuid=" + u)
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: This operation can only "
+                                         "be performed on a VM snapshot. %s is not a VM "
+                                         "snapshot.\n" % u))
+        rc, o, e = self.xe("snapshot-revert")
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: Required parameter "
+                                         "not found: snapshot-uuid or uuid.\n"))
+        rc, o, e = self.xe("snapshot-revert", "snapshot-uuid=nope")
+        self.assertEqual((rc, o, e), (1, "", "The uuid you supplied was invalid.\ntype: VM\n"
+                                         "uuid: nope\n"))
+        # template-list: exact record layout with params=
+        t = sorted((r for r in self.s.call("VM.get_all_records").values()
+                    if r["is_a_template"] and not r["is_a_snapshot"]), key=lambda r: r["uuid"])[0]
+        self.assertEqual(self.ok("template-list", "uuid=" + t["uuid"], "params=name-label,uuid"),
+                         "uuid ( RO)          : %s\n    name-label ( RW): %s\n\n\n"
+                         % (t["uuid"], t["name_label"]))
         for v in (c, cp):
             self.ok("vm-destroy", "uuid=" + v)
         self.ok("vm-uninstall", "vm=xe-src", "--force")
