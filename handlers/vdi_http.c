@@ -57,14 +57,71 @@ struct target {
     char vdi_ref[XG_REF_LEN], uuid[XG_UUID_STR];
     char path[600], dir[450];
     bool raw_image;                     /* ISO: a raw file */
+    bool created;                       /* made for this import (sr_id=) */
     int64_t virtual_size;
     char task[XG_REF_LEN];
 };
 
-/* Looks up vdi=<ref or uuid>, starts the task. Returns the HTTP status to
- * answer on failure (0 on success); err says why. */
-static int lookup(const struct xg_http_request *rq, const char *label,
-                  bool for_write, struct target *t, xg_err *err)
+/* An import with sr_id=<ref> or sr_uuid=<uuid> and no vdi= makes the VDI,
+ * as XAPI's import_raw_vdi does: raw only, as large as the declared body,
+ * named "Imported VDI"; the task's result is the new VDI. NULL with err
+ * (for a 400) when it cannot. */
+static xapi_vdi *import_target_new(const struct xg_http_request *rq, enum fmt f,
+                                   xg_err *err)
+{
+    char sr_id[XG_REF_LEN + 8] = "", sr_uuid[XG_UUID_STR + 8] = "";
+    xg_query_get(rq->query, "sr_id", sr_id, sizeof sr_id);
+    xg_query_get(rq->query, "sr_uuid", sr_uuid, sizeof sr_uuid);
+    if (!sr_id[0] && !sr_uuid[0]) {
+        xapi_err_vdi_missing(err, "", "");
+        return NULL;
+    }
+    xapi_sr *sr = sr_id[0] ? xg_store_get(&xapi_class_sr, sr_id)
+                           : xg_store_get_by_uuid(&xapi_class_sr, sr_uuid);
+    if (!sr) {
+        if (sr_id[0])
+            xapi_err_handle_invalid(err, "SR", sr_id);
+        else
+            xapi_err_uuid_invalid(err, "SR", sr_uuid);
+        return NULL;
+    }
+    if (f != FMT_RAW) {
+        xg_err_internal(err, "Importing a %s directly into an SR not yet supported",
+                        f == FMT_VHD ? "VHD" : "QCOW2");
+        return NULL;
+    }
+    if (rq->content_length < 0) {
+        xg_err_internal(err, "Not enough info supplied to import");
+        return NULL;
+    }
+    xapi_vdi *args = xg_obj_new(&xapi_class_vdi);
+    int type = XAPI_VDI_TYPE_USER;
+    int64_t size = rq->content_length;
+    gw_init_ref(args, XAPI_VDI_F_SR, sr->obj.ref.s);
+    gw_init_str(args, XAPI_VDI_F_NAME_LABEL, "Imported VDI");
+    gw_init_field(args, XAPI_VDI_F_VIRTUAL_SIZE, &size);
+    gw_init_field(args, XAPI_VDI_F_TYPE, &type);
+    xg_ref ref;
+    bool ok = handle_vdi_create(NULL, args, &ref, err);
+    xg_obj_free(args);
+    return ok ? xg_store_get(&xapi_class_vdi, ref.s) : NULL;
+}
+
+/* A failed import leaves no VDI it made. World lock held. */
+static void discard_created(const struct target *t)
+{
+    xapi_vdi *vdi = t->created ? xg_store_get(&xapi_class_vdi, t->vdi_ref) : NULL;
+    if (vdi) {
+        gw_vdi_delete_image(vdi);
+        gw_vdi_remove(vdi);
+    }
+}
+
+/* Looks up vdi=<ref or uuid> (or, importing, makes it: see above), checks
+ * the format (fq), starts the task; in XAPI's order. Returns the HTTP
+ * status to answer on failure (0 on success); err says why. */
+static int lookup(const struct xg_http_request *rq, const char *label, bool for_write,
+                  const char *fq, enum fmt f, struct target *t, xg_err *err)
 {
     char vdi_q[128] = "", task_q[XG_REF_LEN + 8] = "";
     xg_query_get(rq->query, "vdi", vdi_q, sizeof vdi_q);
@@ -74,8 +131,20 @@ static int lookup(const struct xg_http_request *rq, const char *label,
     xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vdi_q);
     if (!vdi && vdi_q[0])
         vdi = xg_store_get_by_uuid(&xapi_class_vdi, vdi_q);
+    bool by_sr = !vdi && !vdi_q[0] && for_write;
+    if (f == FMT_BAD && (vdi || by_sr)) {
+        status = 404;
+        xg_err_internal(err, "Unknown format %.40s", fq);
+    } else if (by_sr && !(vdi = import_target_new(rq, f, err))) {
+        status = 400;
+    }
+    t->created = by_sr && vdi;
     xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
-    if (!vdi || !sr) {
+    if (vdi)
+        snprintf(t->vdi_ref, sizeof t->vdi_ref, "%s", vdi->obj.ref.s);
+    if (status) {
+        /* err is set */
+    } else if (!vdi || !sr) {
         status = 400;
         xapi_err_vdi_missing(err, "", vdi_q);
     } else if (!gw_sr_check_plugged(sr, err) ||
@@ -88,12 +157,13 @@ static int lookup(const struct xg_http_request *rq, const char *label,
         status = 400;
         xapi_err_vdi_in_use(err, vdi->obj.ref.s, "import");
     } else {
-        snprintf(t->vdi_ref, sizeof t->vdi_ref, "%s", vdi->obj.ref.s);
         snprintf(t->uuid, sizeof t->uuid, "%s", vdi->uuid);
         snprintf(t->dir, sizeof t->dir, "%s", gw_sr_dir(sr));
         t->raw_image = gw_sr_kind(sr) == GW_SR_ISO;
         t->virtual_size = vdi->virtual_size;
     }
+    if (status)
+        discard_created(t);
     xg_err terr = XG_ERR_INIT;
     if (gw_task_http_begin(label, rq->session_ref, task_q, t->task, &terr)) {
         if (status) {
@@ -119,6 +189,8 @@ static void task_end(struct target *t, bool ok, const xg_err *err, bool refresh)
     xg_world_lock();
     if (t->task[0])
         gw_task_http_end(t->task, ok, err, ok ? result : NULL);
+    if (!ok)
+        discard_created(t);
     xapi_vdi *vdi = refresh ? xg_store_get(&xapi_class_vdi, t->vdi_ref) : NULL;
     if (vdi) {
         gw_vdi_refresh_size(vdi);
@@ -283,13 +355,7 @@ static int begin(xg_http_ex *x, const char *label, bool for_write, struct target
     char fq[32] = "";
     xg_query_get(rq->query, "format", fq, sizeof fq);
     *f = parse_fmt(fq);
-    int status = lookup(rq, label, for_write, t, err);
-    if (!status && *f == FMT_BAD) {
-        xg_err_internal(err, "Unknown format %.40s", fq);
-        status = 404;
-        task_end(t, false, err, false);
-    }
-    return status;
+    return lookup(rq, label, for_write, fq, *f, t, err);
 }
 
 static void import_raw_vdi(xg_http_ex *x)

@@ -426,6 +426,55 @@ class TransferTest(StorageBase):
         for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
+    def test_import_into_an_sr_makes_the_vdi(self):
+        """XAPI's /import_raw_vdi?sr_id= (or sr_uuid=) without vdi=: a new VDI "Imported VDI"
+        as large as the body, the task's result; the errors in XAPI's order."""
+        sr = self.sr()
+        before = set(self.s.call("SR.get_VDIs", sr))
+        data = os.urandom(2 * MiB + 1000)
+        task = self.s.call("task.create", "import into SR", "")
+        st, hdrs, _ = self.gw.request("PUT", self.url("/import_raw_vdi", sr_id=sr, format="raw",
+                                                      task_id=task), body=data)
+        self.assertEqual(st, 200)
+        rec = self.s.call("task.get_record", task)
+        self.assertEqual(rec["status"], "success", rec)
+        made = set(self.s.call("SR.get_VDIs", sr)) - before
+        self.assertEqual(len(made), 1)
+        v = made.pop()
+        self.assertEqual(rec["result"], "<value>%s</value>" % v)
+        vrec = self.s.call("VDI.get_record", v)
+        self.assertEqual(vrec["name_label"], "Imported VDI")
+        self.assertEqual(vrec["type"], "user")
+        self.assertEqual(int(vrec["virtual_size"]), (len(data) + 511) // 512 * 512)
+        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+        # by uuid, without a task
+        uuid = self.s.call("SR.get_uuid", sr)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", sr_uuid=uuid), body=b"z" * 512)
+        self.assertEqual(st, 200)
+        made = set(self.s.call("SR.get_VDIs", sr)) - before
+        self.assertEqual(len(made), 1)
+        self.s.call("VDI.destroy", made.pop())
+
+        def fails(status, code, body=b"x" * 512, **q):
+            task = self.s.call("task.create", "bad import", "")
+            st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", task_id=task, **q), body=body)
+            self.assertEqual(st, status, q)
+            rec = self.s.call("task.get_record", task)
+            self.assertEqual(rec["status"], "failure", q)
+            self.assertEqual(rec["error_info"][0], code, rec)
+            self.assertEqual(set(self.s.call("SR.get_VDIs", sr)), before, "no VDI left by %r" % q)
+            return rec["error_info"]
+        fails(400, "VDI_MISSING")
+        fails(400, "HANDLE_INVALID", sr_id="OpaqueRef:nope")
+        fails(400, "UUID_INVALID", sr_uuid="nope")
+        fails(404, "INTERNAL_ERROR", sr_id=sr, format="tar")
+        self.assertIn("VHD", fails(400, "INTERNAL_ERROR", sr_id=sr, format="vhd")[1])
+        self.assertIn("QCOW2", fails(400, "INTERNAL_ERROR", sr_id=sr, format="qcow2")[1])
+        iso = [r for r, x in self.s.call("SR.get_all_records").items() if x["type"] == "iso"][0]
+        fails(400, "SR_OPERATION_NOT_SUPPORTED", sr_id=iso)
+
     def test_errors(self):
         v = self.vdi(size=MiB)
         st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="tar"), body=b"x")
