@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import unittest
 
-from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only
+from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only, wait_task
 from test_records import vm_create_record
 
 NULL = "OpaqueRef:NULL"
@@ -311,6 +311,41 @@ class VbdTest(StorageBase):
 
 
 @sim_only
+class MediaChangeInFlightTest(StorageBase):
+    """CD eject/insert on a running VM: the driver call runs on a worker without the world lock
+    (the sim takes --sim-delay-ms per device call, as libxl waits for hotplug scripts); the VBD
+    shows the operation meanwhile, refuses another, and its record changes when it is done."""
+    extra_args = ["--sim-delay-ms", "1500"]
+
+    def test_eject_and_insert_are_operations(self):
+        iso_sr = self.s.call("SR.get_by_name_label", "ISO library")[0]
+        with open(os.path.join(self.sr_dir(iso_sr), "inflight.iso"), "wb") as f:
+            f.write(b"\0" * 4096)
+        self.s.call("SR.scan", iso_sr)
+        iso = [v for v in self.s.call("SR.get_VDIs", iso_sr)
+               if self.s.call("VDI.get_location", v) == "inflight.iso"][0]
+        vm = self.new_vm("e2e-cd-inflight")
+        cd = self.vbd(vm, iso, "3", "CD", "RO")
+        self.s.call("VM.start", vm, False, False)
+        self.assertTrue(self.s.call("VBD.get_currently_attached", cd))
+        for op, call in (("eject", ("Async.VBD.eject", cd)), ("insert", ("Async.VBD.insert", cd, iso))):
+            task = self.s.call(*call)
+            self.assertEqual(list(self.s.call("VBD.get_current_operations", cd).values()), [op])
+            self.assertNotIn(op, self.s.call("VBD.get_allowed_operations", cd))
+            f = self.assertFailure("OTHER_OPERATION_IN_PROGRESS", self.s.call, "VBD.unplug", cd)
+            self.assertEqual(f.details[1:3], ["VBD", cd])
+            # the record is unchanged until the drive is
+            self.assertEqual(self.s.call("VBD.get_empty", cd), op == "insert")
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "success", rec)
+            self.assertEqual(self.s.call("VBD.get_current_operations", cd), {})
+            self.assertEqual(self.s.call("VBD.get_empty", cd), op == "eject")
+        self.assertEqual(self.s.call("VBD.get_VDI", cd), iso)
+        self.s.call("VM.hard_shutdown", vm)
+        self.s.call("VM.destroy", vm)
+
+
+@sim_only
 class VmDisksTest(StorageBase):
     def test_template_provision_clone_copy(self):
         tmpl = [r for r, v in self.s.call("VM.get_all_records").items()
@@ -373,6 +408,38 @@ class SrLifecycleTest(StorageBase):
         self.assertFailure(["SR_NOT_EMPTY"], self._destroy_unplugged, sr2, pbd)
         self.s.call("SR.forget", sr2)
         shutil.rmtree(d)
+
+    def test_file_sr_create_destroy(self):
+        """SR.create of a file SR (the directory made, sm_config kept), then SR.destroy: the
+        images left (hidden bases) and the directory go; both answer as Async tasks too."""
+        d = os.path.join(self.gw.state_dir, "more-disks")
+        host = self.s.call("host.get_all")[0]
+        task = self.s.call("Async.SR.create", host, {"location": d}, "0", "more disks", "d", "file",
+                           "", False, {"k": "v"})
+        rec = wait_task(self.s, task)
+        self.assertEqual(rec["status"], "success", rec)
+        sr = rec["result"].replace("<value>", "").replace("</value>", "")
+        self.assertTrue(os.path.isdir(d))
+        r = self.s.call("SR.get_record", sr)
+        self.assertEqual((r["name_label"], r["type"], r["content_type"], r["sm_config"]),
+                         ("more disks", "file", "user", {"k": "v"}))
+        pbd = r["PBDs"][0]
+        self.assertTrue(self.s.call("PBD.get_currently_attached", pbd))
+        self.assertGreater(int(r["physical_size"]), 0)
+        v = self.vdi(size=MiB, sr=sr)
+        snap = self.s.call("VDI.snapshot", v, {})
+        for x in (snap, v):
+            self.s.call("VDI.destroy", x)
+        self.s.call("PBD.unplug", pbd)
+        rec = wait_task(self.s, self.s.call("Async.SR.destroy", sr))
+        self.assertEqual(rec["status"], "success", rec)
+        self.assertFalse(os.path.exists(d), os.listdir(d) if os.path.exists(d) else "")
+        self.assertFailure("HANDLE_INVALID", self.s.call, "SR.get_record", sr)
+        # a directory that cannot be made: the error, and no SR left behind
+        before = set(self.s.call("SR.get_all"))
+        self.assertFailure("SR_BACKEND_FAILURE", self.s.call, "SR.create", host,
+                           {"location": os.path.join(d, "no", "such")}, "0", "x", "", "file", "", False, {})
+        self.assertEqual(set(self.s.call("SR.get_all")), before)
 
     def _destroy_unplugged(self, sr, pbd):
         self.s.call("PBD.unplug", pbd)
