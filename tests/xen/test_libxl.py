@@ -505,6 +505,116 @@ class LibxlTest(unittest.TestCase):
         # the VM's VDIs outlive it (XAPI semantics); the pattern is still there
         self.assertEqual(self.s.call("VDI.get_VBDs", disk), [])
 
+    # A test guest whose init also stamps every writable disk it sees: it hashes the disk,
+    # writes "XG-STAMP-<n>" into its first sector (synced), and says so on its console. Its
+    # initrd is made at test time (stamping_initrd), so the dom0 image stays as it is.
+    STAMPER = r"""#!/bin/busybox sh
+until [ -x /bin/sha256sum ] && [ -d /sys/block ]; do /bin/busybox sleep 0.2; done
+n=0; seen=""
+while true; do
+  now=""
+  for b in /sys/block/xvd*; do
+    [ -e "$b" ] || continue; d=${b##*/}; now="$now $d"
+    case " $seen " in *" $d "*) continue;; esac
+    [ -e "/dev/$d" ] && [ "$(cat "$b/ro")" = 0 ] || continue
+    seen="$seen $d"; n=$((n+1))
+    sum=$(sha256sum < "/dev/$d" | cut -d' ' -f1)
+    printf 'XG-STAMP-%04d' $n | dd of="/dev/$d" bs=512 count=1 conv=sync,notrunc 2>/dev/null
+    sync
+    echo "XG-GUEST-STAMPED $d n=$n before=$sum"
+  done
+  for d in $seen; do
+    case " $now " in *" $d "*) ;; *) seen=$(echo " $seen " | sed "s/ $d / /");; esac
+  done
+  sleep 0.2
+done
+"""
+
+    def stamping_initrd(self):
+        """The image's guest initrd followed by a small uncompressed cpio (the kernel unpacks
+        both, the later files win) holding the stamper, the usual init as /init.orig (the
+        image was built from this tree's guest-init.sh) and a wrapper /init."""
+        def newc(files):
+            out = b""
+            for i, (name, data) in enumerate(files + [("TRAILER!!!", b"")]):
+                nb = name.encode() + b"\0"
+                mode = 0o100755 if data or name != "TRAILER!!!" else 0
+                hdr = b"070701" + b"".join(b"%08X" % v for v in (
+                    i + 1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+                out += hdr + nb + b"\0" * (-(len(hdr) + len(nb)) % 4)
+                out += data + b"\0" * (-len(data) % 4)
+            return out
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                               "xen-qemu", "guest-init.sh"), "rb") as f:
+            orig = f.read()
+        wrapper = b"#!/bin/busybox sh\n/bin/busybox sh /stamp.sh &\nexec /init.orig\n"
+        extra = newc([("init", wrapper), ("init.orig", orig), ("stamp.sh", self.STAMPER.encode())])
+        path = GUEST_DIR + "/initrd-stamp.gz"
+        rc, out = dom0("set -e; cp %s/initrd.gz %s; pad=$(( (4 - $(stat -c %%s %s) %% 4) %% 4 )); "
+                       "head -c $pad /dev/zero >> %s; base64 -d >> %s <<'EOF'\n%s\nEOF"
+                       % (GUEST_DIR, path, path, path, path, base64.encodebytes(extra).decode()))
+        self.assertEqual(rc, 0, out)
+        return path
+
+    def stamped(self, domid, dev, n):
+        for l in self.console_log(domid).splitlines():
+            if l.startswith("XG-GUEST-STAMPED %s n=%d " % (dev, n)):
+                return l.split("before=", 1)[1].strip()
+        return None
+
+    def export_raw(self, vdi):
+        u = urllib.parse.urlsplit(URL)
+        c = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=120 * TIME_SCALE,
+                                        context=ssl._create_unverified_context())
+        try:
+            c.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
+                {"session_id": self.s.ref, "vdi": vdi, "format": "raw"}))
+            r = c.getresponse()
+            data = r.read()
+            self.assertEqual(r.status, 200)
+            return data
+        finally:
+            c.close()
+
+    def test_live_snapshot_of_an_attached_disk(self):
+        """VDI.snapshot of a disk a running PV guest writes to: the device model switches to a
+        new overlay; each snapshot holds exactly what the guest had written before it, later
+        writes go to the live disk only."""
+        def stamp(data, n):
+            return (b"XG-STAMP-%04d" % n).ljust(512, b"\0") + data[512:]
+        sr = self.s.call("pool.get_default_SR", self.s.call("pool.get_all")[0])
+        disk = self.vdi_create(sr, 8 * MiB, "xen live snapshot")
+        self.addCleanup(self.s.call, "VDI.destroy", disk)
+        p0 = random.Random(7).randbytes(8 * MiB)
+        self.assertEqual(self.import_raw(disk, p0)["status"], "success")
+        vm = self.make_vm("xg-xen-live-snap")
+        self.addCleanup(self.discard_vm, vm)
+        self.s.call("VM.set_PV_ramdisk", vm, self.stamping_initrd())
+        vbd = self.vbd_create(vm, disk, "1")
+        self.s.call("VM.start", vm, False, False)
+        domid = self.domid(vm)
+        before = wait_for(lambda: self.stamped(domid, "xvdb", 1), 120, "the guest's first stamp")
+        self.assertEqual(before, hashlib.sha256(p0).hexdigest())
+        p1 = stamp(p0, 1)
+        snaps = []
+        for i in range(2):          # the second switches from an overlay the first made
+            t0 = time.monotonic()
+            snaps.append(self.s.call("VDI.snapshot", disk, {}))
+            print("XG-MEASURE live VDI.snapshot (8 MiB, running PV guest): %.2fs"
+                  % (time.monotonic() - t0), file=sys.stderr)
+            self.addCleanup(self.s.call, "VDI.destroy", snaps[-1])
+        self.assertEqual(self.power(vm), "Running")
+        # the guest reads its disk through the new overlay: unplug and plug make it look again,
+        # and it stamps again (into the overlay)
+        self.s.call("VBD.unplug", vbd)
+        self.s.call("VBD.plug", vbd)
+        before = wait_for(lambda: self.stamped(domid, "xvdb", 2), 120, "the guest's second stamp")
+        self.assertEqual(before, hashlib.sha256(p1).hexdigest(), "the live disk after the snapshots")
+        self.s.call("VM.hard_shutdown", vm)
+        for snap in snaps:
+            self.assertTrue(self.export_raw(snap) == p1, "a snapshot holds the first stamp only")
+        self.assertTrue(self.export_raw(disk) == stamp(p0, 2), "the live disk has the second stamp")
+
     # ---- one PV guest through its whole life (each start costs ~6 s of TCG) ----
     def test_pv_guest_lifecycle(self):
         vm = self.make_vm("xg-xen-lifecycle")
