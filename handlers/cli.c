@@ -4,8 +4,9 @@
  * connection (XG_ROUTE_STREAM, XG_HTTP_HEADLESS). The exchange runs on an
  * HTTP worker: it may wait on its client, never on an I/O thread and never
  * holding the world lock. Credentials come in the body (username=,
- * password=) and are checked on the auth pool with its per-address
- * throttling; the password is never logged. */
+ * password=) and open an API session (session.login_with_password, on the
+ * auth pool with its per-address throttling), closed when the command
+ * ends; the password is never logged. */
 #include "cli.h"
 
 #include <pthread.h>
@@ -13,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include <strings.h>
+
 #include "cli_wire.h"
-#include "desc.h"
 #include "log.h"
+#include "xapi_errors.h"
 
 #define CLI_BODY_MAX (200 * 1024)      /* as xapi */
 #define USAGE_LINE "For usage run: 'xe help'\n"
@@ -27,6 +29,12 @@ const char *cli_arg(const struct cli_cmd *cmd, const char *key)
         if (strcmp(cmd->args[i].key, key) == 0)
             return cmd->args[i].value;
     return NULL;
+}
+
+bool cli_flag(const struct cli_cmd *cmd, const char *key)
+{
+    const char *v = cli_arg(cmd, key);
+    return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "t") == 0 || strcmp(v, "1") == 0);
 }
 
 /* Reads the Content-Length body; NULL if absent, too big or cut short. */
@@ -102,44 +110,119 @@ static bool parse(char *body, size_t len, struct cli_cmd *cmd)
                 *eq = 0;
         }
     }
-    const char *m = cli_arg(cmd, "minimal");
-    cmd->minimal = m && strcmp(m, "true") == 0;
+    cmd->minimal = cli_flag(cmd, "minimal");
     return true;
 }
 
-/* ---- login on the auth pool --------------------------------------------- */
+/* ---- output (cli_printer.ml) ------------------------------------------- */
 
-struct login_wait {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done, ok;
-};
-
-static void login_done(void *arg, bool ok, const xg_err *err)
+void cli_print(struct cli_ctx *c, const char *text, size_t n)
 {
-    (void)err;
-    struct login_wait *w = arg;
-    pthread_mutex_lock(&w->mu);
-    w->done = true;
-    w->ok = ok;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    cli_wire_print(c->x, text, n);
 }
 
-static bool login(const char *addr, const char *user, const char *password)
+void cli_print_msg(struct cli_ctx *c, const char *text)
 {
-    struct login_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    xg_auth_check_async(addr, user, password, login_done, &w);
-    pthread_mutex_lock(&w.mu);
-    while (!w.done)
-        pthread_cond_wait(&w.cv, &w.mu);
-    pthread_mutex_unlock(&w.mu);
-    return w.ok;
+    if (!c->cmd->minimal)
+        cli_wire_print(c->x, text, strlen(text));
 }
 
-/* ---- help --------------------------------------------------------------- */
+/* --minimal: ',' and '\' escaped (cli_printer.ml escape_commas). */
+void cli_print_list_item(struct cli_ctx *c, const char *text)
+{
+    if (!c->cmd->minimal) {
+        cli_wire_print(c->x, text, strlen(text));
+        return;
+    }
+    if (c->any_minimal)
+        xg_out_putc(&c->minimal, ',');
+    c->any_minimal = true;
+    for (const char *v = text; *v; v++) {
+        if (*v == ',' || *v == '\\')
+            xg_out_putc(&c->minimal, '\\');
+        xg_out_putc(&c->minimal, *v);
+    }
+}
 
-static void help(xg_http_ex *x, const struct cli_cmd *cmd);
+bool cli_user_says_yes(struct cli_ctx *c)
+{
+    static const char ask[] = "Type 'yes' to continue";
+    cli_wire_print(c->x, ask, strlen(ask));
+    char answer[256];
+    size_t n = 0;
+    if (!cli_wire_prompt(c->x) ||
+        !cli_wire_read_blobs(c->x, answer, sizeof(answer) - 1, &n, 64 * 1024))
+        return false;
+    answer[n] = 0;
+    const char *b = answer, *e = answer + n;
+    while (b < e && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        e--;
+    if (e - b == 3 && strncasecmp(b, "yes", 3) == 0)
+        return true;
+    char msg[320];
+    snprintf(msg, sizeof(msg), "Aborted (you typed: '%s')", answer);
+    cli_wire_print(c->x, msg, strlen(msg));
+    return false;
+}
+
+/* f as xapi's Cli_util.server_error writes it: the datamodel's sentence
+ * and one "name: value" line per parameter (refs as "<uuid> (<name>)"),
+ * or the Error command for a code the datamodel does not describe. The
+ * lines go to o; false when the Error command is the way. */
+static bool describe(const struct cli_fail *f, xg_out *o)
+{
+    if (f->text[0]) {
+        xg_out_puts(o, f->text);
+        return true;
+    }
+    const struct xapi_error_doc *d = xapi_error_doc(f->code);
+    if (!d)
+        return false;
+    xg_out_puts(o, d->doc);
+    unsigned n = f->nparams > d->nparams ? f->nparams : d->nparams;
+    for (unsigned i = 0; i < n; i++) {
+        char v[512];
+        cli_ref_convert(i < f->nparams ? f->params[i] : "<unknown>", v, sizeof(v));
+        xg_out_printf(o, "\n%s: %s", i < d->nparams ? d->params[i] : "<extra>", v);
+    }
+    return true;
+}
+
+void cli_report(struct cli_ctx *c, const struct cli_fail *f)
+{
+    xg_out o;
+    xg_out_init(&o);
+    if (!describe(f, &o)) {
+        const char *params[CLI_FAIL_PARAMS];
+        char conv[CLI_FAIL_PARAMS][512];
+        for (unsigned i = 0; i < f->nparams; i++) {
+            cli_ref_convert(f->params[i], conv[i], sizeof(conv[i]));
+            params[i] = conv[i];
+        }
+        cli_wire_error(c->x, f->code, params, f->nparams);
+        return;
+    }
+    char *text = xg_out_strdup(&o, NULL);
+    xg_out_reset(&o);
+    /* each line of the message goes as its own PrintStderr, as xapi */
+    for (char *line = text; line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        size_t n = strlen(line);
+        char *buf = malloc(n + 2);
+        if (!buf)
+            abort();
+        memcpy(buf, line, n);
+        memcpy(buf + n, "\n", 2);
+        cli_wire_stderr(c->x, buf);
+        free(buf);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+}
 
 /* ---- the exchange ------------------------------------------------------- */
 
@@ -150,29 +233,48 @@ static int fail_usage(xg_http_ex *x, const char *msg)
     return 1;
 }
 
-static bool send_prints(xg_http_ex *x, const xg_out *out)
+static void help(struct cli_ctx *c);
+
+/* Runs a known command once logged in; the exit code. */
+static int execute(struct cli_ctx *c)
 {
-    size_t len = 0;
-    char *all = xg_out_strdup(out, &len);
-    bool ok = true;
-    for (size_t off = 0; ok && off + 4 <= len;) {
-        uint32_t n;
-        memcpy(&n, all + off, 4);
-        ok = cli_wire_print(x, all + off + 4, n);
-        off += 4 + n;
+    struct cli_fail f = {{0}};
+    bool ok = cli_records_check(c->cmd, &(const char *){0}) ? cli_records_run(c, &f)
+                                                          : cli_ops_run(c, &f);
+    if (c->failures.total) {
+        /* --multiple: one Print per VM that failed (xapi's multiple_error) */
+        char *all = xg_out_strdup(&c->failures, NULL);
+        for (char *line = all, *end; line && *line; line = end ? end + 1 : NULL) {
+            end = strchr(line, '\036');
+            if (end)
+                *end = 0;
+            cli_wire_print(c->x, line, strlen(line));
+        }
+        free(all);
+        return 1;
     }
-    free(all);
-    return ok;
+    if (!ok) {
+        cli_report(c, &f);
+        return 1;
+    }
+    if (c->cmd->minimal) {
+        size_t len = 0;
+        char *s = xg_out_strdup(&c->minimal, &len);
+        cli_wire_print(c->x, s, len);
+        free(s);
+    }
+    return 0;
 }
 
 static int run(xg_http_ex *x, struct cli_cmd *cmd)
 {
+    struct cli_ctx c = {.x = x, .cmd = cmd, .api = {.addr = xg_http_req(x)->client_addr}};
     if (strcmp(cmd->name, "help") == 0) {
-        help(x, cmd);
+        help(&c);
         return 0;
     }
     const char *missing = NULL;
-    if (!cli_records_check(cmd, &missing)) {
+    if (!cli_records_check(cmd, &missing) && !cli_ops_check(cmd, &missing)) {
         char msg[512];
         snprintf(msg, sizeof(msg), "Unknown command: %.400s\n", cmd->name);
         return fail_usage(x, msg);
@@ -185,41 +287,22 @@ static int run(xg_http_ex *x, struct cli_cmd *cmd)
     const char *user = cli_arg(cmd, "username"), *pw = cli_arg(cmd, "password");
     if (!user || !*user || !pw)
         return fail_usage(x, "Username/password must be specified\n");
-    if (!login(xg_http_req(x)->client_addr, user, pw))
-        return fail_usage(x, "Authentication failed\n");
-    XG_DEBUG("cli", "%s: %s by %s", xg_http_req(x)->client_addr, cmd->name, user);
-
-    struct cli_result *r = calloc(1, sizeof(*r));
-    if (!r)
-        abort();
-    xg_out_init(&r->out);
-    cli_records_run(cmd, r);
-    int code = 0;
-    if (r->err[0]) {
-        /* each line of the message goes as its own PrintStderr, as xapi */
-        for (char *line = r->err; line;) {
-            char *nl = strchr(line, '\n');
-            if (nl)
-                *nl = 0;
-            char buf[sizeof(r->err) + 2];
-            snprintf(buf, sizeof(buf), "%s\n", line);
-            cli_wire_stderr(x, buf);
-            line = nl ? nl + 1 : NULL;
+    struct cli_fail f = {{0}};
+    if (!cli_api_login(&c.api, user, pw, &f)) {
+        if (f.code[0] && strcmp(f.code, XAPI_ERR_SESSION_AUTHENTICATION_FAILED) != 0) {
+            c.cmd = cmd;
+            cli_report(&c, &f);
+            return 1;
         }
-        code = 1;
-    } else if (r->api_code) {
-        const char *params[4];
-        for (unsigned i = 0; i < r->api_nparams; i++)
-            params[i] = r->api_params[i];
-        cli_wire_error(x, r->api_code, params, r->api_nparams);
-        code = 1;
-    } else {
-        send_prints(x, &r->out);
-        if (cmd->minimal && !r->minimal_sent)
-            cli_wire_print(x, "", 0);
+        return fail_usage(x, "Authentication failed\n");
     }
-    xg_out_reset(&r->out);
-    free(r);
+    XG_DEBUG("cli", "%s: %s by %s", c.api.addr, cmd->name, user);
+    xg_out_init(&c.minimal);
+    xg_out_init(&c.failures);
+    int code = execute(&c);
+    xg_out_reset(&c.minimal);
+    xg_out_reset(&c.failures);
+    cli_api_logout(&c.api);
     return code;
 }
 
@@ -243,54 +326,47 @@ static void serve_cli(xg_http_ex *x)
 
 /* ---- help (cli_frontend.ml rio_help) ------------------------------------ */
 
-static void help(xg_http_ex *x, const struct cli_cmd *cmd)
+static void help(struct cli_ctx *c)
 {
+    const struct cli_cmd *cmd = c->cmd;
+    bool all = cli_flag(cmd, "all");
+    /* xe help <command>: arguments without '=' arrive as (name, "") */
+    for (unsigned i = 0; i < cmd->nargs; i++) {
+        const char *k = cmd->args[i].key;
+        if (cmd->args[i].value[0] || cli_is_stdparam(k))
+            continue;
+        if (!cli_ops_help(c, k)) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "Unknown command '%.400s'", k);
+            cli_wire_print(c->x, msg, strlen(msg));
+        }
+        return;
+    }
     xg_out names;
     xg_out_init(&names);
     xg_out_puts(&names, "help");
-    struct cli_cmd probe = {0};
-    static const char *const ops[] = {"-list", "-param-list", "-param-get"};
-    static const char *const xe_classes[] = {"vm", "template", "snapshot"};
-    char name[160];
-    const char *missing;
-    for (uint32_t i = 0; i < xg_nclasses + 3; i++) {
-        char xe[128];
-        if (i < 3)
-            snprintf(xe, sizeof(xe), "%s", xe_classes[i]);
-        else if (strcmp(xg_classes[i - 3]->name, "VM") == 0)
-            continue;                  /* served as vm, template and snapshot */
-        else
-            for (size_t k = 0; k < sizeof(xe); k++)
-                if ((xe[k] = xg_classes[i - 3]->lower[k] == '_' ? '-'
-                                                                : xg_classes[i - 3]->lower[k]) == 0)
-                    break;
-        for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-            snprintf(name, sizeof(name), "%.127s%s", xe, ops[k]);
-            probe.name = name;
-            if (cli_records_check(&probe, &missing))
-                xg_out_printf(&names, ",%s", name);
-        }
-    }
+    cli_ops_names(&names, all);
+    cli_records_names(&names);
     size_t len = 0;
-    char *all = xg_out_strdup(&names, &len);
+    char *text = xg_out_strdup(&names, &len);
     xg_out_reset(&names);
     if (cmd->minimal) {
-        cli_wire_print(x, all, len);
+        cli_wire_print(c->x, text, len);
     } else {
         static const char usage[] =
             "Usage: xe <cmd> [-s server] [-p port] ([-u username] [-pw password] or "
             "[-pwf <password file>]) <other arguments>\n\n"
             "A full list of commands can be obtained by running \n\txe help --all\n"
             "Common command list\n-------------------\n";
-        cli_wire_print(x, usage, strlen(usage));
+        cli_wire_print(c->x, usage, strlen(usage));
         /* names four-space indented, ", "-separated, wrapped before 74 columns */
         char line[128] = "    ";
         size_t ll = 4;
-        for (char *tok = strtok(all, ","); tok; tok = strtok(NULL, ",")) {
+        for (char *tok = strtok(text, ","); tok; tok = strtok(NULL, ",")) {
             size_t tl = strlen(tok);
             if (ll > 4 && ll + 2 + tl >= 74) {
                 line[ll++] = ',';
-                cli_wire_print(x, line, ll);
+                cli_wire_print(c->x, line, ll);
                 ll = 4;
             } else if (ll > 4) {
                 line[ll++] = ',';
@@ -300,9 +376,9 @@ static void help(xg_http_ex *x, const struct cli_cmd *cmd)
             ll += tl < 100 ? tl : 100;
         }
         if (ll > 4)
-            cli_wire_print(x, line, ll);
+            cli_wire_print(c->x, line, ll);
     }
-    free(all);
+    free(text);
 }
 
 void xg_cli_init(void)

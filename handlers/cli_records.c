@@ -1,11 +1,16 @@
-/* cli_records.c: xe's generic commands <class>-list, <class>-param-list and
- * <class>-param-get (xapi's make_param_funs, ../shared/spec/xe-cli.md §8),
- * walking the class and field descriptors codegen emits from idl/: every
- * served class with a uuid gets them, named as xe names things
- * (name_label -> name-label). Runs under the world lock and only fills a
- * cli_result; cli.c sends it once the lock is dropped. */
+/* cli_records.c: xe's generic commands <class>-list, -param-list,
+ * -param-get, -param-set, -param-add, -param-remove and -param-clear
+ * (xapi's make_param_funs, ../shared/spec/xe-cli.md §8), walking the class
+ * and field descriptors codegen emits from idl/: every served class with a
+ * uuid gets them, named as xe names things (name_label -> name-label).
+ * Which fields can be changed comes from the dispatch table: a field is
+ * settable when its class has set_<f> (add_to_/add_ for maps and sets), so
+ * changes go through the API's own setters and checks. Records are read
+ * under the world lock; API calls are made with it released. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "desc.h"
 #include "store.h"
 #include "world.h"
+#include "xapi_errors.h"
 
 #define XE_NAME_MAX 128
 
@@ -45,7 +51,16 @@ static const char *const stdparams[] = {
     "all", "message-priority", "trace", "params",
 };
 
-enum op { OP_LIST, OP_PARAM_LIST, OP_PARAM_GET };
+enum op {
+    OP_LIST, OP_PARAM_LIST, OP_PARAM_GET, OP_PARAM_SET, OP_PARAM_ADD, OP_PARAM_REMOVE,
+    OP_PARAM_CLEAR,
+};
+static const struct { const char *suffix; enum op op; } ops[] = {
+    {"-param-list", OP_PARAM_LIST}, {"-param-get", OP_PARAM_GET},
+    {"-param-set", OP_PARAM_SET}, {"-param-add", OP_PARAM_ADD},
+    {"-param-remove", OP_PARAM_REMOVE}, {"-param-clear", OP_PARAM_CLEAR}, {"-list", OP_LIST},
+};
+#define NOPS (sizeof(ops) / sizeof(ops[0]))
 
 struct target {
     const xg_class_desc *cls;
@@ -53,7 +68,7 @@ struct target {
     enum op op;
 };
 
-static bool is_stdparam(const char *k)
+bool cli_is_stdparam(const char *k)
 {
     for (size_t i = 0; i < sizeof(stdparams) / sizeof(stdparams[0]); i++)
         if (strcmp(k, stdparams[i]) == 0)
@@ -79,17 +94,51 @@ static bool ends_with(const char *s, const char *suffix, size_t *prefix_len)
     return true;
 }
 
+/* The API method `<Class>.<verb><field>` exists (set_, add_to_, add_, ...). */
+static bool has_method(const xg_class_desc *cls, const char *verb, const xg_field_desc *f)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s.%s%s", cls->name, verb, f->name);
+    return xg_method_find(name) != NULL;
+}
+
+/* Can xe change f? Plain fields by set_<f>; maps and sets by adding. */
+static bool settable(const xg_class_desc *cls, const xg_field_desc *f)
+{
+    switch (f->type->kind) {
+    case XG_K_MAP: return has_method(cls, "add_to_", f);
+    case XG_K_SET: return has_method(cls, "add_", f);
+    default:       return has_method(cls, "set_", f);
+    }
+}
+
+/* Does the class have a field xe could change with this op? (make_param_funs
+ * defines -param-set only if a field is settable, add/remove only for a
+ * settable set or map, clear for either.) */
+static bool class_has_op(const xg_class_desc *cls, enum op op)
+{
+    if (op <= OP_PARAM_GET)
+        return true;
+    for (uint32_t i = 0; i < cls->nfields; i++) {
+        const xg_field_desc *f = &cls->fields[i];
+        bool coll = f->type->kind == XG_K_MAP || f->type->kind == XG_K_SET;
+        if (f->flags & XG_F_INTERNAL || !settable(cls, f))
+            continue;
+        if (op == OP_PARAM_CLEAR || (op == OP_PARAM_SET && (f->type->kind != XG_K_SET)) ||
+            ((op == OP_PARAM_ADD || op == OP_PARAM_REMOVE) && coll))
+            return true;
+    }
+    return false;
+}
+
 static bool resolve(const char *name, struct target *t)
 {
-    static const struct { const char *suffix; enum op op; } ops[] = {
-        {"-param-list", OP_PARAM_LIST}, {"-param-get", OP_PARAM_GET}, {"-list", OP_LIST},
-    };
     size_t plen = 0;
     size_t i = 0;
-    for (; i < sizeof(ops) / sizeof(ops[0]); i++)
+    for (; i < NOPS; i++)
         if (ends_with(name, ops[i].suffix, &plen))
             break;
-    if (i == sizeof(ops) / sizeof(ops[0]) || plen >= XE_NAME_MAX)
+    if (i == NOPS || plen >= XE_NAME_MAX)
         return false;
     char xe[XE_NAME_MAX];
     memcpy(xe, name, plen);
@@ -104,7 +153,8 @@ static bool resolve(const char *name, struct target *t)
         api[k] = xe[k] == '-' ? '_' : xe[k];
     t->cls = xg_class_by_lower(t->xc ? t->xc->api : api);
     /* only stored classes with a uuid have records xe can name */
-    return t->cls && (t->cls->flags & XG_C_STORED) && t->cls->uuid_field >= 0;
+    return t->cls && (t->cls->flags & XG_C_STORED) && t->cls->uuid_field >= 0 &&
+           class_has_op(t->cls, t->op);
 }
 
 bool cli_records_check(const struct cli_cmd *cmd, const char **missing)
@@ -115,9 +165,32 @@ bool cli_records_check(const struct cli_cmd *cmd, const char **missing)
     *missing = NULL;
     if (t.op != OP_LIST && !cli_arg(cmd, "uuid"))
         *missing = "uuid";
-    else if (t.op == OP_PARAM_GET && !cli_arg(cmd, "param-name"))
+    else if (t.op != OP_LIST && t.op != OP_PARAM_LIST && t.op != OP_PARAM_SET &&
+             !cli_arg(cmd, "param-name"))
         *missing = "param-name";
+    else if (t.op == OP_PARAM_REMOVE && !cli_arg(cmd, "param-key"))
+        *missing = "param-key";
     return true;
+}
+
+void cli_records_names(xg_out *o)
+{
+    static const char *const xe_classes[] = {"vm", "template", "snapshot"};
+    char xe[XE_NAME_MAX], name[XE_NAME_MAX + 16];
+    struct target t;
+    for (uint32_t i = 0; i < xg_nclasses + 3; i++) {
+        if (i < 3)
+            snprintf(xe, sizeof(xe), "%s", xe_classes[i]);
+        else if (strcmp(xg_classes[i - 3]->name, "VM") == 0)
+            continue;                  /* served as vm, template and snapshot */
+        else
+            xe_name(xg_classes[i - 3]->lower, xe, sizeof(xe));
+        for (size_t k = NOPS; k-- > 0;) {
+            snprintf(name, sizeof(name), "%s%s", xe, ops[k].suffix);
+            if (resolve(name, &t))
+                xg_out_printf(o, ",%s", name);
+        }
+    }
 }
 
 /* ---- rendering (xe-cli.md §6) ------------------------------------------ */
@@ -233,9 +306,9 @@ static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key
     return NULL;
 }
 
-static const char *kind_suffix(const xg_field_desc *f)
+static const char *kind_suffix(const xg_class_desc *cls, const xg_field_desc *f)
 {
-    bool rw = f->qual == XG_Q_RW;
+    bool rw = settable(cls, f);
     switch (f->type->kind) {
     case XG_K_SET: return rw ? " (SRW)" : " (SRO)";
     case XG_K_MAP: return rw ? " (MRW)" : " (MRO)";
@@ -259,22 +332,10 @@ static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const cha
 
 /* ---- output ------------------------------------------------------------ */
 
-void cli_print(struct cli_result *r, const char *text, size_t n)
-{
-    uint32_t len = (uint32_t)n;
-    xg_out_append(&r->out, &len, sizeof(len));
-    xg_out_append(&r->out, text, n);
-}
-
-static void fail(struct cli_result *r, const char *fmt, const char *a, const char *b)
-{
-    snprintf(r->err, sizeof(r->err), fmt, a, b);
-}
-
 /* One xe record: the first key padded on the right, the others on the left,
  * to 4 + the longest key (cli_printer.ml multi_line_record), plus the
  * blank line xapi prints after each record. */
-static void print_record(struct cli_result *r, const xg_class_desc *cls, const void *obj,
+static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void *obj,
                          const bool *shown)
 {
     size_t w = 0;
@@ -283,7 +344,7 @@ static void print_record(struct cli_result *r, const xg_class_desc *cls, const v
         if (!shown[i])
             continue;
         xe_name(cls->fields[i].name, key, XE_NAME_MAX);
-        size_t n = strlen(key) + strlen(kind_suffix(&cls->fields[i]));
+        size_t n = strlen(key) + strlen(kind_suffix(cls, &cls->fields[i]));
         w = n > w ? n : w;
     }
     w += 4;
@@ -295,7 +356,7 @@ static void print_record(struct cli_result *r, const xg_class_desc *cls, const v
             continue;
         const xg_field_desc *f = &cls->fields[i];
         xe_name(f->name, key, XE_NAME_MAX);
-        strcat(key, kind_suffix(f));
+        strcat(key, kind_suffix(cls, f));
         if (first)
             xg_out_printf(&o, "%-*s: ", (int)w, key);
         else
@@ -307,28 +368,17 @@ static void print_record(struct cli_result *r, const xg_class_desc *cls, const v
     size_t len = 0;
     char *s = xg_out_strdup(&o, &len);
     xg_out_reset(&o);
-    cli_print(r, s, len);
+    cli_print(c, s, len);
     free(s);
-}
-
-/* --minimal: ',' and '\' escaped (cli_printer.ml escape_commas). */
-static void minimal_append(xg_out *o, bool *any, const char *v)
-{
-    if (*any)
-        xg_out_putc(o, ',');
-    *any = true;
-    for (; *v; v++) {
-        if (*v == ',' || *v == '\\')
-            xg_out_putc(o, '\\');
-        xg_out_putc(o, *v);
-    }
 }
 
 /* ---- filters (xe-cli.md §8.1) ------------------------------------------ */
 
-/* Does obj pass filter k=v? Sets r->err for a name that is not a field. */
-static bool passes(struct cli_result *r, const xg_class_desc *cls, const void *obj,
-                   const char *k, const char *v)
+enum pass { PASS_NO, PASS_YES, PASS_NO_FIELD, PASS_BAD_SET_SYNTAX };
+
+/* Does obj pass filter k=v? */
+static enum pass passes(const xg_class_desc *cls, const void *obj, const char *k,
+                        const char *v)
 {
     char name[XE_NAME_MAX];
     snprintf(name, sizeof(name), "%s", k);
@@ -336,22 +386,17 @@ static bool passes(struct cli_result *r, const xg_class_desc *cls, const void *o
     if (colon)
         *colon = 0;
     const xg_field_desc *f = field_by_xe_name(cls, name);
-    if (!f) {
-        fail(r, "Unknown field '%s'%s", k, "");
-        return false;
-    }
+    if (!f)
+        return PASS_NO_FIELD;
     if (colon && f->type->kind == XG_K_MAP) {
         char *got = map_lookup(f, obj, colon + 1);
         bool ok = got && strcmp(got, v) == 0;
         free(got);
-        return ok;
+        return ok ? PASS_YES : PASS_NO;
     }
     if (colon && f->type->kind == XG_K_SET) {
-        if (strcmp(colon + 1, "contains") != 0) {
-            fail(r, "Invalid syntax for set filtering (should be set-param:contains=key)%s%s",
-                 "", "");
-            return false;
-        }
+        if (strcmp(colon + 1, "contains") != 0)
+            return PASS_BAD_SET_SYNTAX;
         const xg_set *s = (const void *)((const char *)obj + f->offset);
         size_t sz = xg_type_storage_size(f->type->elem);
         bool hit = false;
@@ -360,28 +405,45 @@ static bool passes(struct cli_result *r, const xg_class_desc *cls, const void *o
             hit = strcmp(e, v) == 0;
             free(e);
         }
-        return hit;
+        return hit ? PASS_YES : PASS_NO;
     }
     char *got = render_str(f, obj);
     bool ok = strcmp(got, v) == 0;
     free(got);
-    return ok;
+    return ok ? PASS_YES : PASS_NO;
 }
 
-static bool selected(struct cli_result *r, const struct cli_cmd *cmd, const struct target *t,
-                     const void *obj)
+/* passes() with xapi's messages for the failures; false also when f is set. */
+static bool passes_or_fail(const xg_class_desc *cls, const void *obj, const char *k,
+                           const char *v, const char *no_field_fmt, struct cli_fail *f)
 {
-    if (cli_arg(cmd, "all"))
+    switch (passes(cls, obj, k, v)) {
+    case PASS_YES:
         return true;
+    case PASS_NO:
+        return false;
+    case PASS_NO_FIELD:
+        return cli_fail_msg(f, no_field_fmt, k);
+    case PASS_BAD_SET_SYNTAX:
+        return cli_fail_msg(f, "Invalid syntax for set filtering "
+                               "(should be set-param:contains=key)");
+    }
+    return false;
+}
+
+static bool selected(const struct cli_cmd *cmd, const struct target *t, const void *obj,
+                     struct cli_fail *f)
+{
     if (t->xc)
         for (int i = 0; i < 2 && t->xc->filters[i][0]; i++)
-            if (!passes(r, t->cls, obj, t->xc->filters[i][0], t->xc->filters[i][1]))
+            if (!passes_or_fail(t->cls, obj, t->xc->filters[i][0], t->xc->filters[i][1],
+                                "Unknown field '%s'", f))
                 return false;
     for (unsigned i = 0; i < cmd->nargs; i++) {
         const char *k = cmd->args[i].key;
-        if (is_stdparam(k) || strncmp(k, "database:", 9) == 0)
+        if (cli_is_stdparam(k) || strncmp(k, "database:", 9) == 0)
             continue;
-        if (!passes(r, t->cls, obj, k, cmd->args[i].value))
+        if (!passes_or_fail(t->cls, obj, k, cmd->args[i].value, "Unknown field '%s'", f))
             return false;
     }
     return true;
@@ -413,8 +475,9 @@ static void choose_fields(const struct target *t, const char *params, bool *show
     }
 }
 
-static void run_list(const struct cli_cmd *cmd, const struct target *t, struct cli_result *r)
+static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
 {
+    const struct cli_cmd *cmd = c->cmd;
     const xg_class_desc *cls = t->cls;
     bool *shown = calloc(cls->nfields, sizeof(bool));
     if (!shown)
@@ -423,99 +486,540 @@ static void run_list(const struct cli_cmd *cmd, const struct target *t, struct c
     uint32_t first = 0;
     while (first < cls->nfields && !shown[first])
         first++;
-    xg_out minimal;
-    xg_out_init(&minimal);
-    bool any = false;
+    bool all = cli_flag(cmd, "all"), ok = true;
     uint64_t cursor = 0;
-    for (const void *obj; (obj = xg_store_next(cls, &cursor)) != NULL;) {
-        if (!selected(r, cmd, t, obj)) {
-            if (r->err[0])
-                break;
+    xg_world_lock();
+    for (const void *obj; ok && (obj = xg_store_next(cls, &cursor)) != NULL;) {
+        if (!all && !selected(cmd, t, obj, f)) {
+            ok = !f->text[0];
             continue;
         }
         if (!cmd->minimal) {
-            print_record(r, cls, obj, shown);
+            print_record(c, cls, obj, shown);
         } else if (first < cls->nfields) {
             char *v = render_str(&cls->fields[first], obj);
-            minimal_append(&minimal, &any, v);
+            cli_print_list_item(c, v);
             free(v);
         }
     }
-    if (cmd->minimal && !r->err[0]) {
-        r->minimal_sent = true;
-        size_t len = 0;
-        char *s = xg_out_strdup(&minimal, &len);
-        cli_print(r, s, len);
-        free(s);
-    }
-    xg_out_reset(&minimal);
+    xg_world_unlock();
     free(shown);
+    return ok;
 }
 
+static void uuid_invalid(const char *cls_name, const char *uuid, struct cli_fail *f)
+{
+    snprintf(f->code, sizeof(f->code), "%s", XAPI_ERR_UUID_INVALID);
+    snprintf(f->params[0], sizeof(f->params[0]), "%s", cls_name);
+    snprintf(f->params[1], sizeof(f->params[1]), "%s", uuid);
+    f->nparams = 2;
+}
+
+/* The object named by uuid=, under the world lock; NULL with UUID_INVALID. */
 static const void *by_uuid(const struct cli_cmd *cmd, const struct target *t,
-                           struct cli_result *r)
+                           struct cli_fail *f)
 {
     const char *uuid = cli_arg(cmd, "uuid");
     const void *obj = xg_store_get_by_uuid(t->cls, uuid);
     if (!obj)
-        snprintf(r->err, sizeof(r->err),
-                 "The uuid you supplied was invalid.\ntype: %s\nuuid: %s", t->cls->name, uuid);
+        uuid_invalid(t->cls->name, uuid, f);
     return obj;
 }
 
-static void run_param_list(const struct cli_cmd *cmd, const struct target *t,
-                           struct cli_result *r)
+static bool run_param_list(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
 {
-    const void *obj = by_uuid(cmd, t, r);
-    if (!obj)
-        return;
     bool *shown = calloc(t->cls->nfields, sizeof(bool));
     if (!shown)
         abort();
     choose_fields(t, "all", shown);
-    print_record(r, t->cls, obj, shown);
-    free(shown);
-}
-
-static void run_param_get(const struct cli_cmd *cmd, const struct target *t,
-                          struct cli_result *r)
-{
-    const void *obj = by_uuid(cmd, t, r);
-    if (!obj)
-        return;
-    const char *name = cli_arg(cmd, "param-name");
-    const char *key = cli_arg(cmd, "param-key");
-    const xg_field_desc *f = field_by_xe_name(t->cls, name);
-    if (!f) {
-        r->api_code = "Missing parameter";
-        snprintf(r->api_params[0], sizeof(r->api_params[0]), "%s", name);
-        r->api_nparams = 1;
-        return;
-    }
-    char *v = key && f->type->kind == XG_K_MAP ? map_lookup(f, obj, key) : render_str(f, obj);
-    if (!v) {
-        fail(r, "Error: Key %s not found in map%s", key, "");
-        return;
-    }
-    if (cmd->minimal) {                /* a message: dropped in minimal mode */
-        free(v);
-        return;
-    }
-    cli_print(r, v, strlen(v));
-    free(v);
-}
-
-bool cli_records_run(const struct cli_cmd *cmd, struct cli_result *r)
-{
-    struct target t;
-    if (!resolve(cmd->name, &t))
-        return false;
     xg_world_lock();
-    switch (t.op) {
-    case OP_LIST: run_list(cmd, &t, r); break;
-    case OP_PARAM_LIST: run_param_list(cmd, &t, r); break;
-    case OP_PARAM_GET: run_param_get(cmd, &t, r); break;
+    const void *obj = by_uuid(c->cmd, t, f);
+    if (obj)
+        print_record(c, t->cls, obj, shown);
+    xg_world_unlock();
+    free(shown);
+    return obj != NULL;
+}
+
+/* "Missing parameter" [name]: xapi's CLI_failed_to_find_param. */
+static bool no_such_field(const char *name, struct cli_fail *f)
+{
+    snprintf(f->code, sizeof(f->code), "Missing parameter");
+    snprintf(f->params[0], sizeof(f->params[0]), "%s", name);
+    f->nparams = 1;
+    return false;
+}
+
+static bool run_param_get(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
+{
+    const char *name = cli_arg(c->cmd, "param-name");
+    const char *key = cli_arg(c->cmd, "param-key");
+    xg_world_lock();
+    const void *obj = by_uuid(c->cmd, t, f);
+    const xg_field_desc *fd = obj ? field_by_xe_name(t->cls, name) : NULL;
+    char *v = !fd ? NULL
+              : key && fd->type->kind == XG_K_MAP ? map_lookup(fd, obj, key)
+                                                   : render_str(fd, obj);
+    xg_world_unlock();
+    if (!obj)
+        return false;
+    if (!fd)
+        return no_such_field(name, f);
+    if (!v)
+        return cli_fail_msg(f, "Error: Key %s not found in map", key);
+    cli_print_list_item(c, v);
+    free(v);
+    return true;
+}
+
+/* ---- changes through the API's setters (xe-cli.md §8.4, §8.5) ---------- */
+
+/* A field to change and what the API needs to know of it, copied out of the
+ * store so the world lock can be dropped before calling. */
+struct change {
+    const xg_class_desc *cls;
+    const xg_field_desc *fd;
+    char ref[XG_REF_LEN];
+    char xe[XE_NAME_MAX];              /* the name the user typed */
+};
+
+/* Finds the object by uuid= and its field `name`; false with f set. */
+static bool find_change(struct cli_ctx *c, const struct target *t, const char *name,
+                        struct change *ch, struct cli_fail *f)
+{
+    xg_world_lock();
+    const xg_obj *obj = by_uuid(c->cmd, t, f);
+    if (obj)
+        snprintf(ch->ref, sizeof(ch->ref), "%s", obj->ref.s);
+    xg_world_unlock();
+    if (!obj)
+        return false;
+    ch->cls = t->cls;
+    ch->fd = field_by_xe_name(t->cls, name);
+    snprintf(ch->xe, sizeof(ch->xe), "%s", name);
+    return ch->fd ? true : no_such_field(name, f);
+}
+
+/* xapi's Record_util.bytes_of_string: an integer with an optional unit. */
+bool cli_bytes_of_string(const char *s, int64_t *out)
+{
+    static const struct { const char *unit[3]; int shift; } units[] = {
+        {{"", "b", "bytes"}, 0}, {{"kib", "kb", "k"}, 10}, {{"mib", "mb", "m"}, 20},
+        {{"gib", "gb", "g"}, 30}, {{"tib", "tb", "t"}, 40},
+    };
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0)
+        return false;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        for (int k = 0; k < 3; k++)
+            if (strcasecmp(end, units[i].unit[k]) == 0) {
+                if (v > (INT64_MAX >> units[i].shift))
+                    return false;
+                *out = (int64_t)v << units[i].shift;
+                return true;
+            }
+    return false;
+}
+
+/* Writes the text v as a value of type t for the API; false with f set
+ * when it does not parse (xapi's messages). */
+static bool write_typed(xg_writer *w, const struct change *ch, const xg_type *t,
+                        const char *v, struct cli_fail *f)
+{
+    char *end;
+    switch (t->kind) {
+    case XG_K_INT: {
+        int64_t n;
+        if (strncmp(ch->fd->name, "memory_", 7) == 0) {
+            if (!cli_bytes_of_string(v, &n))
+                return cli_fail_msg(f, "Error: Failed to parse field '%s': expecting an "
+                                       "integer (possibly with suffix KiB, MiB, GiB, TiB), "
+                                       "got '%s'", ch->xe, v);
+        } else {
+            errno = 0;
+            n = strtoll(v, &end, 10);
+            if (!*v || *end || errno)
+                return cli_fail_msg(f, "Error: Parameter %s must be an integer", ch->xe);
+        }
+        w->ops->int64(w, n);
+        return true;
+    }
+    case XG_K_FLOAT: {
+        double d = strtod(v, &end);
+        if (!*v || *end)
+            return cli_fail_msg(f, "Error: Parameter %s must be a floating-point number",
+                                ch->xe);
+        w->ops->dbl(w, d);
+        return true;
+    }
+    case XG_K_BOOL:
+        if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0)
+            return cli_fail_msg(f, "Error: Parameter %s must be a boolean (true or false)",
+                                ch->xe);
+        w->ops->boolean(w, strcasecmp(v, "true") == 0);
+        return true;
+    case XG_K_ENUM:
+        for (int i = 0; i < t->enm->n; i++)   /* xe types enums in any case */
+            if (strcasecmp(v, t->enm->values[i]) == 0)
+                v = t->enm->values[i];
+        xg_write_cstr(w, v);
+        return true;
+    case XG_K_REF: {
+        char ref[XG_REF_LEN] = XG_REF_NULL;
+        if (*v && !cli_ref_by_uuid(t->class_name, v, ref, f))
+            return false;
+        xg_write_cstr(w, ref);
+        return true;
+    }
+    default:
+        xg_write_cstr(w, v);
+        return true;
+    }
+}
+
+/* Calls <Class>.<verb><field>(ref[, key][, value]); key and value are
+ * typed for the map's key/value (or the set's element, or the field). */
+static bool call_setter(struct cli_ctx *c, const struct change *ch, const char *verb,
+                        const char *key, const char *value, struct cli_fail *f)
+{
+    char method[256];
+    snprintf(method, sizeof(method), "%s.%s%s", ch->cls->name, verb, ch->fd->name);
+    const xg_type *t = ch->fd->type;
+    cli_req q;
+    cli_req_begin(&q, &c->api, method, true);
+    xg_write_cstr(&q.w, ch->ref);
+    bool ok = true;
+    if (t->kind == XG_K_MAP) {
+        ok = !key || write_typed(&q.w, ch, t->key, key, f);
+        ok = ok && (!value || write_typed(&q.w, ch, t->elem, value, f));
+    } else if (t->kind == XG_K_SET) {
+        ok = !key || write_typed(&q.w, ch, t->elem, key, f);
+    } else if (value) {
+        ok = write_typed(&q.w, ch, t, value, f);
+    }
+    if (!ok) {
+        xg_out_reset(&q.body);
+        return false;
+    }
+    yajl_val result;
+    yajl_val doc = cli_req_send(&q, &c->api, &result, f);
+    if (doc)
+        yajl_tree_free(doc);
+    return doc != NULL;
+}
+
+/* The rendered keys of map/set field ch at the moment, malloc'd, or NULL
+ * when the object went away. */
+static char **current_keys(const struct change *ch, uint32_t *n)
+{
+    xg_world_lock();
+    const void *obj = xg_store_get(ch->cls, ch->ref);
+    char **keys = NULL;
+    *n = 0;
+    if (obj) {
+        const void *p = (const char *)obj + ch->fd->offset;
+        bool map = ch->fd->type->kind == XG_K_MAP;
+        const xg_type *kt = map ? ch->fd->type->key : ch->fd->type->elem;
+        uint32_t cnt = map ? ((const xg_map *)p)->n : ((const xg_set *)p)->n;
+        const char *base = map ? ((const xg_map *)p)->keys : ((const xg_set *)p)->items;
+        keys = calloc(cnt + 1, sizeof(char *));
+        if (!keys)
+            abort();
+        for (uint32_t i = 0; i < cnt; i++)
+            keys[i] = render_value(kt, base + i * xg_type_storage_size(kt));
+        *n = cnt;
     }
     xg_world_unlock();
+    return keys;
+}
+
+static void free_keys(char **keys, uint32_t n)
+{
+    for (uint32_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+static bool has_key(char **keys, uint32_t n, const char *key)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* map:key=value: xapi removes an existing key first, then adds it. */
+static bool set_in_map(struct cli_ctx *c, struct change *ch, const char *key,
+                       const char *value, struct cli_fail *f)
+{
+    if (!has_method(ch->cls, "add_to_", ch->fd))
+        return cli_fail_msg(f, "Error: Map field '%s' is read-only.", ch->xe);
+    uint32_t n;
+    char **keys = current_keys(ch, &n);
+    bool present = keys && has_key(keys, n, key);
+    free_keys(keys, n);
+    if (present && !call_setter(c, ch, "remove_from_", key, NULL, f))
+        return false;
+    return call_setter(c, ch, "add_to_", key, value, f);
+}
+
+/* One assignment of -param-set: f=v or map:key=v. */
+static bool assign(struct cli_ctx *c, const struct target *t, const char *k, const char *v,
+                   struct cli_fail *f)
+{
+    struct change ch;
+    char name[XE_NAME_MAX];
+    snprintf(name, sizeof(name), "%s", k);
+    char *colon = strchr(name, ':');
+    if (colon && !field_by_xe_name(t->cls, name)) {
+        *colon = 0;
+        if (!find_change(c, t, name, &ch, f))
+            return false;
+        if (ch.fd->type->kind == XG_K_SET)
+            return cli_fail_msg(f, "Error: Cannot param-set on set fields");
+        if (ch.fd->type->kind != XG_K_MAP)
+            return cli_fail_msg(f, "Error: Field '%s' is not a set or map", name);
+        return set_in_map(c, &ch, colon + 1, v, f);
+    }
+    if (!find_change(c, t, k, &ch, f))
+        return false;
+    if (has_method(ch.cls, "set_", ch.fd) && ch.fd->type->kind != XG_K_MAP &&
+        ch.fd->type->kind != XG_K_SET)
+        return call_setter(c, &ch, "set_", NULL, v, f);
+    if (ch.fd->type->kind == XG_K_MAP || ch.fd->type->kind == XG_K_SET)
+        return cli_fail_msg(f, "Error: Field '%s' is a map or set. use the 'name:key=value' "
+                               "syntax.", k);
+    return cli_fail_msg(f, "Error: Field '%s' is read-only.", k);
+}
+
+static bool run_param_set(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
+{
+    const struct cli_cmd *cmd = c->cmd;
+    struct change probe;
+    if (!find_change(c, t, "uuid", &probe, f))
+        return false;                  /* an unknown uuid fails before any change */
+    for (unsigned i = 0; i < cmd->nargs; i++) {
+        const char *k = cmd->args[i].key;
+        if (strcmp(k, "uuid") == 0 || cli_is_stdparam(k))
+            continue;
+        if (!assign(c, t, k, cmd->args[i].value, f))
+            return false;
+    }
     return true;
+}
+
+static bool is_collection(const struct change *ch)
+{
+    return ch->fd->type->kind == XG_K_MAP || ch->fd->type->kind == XG_K_SET;
+}
+
+static bool run_param_add(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
+{
+    const struct cli_cmd *cmd = c->cmd;
+    struct change ch;
+    if (!find_change(c, t, cli_arg(cmd, "param-name"), &ch, f))
+        return false;
+    if (!is_collection(&ch))
+        return cli_fail_msg(f, "Error: Can only add to parameters of type Set or Map");
+    if (!settable(ch.cls, ch.fd))
+        return cli_fail_msg(f, "Error: Parameter is read-only");
+    if (ch.fd->type->kind == XG_K_SET) {
+        const char *key = cli_arg(cmd, "param-key");
+        if (!key)
+            return cli_fail_msg(f, "Error: When adding a key to a set, use the syntax: "
+                                   "*-param-add param-name=<name> param-key=<key>");
+        return call_setter(c, &ch, "add_", key, NULL, f);
+    }
+    for (unsigned i = 0; i < cmd->nargs; i++) {
+        const char *k = cmd->args[i].key;
+        if (strcmp(k, "uuid") == 0 || strcmp(k, "param-name") == 0 ||
+            strcmp(k, "param-key") == 0 || cli_is_stdparam(k))
+            continue;
+        if (!call_setter(c, &ch, "add_to_", k, cmd->args[i].value, f))
+            return false;
+    }
+    return true;
+}
+
+static bool run_param_remove(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
+{
+    struct change ch;
+    const char *key = cli_arg(c->cmd, "param-key");
+    if (!find_change(c, t, cli_arg(c->cmd, "param-name"), &ch, f))
+        return false;
+    if (!is_collection(&ch))
+        return cli_fail_msg(f, "Error: Can only remove from parameters of type Set or Map");
+    bool map = ch.fd->type->kind == XG_K_MAP;
+    if (!has_method(ch.cls, map ? "remove_from_" : "remove_", ch.fd))
+        return cli_fail_msg(f, "Error: Cannot remove parameters from read-only map");
+    uint32_t n;
+    char **keys = current_keys(&ch, &n);
+    bool present = keys && has_key(keys, n, key);
+    free_keys(keys, n);
+    if (!present)
+        return cli_fail_msg(f, map ? "Error: Key %s is not in map" : "Error: Key %s is not in "
+                                                                     "the set", key);
+    return call_setter(c, &ch, map ? "remove_from_" : "remove_", key, NULL, f);
+}
+
+static bool run_param_clear(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
+{
+    struct change ch;
+    if (!find_change(c, t, cli_arg(c->cmd, "param-name"), &ch, f))
+        return false;
+    if (is_collection(&ch)) {
+        bool map = ch.fd->type->kind == XG_K_MAP;
+        const char *verb = map ? "remove_from_" : "remove_";
+        if (!has_method(ch.cls, verb, ch.fd))
+            return cli_fail_msg(f, "Error: Can only clear RW parameters");
+        uint32_t n;
+        char **keys = current_keys(&ch, &n);
+        bool ok = true;
+        for (uint32_t i = 0; ok && i < n; i++)
+            ok = call_setter(c, &ch, verb, keys[i], NULL, f);
+        free_keys(keys, n);
+        return ok;
+    }
+    if (!has_method(ch.cls, "set_", ch.fd))
+        return cli_fail_msg(f, "Error: Can only clear RW parameters");
+    if (!call_setter(c, &ch, "set_", NULL, "", f)) {
+        if (f->text[0] || f->code[0])
+            memset(f, 0, sizeof(*f));
+        return cli_fail_msg(f, "Error: Cannot clear this parameter");
+    }
+    return true;
+}
+
+bool cli_records_run(struct cli_ctx *c, struct cli_fail *f)
+{
+    struct target t;
+    if (!resolve(c->cmd->name, &t))
+        return cli_fail_msg(f, "Unknown command: %s", c->cmd->name);
+    switch (t.op) {
+    case OP_LIST: return run_list(c, &t, f);
+    case OP_PARAM_LIST: return run_param_list(c, &t, f);
+    case OP_PARAM_GET: return run_param_get(c, &t, f);
+    case OP_PARAM_SET: return run_param_set(c, &t, f);
+    case OP_PARAM_ADD: return run_param_add(c, &t, f);
+    case OP_PARAM_REMOVE: return run_param_remove(c, &t, f);
+    case OP_PARAM_CLEAR: return run_param_clear(c, &t, f);
+    }
+    return false;
+}
+
+/* ---- selectors and lookups for the specific commands ------------------- */
+
+bool cli_ref_by_uuid(const char *cls_name, const char *uuid, char ref[XG_REF_LEN],
+                     struct cli_fail *f)
+{
+    const xg_class_desc *cls = xg_class_by_name(cls_name);
+    xg_world_lock();
+    const xg_obj *obj = cls ? xg_store_get_by_uuid(cls, uuid) : NULL;
+    if (obj)
+        snprintf(ref, XG_REF_LEN, "%s", obj->ref.s);
+    xg_world_unlock();
+    if (!obj)
+        uuid_invalid(cls_name, uuid, f);
+    return obj != NULL;
+}
+
+static bool listed(const char *const *list, const char *k)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, k) == 0)
+            return true;
+    return false;
+}
+
+/* vm=X: X is the uuid or the name-label (host=X: also the hostname). */
+static bool named_by(const xg_class_desc *cls, const void *obj, const char *x)
+{
+    static const char *const names[] = {"uuid", "name_label", "hostname"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (uint32_t k = 0; k < cls->nfields; k++)
+            if (strcmp(cls->fields[k].name, names[i]) == 0 &&
+                cls->fields[k].type->kind == XG_K_STRING &&
+                strcmp(*(char *const *)((const char *)obj + cls->fields[k].offset), x) == 0)
+                return true;
+    return false;
+}
+
+int cli_select(const struct cli_cmd *cmd, const char *cls_name, const char *by,
+               const char *const *fixed, const char *const *ignore, struct cli_pick **out,
+               struct cli_fail *f)
+{
+    const xg_class_desc *cls = xg_class_by_name(cls_name);
+    const char *by_value = by ? cli_arg(cmd, by) : NULL;
+    int n = 0, cap = 0;
+    *out = NULL;
+    char fmt[160];
+    snprintf(fmt, sizeof(fmt), "Parameter '%%s' is not a field of the %s class. "
+                               "Failed to select %s for operation.", cls_name, cls_name);
+    xg_world_lock();
+    uint64_t cursor = 0;
+    bool ok = true;
+    for (const xg_obj *obj; ok && (obj = xg_store_next(cls, &cursor)) != NULL;) {
+        bool pick = !by_value || named_by(cls, obj, by_value);
+        for (const char *const *p = fixed; pick && p && *p; p += 2)
+            pick = passes_or_fail(cls, obj, p[0], p[1], fmt, f);
+        for (unsigned i = 0; pick && i < cmd->nargs; i++) {
+            const char *k = cmd->args[i].key;
+            char stem[XE_NAME_MAX];
+            snprintf(stem, sizeof(stem), "%s", k);
+            stem[strcspn(stem, ":")] = 0;
+            if (cli_is_stdparam(stem) || listed(ignore, stem) || (by && strcmp(k, by) == 0))
+                continue;
+            pick = passes_or_fail(cls, obj, k, cmd->args[i].value, fmt, f);
+        }
+        if (f->text[0]) {
+            ok = false;
+        } else if (pick) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                *out = realloc(*out, (size_t)cap * sizeof(**out));
+                if (!*out)
+                    abort();
+            }
+            snprintf((*out)[n].ref, sizeof((*out)[n].ref), "%s", obj->ref.s);
+            snprintf((*out)[n].uuid, sizeof((*out)[n].uuid), "%s",
+                     *(char *const *)((const char *)obj + cls->fields[cls->uuid_field].offset));
+            n++;
+        }
+    }
+    xg_world_unlock();
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+        char msg[sizeof(f->text)];
+        snprintf(msg, sizeof(msg), "%s", f->text);
+        if (strncmp(msg, "Parameter '", 11) == 0)   /* a CLI failure: "Error: " */
+            snprintf(f->text, sizeof(f->text), "Error: %.900s", msg);
+        return -1;
+    }
+    return n;
+}
+
+void cli_ref_convert(const char *s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", s);
+    if (strncmp(s, "OpaqueRef:", 10) != 0)
+        return;
+    xg_world_lock();
+    const xg_class_desc *cls = NULL;
+    const void *obj = xg_store_get_any(s, &cls);
+    if (obj && cls->uuid_field >= 0) {
+        const char *uuid =
+            *(char *const *)((const char *)obj + cls->fields[cls->uuid_field].offset);
+        if (cls->name_label_field >= 0)
+            snprintf(buf, n, "%s (%s)", uuid,
+                     *(char *const *)((const char *)obj +
+                                      cls->fields[cls->name_label_field].offset));
+        else
+            snprintf(buf, n, "%s", uuid);
+    }
+    xg_world_unlock();
 }

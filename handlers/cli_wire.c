@@ -9,7 +9,11 @@
 #define GREETING "XenSource thin CLI protocol"
 #define GREETING_LEN 35               /* prefix + major + minor, int32 LE */
 #define KIND_COMMAND 9
-enum { TAG_PRINT = 0, TAG_EXIT = 4, TAG_ERROR = 14, TAG_PRINT_STDERR = 16 };
+#define KIND_RESPONSE 10
+#define KIND_BLOB 11
+#define CLIENT_FRAME_MAX 64           /* the longest client message is 12 bytes */
+enum { TAG_PRINT = 0, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_ERROR = 14, TAG_PRINT_STDERR = 16 };
+enum { TAG_OK = 5, TAG_FAILED = 6, TAG_CHUNK = 7, TAG_END = 8, TAG_WAIT = 18 };
 
 static void put_u32(xg_out *o, uint32_t v)
 {
@@ -98,4 +102,62 @@ bool cli_wire_exit(xg_http_ex *x, int code)
     command_head(&o, TAG_EXIT);
     put_u32(&o, (uint32_t)code);
     return send_frame(x, &o);
+}
+
+bool cli_wire_prompt(xg_http_ex *x)
+{
+    xg_out o;
+    command_head(&o, TAG_PROMPT);
+    return send_frame(x, &o);
+}
+
+static bool read_exact(xg_http_ex *x, void *buf, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = xg_http_read(x, (char *)buf + got, n - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static uint32_t get_u32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+bool cli_wire_read_blobs(xg_http_ex *x, char *buf, size_t max, size_t *len, size_t limit)
+{
+    size_t total = 0;
+    *len = 0;
+    for (;;) {
+        unsigned char head[4], msg[CLIENT_FRAME_MAX];
+        if (!read_exact(x, head, 4))
+            return false;
+        uint32_t n = get_u32(head);
+        if (n < 8 || n > sizeof(msg) || !read_exact(x, msg, n))
+            return false;
+        uint32_t kind = get_u32(msg), tag = get_u32(msg + 4);
+        if (kind == KIND_RESPONSE && tag == TAG_WAIT)
+            continue;                  /* heartbeat */
+        if (kind == KIND_BLOB && tag == TAG_END)
+            return true;
+        if (kind != KIND_BLOB || tag != TAG_CHUNK || n < 12)
+            return false;              /* Failed, or anything out of place */
+        uint32_t size = get_u32(msg + 8);
+        if (size > limit - total)
+            return false;
+        total += size;
+        while (size > 0) {
+            char scratch[4096];
+            size_t want = size < sizeof(scratch) ? size : sizeof(scratch);
+            if (!read_exact(x, scratch, want))
+                return false;
+            size_t keep = max - *len < want ? max - *len : want;
+            memcpy(buf + *len, scratch, keep);
+            *len += keep;
+            size -= (uint32_t)want;
+        }
+    }
 }

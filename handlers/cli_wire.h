@@ -17,5 +17,13 @@ bool cli_wire_stderr(xg_http_ex *x, const char *s);      /* sent as is */
 bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
                     unsigned nparams);
 bool cli_wire_exit(xg_http_ex *x, int code);
+bool cli_wire_prompt(xg_http_ex *x);
+
+/* Reads what the client sends after a Prompt or a Load it accepted: Blob
+ * Chunk(n) + n raw bytes ... Blob End, skipping heartbeats (Response Wait).
+ * Keeps at most max bytes in buf (*len) and refuses a stream longer than
+ * limit; false when the client breaks the protocol, is gone or says
+ * Failed. */
+bool cli_wire_read_blobs(xg_http_ex *x, char *buf, size_t max, size_t *len, size_t limit);
 
 #endif

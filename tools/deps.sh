@@ -15,6 +15,8 @@ PKGS+=(ocaml ocaml-dune ocaml-findlib libc6-dev stunnel4 libastring-ocaml-dev li
        liburi-ocaml-dev libyojson-ocaml-dev liblogs-ocaml-dev libfmt-ocaml-dev libmtime-ocaml-dev
        libptime-ocaml-dev libuuidm-ocaml-dev libunix-errno-ocaml-dev libintegers-ocaml-dev)
 
+# Ansible's xenserver_* modules (community.general), driven as a real client by tests/ansible
+PKGS+=(ansible)
 # llvm-profdata and llvm-cov: the fuzz stage's coverage report (tests/fuzz/run-fuzz.sh)
 PKGS+=(llvm)
 if ! command -v node >/dev/null 2>&1; then

@@ -6,18 +6,17 @@ import os
 import shutil
 import socket
 import struct
-import subprocess
 import unittest
 
 from gateway import Gateway, XapiSession, free_port, scaled, sim_only
+from xe_client import XE, XeClient
 
-XE = os.environ.get("XG_XE", "")
 GREETING = b"XenSource thin CLI protocol" + struct.pack("<ii", 0, 2)
 
 
 @sim_only
 @unittest.skipUnless(XE and os.access(XE, os.X_OK), "xe not built (ctest fixture xe_build)")
-class XeCli(unittest.TestCase):
+class XeCli(XeClient, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.http_port = free_port()
@@ -29,22 +28,6 @@ class XeCli(unittest.TestCase):
         cls.s.logout()
         cls.gw.close()
 
-    def xe(self, *args, tls=False, password=None, stdin=None):
-        if tls:
-            conn = ["-s", "localhost", "-p", str(self.gw.port)]
-        else:
-            conn = ["-s", "127.0.0.1", "-p", str(self.http_port)]
-        pw = self.gw.password if password is None else password
-        env = dict(os.environ, HOME=self.gw._tmp)     # no ~/.xe of the machine's user
-        p = subprocess.run([XE] + list(args) + conn + ["-u", "root", "-pw", pw],
-                           capture_output=True, text=True, env=env, input=stdin,
-                           timeout=scaled(60))
-        return p.returncode, p.stdout, p.stderr
-
-    def ok(self, *args, **kw):
-        rc, out, err = self.xe(*args, **kw)
-        self.assertEqual((rc, err), (0, ""), out)
-        return out
 
     def api_vms(self):
         recs = self.s.call("VM.get_all_records")
@@ -78,7 +61,7 @@ class XeCli(unittest.TestCase):
         self.assertEqual(set(out.strip().split(",")), halted)
         u = sorted(halted)[0]
         out = self.ok("vm-list", "uuid=" + u, "params=VCPUs-max,uuid")
-        self.assertEqual(out, "uuid ( RO)         : %s\n    VCPUs-max ( RO): %s\n\n\n"
+        self.assertEqual(out, "uuid ( RO)         : %s\n    VCPUs-max ( RW): %s\n\n\n"
                          % (u, vms[u]["VCPUs_max"]))
         self.assertEqual(self.ok("vm-list", "name-label=no-such-vm", "--minimal"), "\n")
         rc, out, err = self.xe("vm-list", "frobnicate=1")

@@ -31,3 +31,32 @@ bool xapi_err_vm_bad_power_state(xg_err *err, const char *vm, const char *expect
     return xg_err_set(err, "VM_BAD_POWER_STATE", 3, vm, expected, actual);
 }
 
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const doc_params_0[] = {"class", "handle"};
+static const char *const doc_params_1[] = {"message"};
+static const char *const doc_params_2[] = {"type", "param_name", "uuid", "key"};
+static const char *const doc_params_3[] = {"handle"};
+static const char *const doc_params_4[] = {"type", "uuid"};
+static const char *const doc_params_5[] = {"vm", "expected", "actual"};
+
+static const struct xapi_error_doc error_docs[] = {
+    {"HANDLE_INVALID", "A reference was not valid.", doc_params_0, 2},
+    {"INTERNAL_ERROR", "The server failed unexpectedly.", doc_params_1, 1},
+    {"MAP_DUPLICATE_KEY", "The key is already in the map.", doc_params_2, 4},
+    {"SESSION_INVALID", "The session is not valid.", doc_params_3, 1},
+    {"UUID_INVALID", "No object has this uuid.", doc_params_4, 2},
+    {"VM_BAD_POWER_STATE", "The VM is not in a power state that allows this.", doc_params_5, 3},
+};
+
+static int doc_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct xapi_error_doc *)elem)->name);
+}
+
+const struct xapi_error_doc *xapi_error_doc(const char *code)
+{
+    return bsearch(code, error_docs, sizeof(error_docs) / sizeof(error_docs[0]),
+                   sizeof(error_docs[0]), doc_cmp);
+}

@@ -15,6 +15,15 @@
 #define XAPI_ERR_UUID_INVALID "UUID_INVALID"
 #define XAPI_ERR_VM_BAD_POWER_STATE "VM_BAD_POWER_STATE"
 
+/* The datamodel's description of an error, for clients that explain
+ * errors in words (xe's /cli); NULL for a code not in idl/errors.json. */
+struct xapi_error_doc {
+    const char *name, *doc;
+    const char *const *params;
+    unsigned nparams;
+};
+const struct xapi_error_doc *xapi_error_doc(const char *code);
+
 /* HANDLE_INVALID [class, handle]: A reference was not valid. */
 bool xapi_err_handle_invalid(xg_err *err, const char *class, const char *handle);
 /* INTERNAL_ERROR [message]: The server failed unexpectedly. */

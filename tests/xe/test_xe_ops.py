@@ -1,0 +1,332 @@
+"""The real xe against the gateway (sim driver): the generic -param-set/-add/-remove/-clear
+commands and the specific commands (vm-start ... vm-install, vm-uninstall's prompt, task-cancel,
+host-cpu-info), each checked against the API's view, with xe's exact error texts and exit
+status, over plain HTTP and TLS (stunnel)."""
+import os
+import unittest
+
+from gateway import Gateway, XapiSession, free_port, sim_only
+from xe_client import XE, XeClient
+
+BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
+             "the time; for example, you attempted to start a VM that was already running. The "
+             "parameters returned are the VM's handle, and the expected and actual VM state at "
+             "the time of the call.\n")
+
+
+@sim_only
+@unittest.skipUnless(XE and os.access(XE, os.X_OK), "xe not built (ctest fixture xe_build)")
+class XeOps(XeClient, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.http_port = free_port()
+        cls.gw = Gateway(sim_vms=4, sim_delay_ms=20,
+                         extra_args=["--http", "127.0.0.1:%d" % cls.http_port]).start()
+        cls.s = XapiSession(cls.gw)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.s.logout()
+        cls.gw.close()
+
+
+    def vm(self, uuid):
+        return self.s.call("VM.get_record", self.s.call("VM.get_by_uuid", uuid))
+
+    def new_vm(self, name):
+        """A halted guest of our own (a clone of a halted sim guest)."""
+        recs = self.s.call("VM.get_all_records")
+        src = next(r for ref, r in sorted(recs.items(), key=lambda x: x[1]["uuid"])
+                   if not r["is_a_template"] and not r["is_control_domain"] and
+                   not r["is_a_snapshot"] and r["power_state"] == "Halted")
+        out = self.ok("vm-clone", "uuid=" + src["uuid"], "new-name-label=" + name)
+        uuid = out.strip()
+        self.assertEqual(self.vm(uuid)["name_label"], name)
+        return uuid
+
+    # ---- -param-set / -add / -remove / -clear ---------------------------------------
+    def test_param_set_fields_and_maps(self):
+        u = self.new_vm("xe-param-set")
+        for tls in (False, True):
+            self.assertEqual(self.ok("vm-param-set", "uuid=" + u, "name-description=d %s" % tls,
+                                     "other-config:xe-key=v1", "VCPUs-max=3", tls=tls), "")
+            r = self.vm(u)
+            self.assertEqual(r["name_description"], "d %s" % tls)
+            self.assertEqual(r["other_config"]["xe-key"], "v1")
+            self.assertEqual(r["VCPUs_max"], "3")
+        # replacing a key, and a memory size with a unit
+        self.ok("vm-param-set", "uuid=" + u, "other-config:xe-key=v2",
+                "memory-static-max=2GiB")
+        r = self.vm(u)
+        self.assertEqual(r["other_config"]["xe-key"], "v2")
+        self.assertEqual(r["memory_static_max"], str(2 << 30))
+        self.assertEqual(self.ok("vm-param-get", "uuid=" + u, "param-name=other-config",
+                                 "param-key=xe-key"), "v2\n")
+        # xe's errors
+        cases = [
+            (("power-state=halted",), "Error: Field 'power-state' is read-only.\n"),
+            (("other-config=x",),
+             "Error: Field 'other-config' is a map or set. use the 'name:key=value' syntax.\n"),
+            (("tags:x=y",), "Error: Cannot param-set on set fields\n"),
+            (("VCPUs-max=many",), "Error: Parameter VCPUs-max must be an integer\n"),
+            (("is-a-template=maybe",),
+             "Error: Parameter is-a-template must be a boolean (true or false)\n"),
+        ]
+        for args, err in cases:
+            rc, out, e = self.xe("vm-param-set", "uuid=" + u, *args)
+            self.assertEqual((rc, e), (1, err), args)
+        rc, out, e = self.xe("vm-param-set", "uuid=" + u, "frob=1")
+        self.assertEqual((rc, e), (1, "Error code: Missing parameter\nError parameters: frob\n"))
+        rc, out, e = self.xe("vm-param-set", "uuid=nope", "name-label=x")
+        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VM\nuuid: nope\n"))
+        self.ok("vm-destroy", "uuid=" + u)
+
+    def test_param_add_remove_clear(self):
+        u = self.new_vm("xe-param-add")
+        self.ok("vm-param-add", "uuid=" + u, "param-name=tags", "param-key=blue")
+        self.ok("vm-param-add", "uuid=" + u, "param-name=tags", "param-key=red", tls=True)
+        self.assertEqual(sorted(self.vm(u)["tags"]), ["blue", "red"])
+        self.ok("vm-param-add", "uuid=" + u, "param-name=other-config", "a=1", "b=2")
+        oc = self.vm(u)["other_config"]
+        self.assertEqual((oc["a"], oc["b"]), ("1", "2"))
+        self.assertEqual(self.ok("vm-list", "tags:contains=blue", "--minimal"), u + "\n")
+        self.ok("vm-param-remove", "uuid=" + u, "param-name=tags", "param-key=blue")
+        self.ok("vm-param-remove", "uuid=" + u, "param-name=other-config", "param-key=a")
+        r = self.vm(u)
+        self.assertEqual((r["tags"], "a" in r["other_config"]), (["red"], False))
+        rc, out, e = self.xe("vm-param-remove", "uuid=" + u, "param-name=tags",
+                             "param-key=green")
+        self.assertEqual((rc, e), (1, "Error: Key green is not in the set\n"))
+        rc, out, e = self.xe("vm-param-remove", "uuid=" + u, "param-name=other-config",
+                             "param-key=zz")
+        self.assertEqual((rc, e), (1, "Error: Key zz is not in map\n"))
+        rc, out, e = self.xe("vm-param-add", "uuid=" + u, "param-name=tags")
+        self.assertEqual((rc, e), (1, "Error: When adding a key to a set, use the syntax: "
+                                      "*-param-add param-name=<name> param-key=<key>\n"))
+        rc, out, e = self.xe("vm-param-add", "uuid=" + u, "param-name=name-label",
+                             "param-key=x")
+        self.assertEqual((rc, e), (1, "Error: Can only add to parameters of type Set or Map\n"))
+        rc, out, e = self.xe("vm-param-add", "uuid=" + u, "param-name=allowed-operations",
+                             "param-key=x")
+        self.assertEqual((rc, e), (1, "Error: Parameter is read-only\n"))
+        self.ok("vm-param-clear", "uuid=" + u, "param-name=tags")
+        self.ok("vm-param-clear", "uuid=" + u, "param-name=other-config")
+        self.ok("vm-param-clear", "uuid=" + u, "param-name=name-description")
+        r = self.vm(u)
+        self.assertEqual((r["tags"], r["other_config"], r["name_description"]), ([], {}, ""))
+        rc, out, e = self.xe("vm-param-clear", "uuid=" + u, "param-name=power-state")
+        self.assertEqual((rc, e), (1, "Error: Can only clear RW parameters\n"))
+        rc, out, e = self.xe("vm-param-remove", "uuid=" + u, "param-name=tags")
+        self.assertEqual((rc, e), (1, "Required parameter not found: param-key\n"
+                                      "For usage run: 'xe help'\n"))
+        self.ok("vm-destroy", "uuid=" + u)
+
+    def test_generic_set_on_other_classes(self):
+        (h,) = self.s.call("host.get_all_records").values()
+        self.ok("host-param-set", "uuid=" + h["uuid"], "other-config:xe=1", tls=True)
+        self.assertEqual(self.s.call("host.get_all_records").popitem()[1]["other_config"]["xe"],
+                         "1")
+        self.ok("host-param-remove", "uuid=" + h["uuid"], "param-name=other-config",
+                "param-key=xe")
+        (p,) = self.s.call("pool.get_all_records").values()
+        self.ok("pool-param-set", "uuid=" + p["uuid"], "name-label=xe-pool")
+        self.assertEqual(self.ok("pool-list", "params=name-label", "--minimal"), "xe-pool\n")
+        # every class xe can change has its commands listed for bash completion
+        names = self.ok("help", "--minimal", "--all").strip().split(",")
+        for n in ("vm-param-set", "vm-param-add", "vm-param-remove", "vm-param-clear",
+                  "host-param-set", "network-param-set", "sr-param-set", "vdi-param-add"):
+            self.assertIn(n, names)
+        self.assertNotIn("vtpm-param-set", names)       # nothing settable there
+
+    # ---- VM lifecycle through selectors ---------------------------------------------
+    def test_lifecycle_by_name_and_uuid(self):
+        u = self.new_vm("xe-life")
+        for tls in (False, True):
+            self.ok("vm-start", "vm=xe-life", tls=tls)
+            self.assertEqual(self.vm(u)["power_state"], "Running")
+            rc, out, e = self.xe("vm-start", "uuid=" + u, tls=tls)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertEqual(e, BAD_POWER + "vm: %s (xe-life)\nexpected: halted\nactual: running\n"
+                             % u)
+            self.ok("vm-pause", "vm=" + u, tls=tls)
+            self.assertEqual(self.vm(u)["power_state"], "Paused")
+            self.ok("vm-unpause", "uuid=" + u, tls=tls)
+            self.ok("vm-suspend", "vm=xe-life", tls=tls)
+            self.assertEqual(self.vm(u)["power_state"], "Suspended")
+            self.ok("vm-resume", "vm=xe-life", tls=tls)
+            self.assertEqual(self.vm(u)["power_state"], "Running")
+            self.ok("vm-reboot", "vm=xe-life", tls=tls)
+            self.ok("vm-reboot", "vm=xe-life", "--force", tls=tls)
+            self.ok("vm-shutdown", "vm=xe-life", *(["--force"] if tls else []), tls=tls)
+            self.assertEqual(self.vm(u)["power_state"], "Halted")
+        self.ok("vm-start", "vm=xe-life", "paused=true")
+        self.assertEqual(self.vm(u)["power_state"], "Paused")
+        rc, out, e = self.xe("vm-reset-powerstate", "vm=xe-life")
+        self.assertEqual((rc, e), (1, "Error: This operation is dangerous and may cause data "
+                                      "loss. This operation must be forced (use --force).\n"))
+        self.ok("vm-shutdown", "vm=xe-life", "--force")
+        self.ok("vm-destroy", "uuid=" + u)
+
+    def test_selector_errors_and_multiple(self):
+        rc, out, e = self.xe("vm-start", "vm=no-such-vm")
+        self.assertEqual((rc, out, e), (1, "", "Error: No matching VMs found\n"))
+        rc, out, e = self.xe("vm-shutdown", "frob=1")
+        self.assertEqual((rc, e), (1, "Error: Parameter 'frob' is not a field of the VM class. "
+                                      "Failed to select VM for operation.\n"))
+        a, b = self.new_vm("xe-multi"), self.new_vm("xe-multi")
+        rc, out, e = self.xe("vm-start", "name-label=xe-multi")
+        self.assertEqual((rc, e), (1, "Error: Multiple matches VMs found. --multiple required "
+                                      "to complete the operation\n"))
+        self.ok("vm-start", "vm=" + a)
+        # one of the two is running already: the other starts, the failure is listed on stdout
+        rc, out, e = self.xe("vm-start", "name-label=xe-multi", "--multiple")
+        self.assertEqual((rc, e), (1, ""))
+        self.assertEqual(out, "operation failed on %s: %svm: %s (xe-multi)\nexpected: halted\n"
+                         "actual: running\n" % (a, BAD_POWER, a))
+        self.assertEqual(self.vm(b)["power_state"], "Running")
+        self.ok("vm-shutdown", "name-label=xe-multi", "--multiple", "--force")
+        self.assertEqual({self.vm(a)["power_state"], self.vm(b)["power_state"]}, {"Halted"})
+        # templates are not picked by lifecycle commands, the control domain not by shutdown
+        rc, out, e = self.xe("vm-shutdown", "is-control-domain=true")
+        self.assertEqual((rc, e), (1, "Error: No matching VMs found\n"))
+        for u in (a, b):
+            self.ok("vm-destroy", "uuid=" + u)
+
+    def test_memory_and_vcpus(self):
+        u = self.new_vm("xe-mem")
+        self.ok("vm-memory-limits-set", "vm=xe-mem", "static-min=256MiB", "static-max=1GiB",
+                "dynamic-min=512MiB", "dynamic-max=1GiB")
+        r = self.vm(u)
+        self.assertEqual([r[k] for k in ("memory_static_min", "memory_static_max",
+                                          "memory_dynamic_min", "memory_dynamic_max")],
+                         [str(256 << 20), str(1 << 30), str(512 << 20), str(1 << 30)])
+        self.ok("vm-memory-dynamic-range-set", "vm=xe-mem", "min=600MiB", "max=700MiB")
+        r = self.vm(u)
+        self.assertEqual((r["memory_dynamic_min"], r["memory_dynamic_max"]),
+                         (str(600 << 20), str(700 << 20)))
+        self.ok("vm-memory-target-set", "vm=xe-mem", "target=800MiB")
+        self.assertEqual(self.vm(u)["memory_dynamic_max"], str(800 << 20))
+        self.ok("vm-memory-static-range-set", "vm=xe-mem", "min=128MiB", "max=2GiB")
+        self.assertEqual(self.vm(u)["memory_static_max"], str(2 << 30))
+        self.ok("vm-memory-set", "vm=xe-mem", "memory=1GiB")
+        self.assertEqual(self.vm(u)["memory_dynamic_max"], str(1 << 30))
+        rc, out, e = self.xe("vm-memory-set", "vm=xe-mem", "memory=lots")
+        self.assertEqual((rc, e), (1, "Error: Failed to parse field 'memory': expecting an "
+                                      "integer (possibly with suffix KiB, MiB, GiB, TiB), got "
+                                      "'lots'\n"))
+        rc, out, e = self.xe("vm-memory-set", "vm=xe-mem")
+        self.assertEqual((rc, e), (1, "Required parameter not found: memory\n"
+                                      "For usage run: 'xe help'\n"))
+        self.ok("vm-param-set", "uuid=" + u, "VCPUs-max=4", "VCPUs-at-startup=1")
+        self.ok("vm-start", "vm=xe-mem")
+        self.ok("vm-vcpu-hotplug", "vm=xe-mem", "new-vcpus=2")
+        self.assertEqual(self.vm(u)["VCPUs_at_startup"], "2")
+        rc, out, e = self.xe("vm-vcpu-hotplug", "vm=xe-mem", "new-vcpus=two")
+        self.assertEqual((rc, e), (1, "Error: Failed to parse parameter 'new-vcpus': expecting "
+                                      "an integer\n"))
+        self.ok("vm-shutdown", "vm=xe-mem", "--force")
+        self.ok("vm-destroy", "uuid=" + u)
+
+    def test_clone_copy_snapshot_minimal(self):
+        u = self.new_vm("xe-src")
+        out = self.ok("vm-clone", "vm=xe-src", "new-name-label=xe-c",
+                      "new-name-description=cloned", "--minimal", tls=True)
+        c = out.strip()
+        self.assertEqual((self.vm(c)["name_label"], self.vm(c)["name_description"]),
+                         ("xe-c", "cloned"))
+        out = self.ok("vm-copy", "vm=xe-src", "new-name-label=xe-cp")
+        cp = out.strip()
+        self.assertEqual(self.vm(cp)["name_label"], "xe-cp")
+        out = self.ok("vm-snapshot", "vm=xe-src", "new-name-label=xe-snap")
+        snap = self.vm(out.strip())
+        self.assertTrue(snap["is_a_snapshot"])
+        self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap", "--minimal"),
+                         out)
+        for v in (c, cp):
+            self.ok("vm-destroy", "uuid=" + v)
+        self.ok("vm-uninstall", "vm=xe-src", "--force")
+
+    def test_install_and_uninstall_prompt(self):
+        tpls = [r for r in self.s.call("VM.get_all_records").values()
+                if r["is_a_template"] and not r["is_a_snapshot"]]
+        self.assertTrue(tpls)
+        t = sorted(tpls, key=lambda r: r["uuid"])[0]
+        by_name = [r for r in tpls if r["name_label"] == t["name_label"]]
+        out = self.ok("vm-install", "template=" + t["uuid"], "new-name-label=xe-inst")
+        u = out.strip()
+        r = self.vm(u)
+        self.assertEqual((r["name_label"], r["name_description"], r["is_a_template"]),
+                         ("xe-inst", "Installed via xe CLI", False))
+        if len(by_name) == 1:
+            u2 = self.ok("vm-install", "template=" + t["name_label"],
+                         "new-name-label=xe-inst2", tls=True).strip()
+            self.assertEqual(self.vm(u2)["name_label"], "xe-inst2")
+            self.ok("vm-uninstall", "uuid=" + u2, "--force")
+        rc, out, e = self.xe("vm-install", "template=no-such-template", "new-name-label=x")
+        self.assertEqual((rc, e), (1, "Error: No templates matched\n"))
+        rc, out, e = self.xe("vm-install", "new-name-label=x")
+        self.assertEqual((rc, e), (1, "Error: Template must be specified by parameter "
+                                      "'template-uuid', 'template-name', 'template-name-label' "
+                                      "or 'template'\n"))
+        head = "The following items are about to be destroyed\nVM : %s (xe-inst)\n" % u
+        # answered no: nothing goes
+        rc, out, e = self.xe("vm-uninstall", "vm=xe-inst", stdin="no\n")
+        self.assertEqual((rc, e), (0, ""))
+        self.assertTrue(out.startswith(head), out)
+        self.assertTrue(out.endswith("Type 'yes' to continue\nAborted (you typed: 'no')\n"), out)
+        self.assertEqual(self.vm(u)["name_label"], "xe-inst")
+        # answered yes (over TLS): the VM and its owned disks go
+        disks = [self.s.call("VBD.get_VDI", v) for v in self.vm(u)["VBDs"]]
+        rc, out, e = self.xe("vm-uninstall", "vm=" + u, stdin=" YES \n", tls=True)
+        self.assertEqual((rc, e), (0, ""))
+        self.assertTrue(out.startswith(head), out)
+        self.assertTrue(out.endswith("Type 'yes' to continue\nAll objects destroyed\n"), out)
+        self.assertNotIn(u, [r["uuid"] for r in self.s.call("VM.get_all_records").values()])
+        left = self.s.call("VDI.get_all")
+        for d in disks:
+            self.assertNotIn(d, left)
+
+    def test_destroy_task_cancel_cpu_info(self):
+        (dom0,) = [r for r in self.s.call("VM.get_all_records").values()
+                   if r["is_control_domain"]]
+        rc, out, e = self.xe("vm-destroy", "uuid=" + dom0["uuid"])
+        self.assertEqual((rc, e), (1, "You attempted an operation that was not allowed.\n"
+                                      "reason: You cannot destroy a control domain via the CLI\n"))
+        rc, out, e = self.xe("vm-destroy", "uuid=nope")
+        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VM\nuuid: nope\n"))
+        rc, out, e = self.xe("task-cancel", "uuid=nope")
+        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: task\n"
+                                      "uuid: nope\n"))
+        # a task that exists: cancelled, the list shows it
+        task = self.s.call("task.create", "xe-task", "made by the xe test")
+        tu = self.s.call("task.get_uuid", task)
+        self.assertIn(tu, self.ok("task-list", "--minimal").strip().split(","))
+        self.assertEqual(self.ok("task-cancel", "uuid=" + tu), "")
+        self.assertEqual(self.s.call("task.get_status", task), "cancelled")
+        self.assertEqual(self.ok("task-param-get", "uuid=" + tu, "param-name=status"),
+                         "cancelled\n")
+        (h,) = self.s.call("host.get_all_records").values()
+        info = self.s.call("host.get_cpu_info", self.s.call("host.get_by_uuid", h["uuid"]))
+        for args in ((), ("uuid=" + h["uuid"],)):
+            out = self.ok("host-cpu-info", *args)
+            lines = out.rstrip("\n").split("\n")
+            self.assertEqual(len(lines), len(info))
+            got = dict(l.split(": ", 1) for l in lines)
+            self.assertEqual({k.strip(): v for k, v in got.items()}, info)
+
+    def test_help_of_a_command(self):
+        out = self.ok("help", "vm-start")
+        self.assertTrue(out.startswith("command name            : vm-start\n"
+                                       "        reqd params     : \n"
+                                       "        optional params : force, on, paused, "
+                                       "<vm-selectors>\n        description     : Start the "),
+                        out)
+        self.assertEqual(self.ok("help", "vm-frob"), "Unknown command 'vm-frob'\n")
+        names = self.ok("help", "--minimal").strip().split(",")
+        self.assertIn("vm-start", names)
+        self.assertNotIn("vm-memory-set", names)       # not a "standard" command
+        self.assertIn("vm-memory-set", self.ok("help", "--minimal", "--all").strip().split(","))
+
+
+if __name__ == "__main__":
+    unittest.main()
