@@ -23,20 +23,6 @@
 #define CLI_BODY_MAX (200 * 1024)      /* as xapi */
 #define USAGE_LINE "For usage run: 'xe help'\n"
 
-const char *cli_arg(const struct cli_cmd *cmd, const char *key)
-{
-    for (unsigned i = 0; i < cmd->nargs; i++)
-        if (strcmp(cmd->args[i].key, key) == 0)
-            return cmd->args[i].value;
-    return NULL;
-}
-
-bool cli_flag(const struct cli_cmd *cmd, const char *key)
-{
-    const char *v = cli_arg(cmd, key);
-    return v && (strcasecmp(v, "true") == 0 || strcasecmp(v, "t") == 0 || strcmp(v, "1") == 0);
-}
-
 /* Reads the Content-Length body; NULL if absent, too big or cut short. */
 static char *read_body(xg_http_ex *x, size_t *len)
 {
@@ -58,113 +44,6 @@ static char *read_body(xg_http_ex *x, size_t *len)
     body[got] = 0;
     *len = got;
     return body;
-}
-
-/* Splits the body in place into cmd (cli_frontend.ml parse_commandline):
- * `--name` is name=true, `-u/-pw/-s/-h/-p` take the next line, other
- * words split at their first '='. false: syntax error. */
-static bool parse(char *body, size_t len, struct cli_cmd *cmd)
-{
-    char *lines[CLI_MAX_ARGS + 1];
-    unsigned n = 0;
-    for (char *p = body; p <= body + len;) {
-        char *nl = memchr(p, '\n', (size_t)(body + len - p));
-        char *end = nl ? nl : body + len;
-        if (end > p && end[-1] == '\r')
-            end[-1] = 0;
-        *end = 0;
-        if (n == sizeof(lines) / sizeof(lines[0]))
-            return false;
-        lines[n++] = p;
-        p = end + 1;
-    }
-    unsigned i = 0;
-    if (n > 0 && strncmp(lines[0], "session_id=", 11) == 0)
-        i++;                           /* pool forwarding: not supported, ignored */
-    if (i >= n || strchr(lines[i], '='))
-        return false;
-    cmd->name = lines[i++];
-    static const struct { const char *flag, *key; } dash[] = {
-        {"-u", "username"}, {"-pw", "password"}, {"-s", "server"}, {"-h", "server"},
-        {"-p", "port"},
-    };
-    for (; i < n; i++) {
-        struct cli_arg *a = &cmd->args[cmd->nargs++];
-        char *w = lines[i];
-        if (w[0] == '-' && w[1] == '-') {
-            a->key = w + 2;
-            a->value = "true";
-        } else if (w[0] == '-') {
-            size_t k = 0;
-            while (k < sizeof(dash) / sizeof(dash[0]) && strcmp(dash[k].flag, w) != 0)
-                k++;
-            if (k == sizeof(dash) / sizeof(dash[0]) || i + 1 >= n)
-                return false;
-            a->key = dash[k].key;
-            a->value = lines[++i];
-        } else {
-            char *eq = strchr(w, '=');
-            a->key = w;
-            a->value = eq ? eq + 1 : "";
-            if (eq)
-                *eq = 0;
-        }
-    }
-    cmd->minimal = cli_flag(cmd, "minimal");
-    return true;
-}
-
-/* ---- output (cli_printer.ml) ------------------------------------------- */
-
-void cli_print(struct cli_ctx *c, const char *text, size_t n)
-{
-    cli_wire_print(c->x, text, n);
-}
-
-void cli_print_msg(struct cli_ctx *c, const char *text)
-{
-    if (!c->cmd->minimal)
-        cli_wire_print(c->x, text, strlen(text));
-}
-
-/* --minimal: ',' and '\' escaped (cli_printer.ml escape_commas). */
-void cli_print_list_item(struct cli_ctx *c, const char *text)
-{
-    if (!c->cmd->minimal) {
-        cli_wire_print(c->x, text, strlen(text));
-        return;
-    }
-    if (c->any_minimal)
-        xg_out_putc(&c->minimal, ',');
-    c->any_minimal = true;
-    for (const char *v = text; *v; v++) {
-        if (*v == ',' || *v == '\\')
-            xg_out_putc(&c->minimal, '\\');
-        xg_out_putc(&c->minimal, *v);
-    }
-}
-
-bool cli_user_says_yes(struct cli_ctx *c)
-{
-    static const char ask[] = "Type 'yes' to continue";
-    cli_wire_print(c->x, ask, strlen(ask));
-    char answer[256];
-    size_t n = 0;
-    if (!cli_wire_prompt(c->x) ||
-        !cli_wire_read_blobs(c->x, answer, sizeof(answer) - 1, &n, 64 * 1024))
-        return false;
-    answer[n] = 0;
-    const char *b = answer, *e = answer + n;
-    while (b < e && (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n'))
-        b++;
-    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        e--;
-    if (e - b == 3 && strncasecmp(b, "yes", 3) == 0)
-        return true;
-    char msg[320];
-    snprintf(msg, sizeof(msg), "Aborted (you typed: '%s')", answer);
-    cli_wire_print(c->x, msg, strlen(msg));
-    return false;
 }
 
 /* f as xapi's Cli_util.server_error writes it: the datamodel's sentence
@@ -317,7 +196,7 @@ static void serve_cli(xg_http_ex *x)
     if (!cmd)
         abort();
     if (cli_wire_handshake(x)) {
-        int code = parse(body, len, cmd) ? run(x, cmd) : fail_usage(x, "Syntax error: \n");
+        int code = cli_parse(body, len, cmd) ? run(x, cmd) : fail_usage(x, "Syntax error: \n");
         cli_wire_exit(x, code);
     }
     free(cmd);

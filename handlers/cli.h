@@ -1,7 +1,8 @@
 /* cli.h: xe's POST /cli (XAPI's thin CLI protocol) and its commands.
- * cli.c reads the request, logs in and reports the outcome; cli_records.c
- * runs the generic <class>-list / -param-* commands, walking the
- * IDL-generated class descriptors, so a new class gets them for free;
+ * cli.c reads the request, logs in and reports the outcome; cli_io.c
+ * holds what every command reads its arguments and prints with;
+ * cli_records.c runs the generic <class>-list / -param-* commands, walking
+ * the IDL-generated class descriptors, so a new class gets them for free;
  * cli_ops.c holds the specific commands (vm-start, vm-install, ...). Both
  * act through the API in process (cli_api.h), as xapi's CLI server does. */
 #ifndef XG_CLI_H
@@ -34,6 +35,12 @@ bool cli_flag(const struct cli_cmd *cmd, const char *key);
 /* Parameters that never select nor set fields (cli_operations.ml stdparams). */
 bool cli_is_stdparam(const char *key);
 
+/* Splits the request body (len bytes, NUL at body[len]) in place into cmd
+ * (cli_frontend.ml parse_commandline): one argument per line, `--name` is
+ * name=true, `-u/-pw/-s/-h/-p` take the next line, other words split at
+ * their first '='. false: syntax error. */
+bool cli_parse(char *body, size_t len, struct cli_cmd *cmd);
+
 /* One running command: its client, arguments, session and output. */
 struct cli_ctx {
     xg_http_ex *x;
@@ -65,6 +72,9 @@ void cli_ref_convert(const char *s, char *buf, size_t n);
 bool cli_records_check(const struct cli_cmd *cmd, const char **missing);
 /* Runs a generic command; false with f set when it fails. */
 bool cli_records_run(struct cli_ctx *c, struct cli_fail *f);
+/* event-wait class=C [field=value | field=/=value ...]: returns once an
+ * object of C matches every condition, following event.from meanwhile. */
+bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f);
 /* The generic command names, comma-separated, appended to o (help). */
 void cli_records_names(xg_out *o);
 
@@ -96,6 +106,19 @@ bool cli_ops_run(struct cli_ctx *c, struct cli_fail *f);
 void cli_ops_names(xg_out *o, bool all);
 /* Prints help for one command; false if it is not a specific command. */
 bool cli_ops_help(struct cli_ctx *c, const char *name);
+
+/* ---- storage and network commands (cli_devices.c) --------------------- */
+
+bool cli_vdi_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vbd_create(struct cli_ctx *c, struct cli_fail *f);
+bool cli_vif_create(struct cli_ctx *c, struct cli_fail *f);
+/* vm-disk-add on one VM: a new VDI, an owner VBD, plugged if it can be. */
+bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, size_t outlen,
+                     struct cli_fail *f);
+
+/* vdi-export / vdi-import uuid= filename= [format=] (cli_transfer.c): xe
+ * moves the file itself over HttpGet / HttpPut. */
+bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f);
 
 void xg_cli_init(void);
 

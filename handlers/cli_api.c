@@ -191,6 +191,25 @@ bool cli_api_call(const cli_api *api, char *out, size_t outlen, struct cli_fail 
     return true;
 }
 
+bool cli_api_event_from(const cli_api *api, const char *cls, char *token, size_t tokenlen,
+                        double timeout, struct cli_fail *f)
+{
+    cli_req q;
+    cli_req_begin(&q, api, "event.from", true);
+    q.w.ops->begin_array(&q.w);
+    xg_write_cstr(&q.w, cls);
+    q.w.ops->end_array(&q.w);
+    xg_write_cstr(&q.w, token);
+    q.w.ops->dbl(&q.w, timeout);
+    yajl_val result = NULL;
+    yajl_val doc = cli_req_send(&q, api, &result, f);
+    if (!doc)
+        return false;
+    snprintf(token, tokenlen, "%s", cli_json_str(result, "token"));
+    yajl_tree_free(doc);
+    return true;
+}
+
 const char *cli_json_str(yajl_val record, const char *name)
 {
     const char *path[] = {name, NULL};

@@ -59,6 +59,10 @@ yajl_val cli_api_get(const cli_api *api, yajl_val *result, struct cli_fail *f,
  * nothing: the string is copied into out unless out is NULL. */
 bool cli_api_call(const cli_api *api, char *out, size_t outlen, struct cli_fail *f,
                   const char *method, const char *types, ...);
+/* event.from([cls], *token, timeout): waits for a change of class cls (or
+ * the timeout) and moves token on; the events themselves are not kept. */
+bool cli_api_event_from(const cli_api *api, const char *cls, char *token, size_t tokenlen,
+                        double timeout, struct cli_fail *f);
 /* The string member `name` of a record, "" if absent. */
 const char *cli_json_str(yajl_val record, const char *name);
 

@@ -432,6 +432,27 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,
+     "Export a VDI.", NULL, cli_vdi_transfer},
+    {"event-wait", {"class"}, {0}, 0,
+     "Wait for the event that satisfies the conditions given on the command line.", NULL,
+     cli_event_wait},
+    {"vdi-create", {"sr-uuid", "name-label", "virtual-size"}, {"sm-config:", "sharable", "type"},
+     0, "Create a VDI. Specifying 'type=system' or 'type=user' sets the type of the VDI.", NULL,
+     cli_vdi_create},
+    {"vbd-create", {"vm-uuid", "device"}, {"vdi-uuid", "bootable", "type", "mode",
+     "unpluggable"}, 0, "Create a VBD. Appropriate values for the device field are listed in "
+     "the parameter 'allowed-VBD-devices' on the VM. If no VDI is specified, an empty VBD will "
+     "be created. The type parameter can be 'Disk' or 'CD', and the mode is 'RO' or 'RW'.",
+     NULL, cli_vbd_create},
+    {"vif-create", {"device", "network-uuid", "vm-uuid"}, {"mac"}, 0,
+     "Create a VIF. Appropriate values for the device are listed in the parameter "
+     "'allowed-VIF-devices' on the VM. If specified, the MAC parameter is of the form "
+     "aa:bb:cc:dd:ee:ff. If MAC is not specified the server will choose an appropriate random "
+     "MAC address.", NULL, cli_vif_create},
+    {"vm-disk-add", {"disk-size", "device"}, {"sr-uuid"}, STANDARD | VM_SEL,
+     "Add a new disk to the selected VM(s). The device field should be selected from the "
+     "field 'allowed-VBD-devices' of the VM.", cli_vm_disk_add, NULL},
 };
 #define NOPS (sizeof(op_table) / sizeof(op_table[0]))
 
@@ -716,6 +737,44 @@ static bool find_sr(struct cli_ctx *c, char sr[XG_REF_LEN], struct cli_fail *f)
     return ok;
 }
 
+/* Points the disks the template will provision (other_config:disks,
+ * <disk ... sr="..."/>) at the SR the user chose, as xapi's
+ * rewrite_provisioning_xml does. */
+static bool disks_to_sr(struct cli_ctx *c, const char *vm, const char *sr, struct cli_fail *f)
+{
+    char uuid[64];
+    yajl_val oc = NULL;
+    yajl_val doc = cli_api_get(&c->api, &oc, f, "VM.get_other_config", "s", vm);
+    if (!doc)
+        return false;
+    const char *xml = cli_json_str(oc, "disks");
+    bool ok = true;
+    if (*xml && (ok = cli_api_call(&c->api, uuid, sizeof(uuid), f, "SR.get_uuid", "s", sr))) {
+        xg_out o;
+        xg_out_init(&o);
+        for (const char *p = xml, *hit; *p; p = hit) {
+            hit = strstr(p, " sr=\"");
+            if (!hit) {
+                xg_out_puts(&o, p);
+                break;
+            }
+            xg_out_append(&o, p, (size_t)(hit - p));
+            xg_out_printf(&o, " sr=\"%s\"", uuid);
+            const char *close = strchr(hit + 5, '"');
+            hit = close ? close + 1 : hit + strlen(hit);
+        }
+        char *rewritten = xg_out_strdup(&o, NULL);
+        xg_out_reset(&o);
+        ok = cli_api_call(&c->api, NULL, 0, f, "VM.remove_from_other_config", "ss", vm,
+                          "disks") &&
+             cli_api_call(&c->api, NULL, 0, f, "VM.add_to_other_config", "sss", vm, "disks",
+                          rewritten);
+        free(rewritten);
+    }
+    yajl_tree_free(doc);
+    return ok;
+}
+
 static bool vm_install(struct cli_ctx *c, struct cli_fail *f)
 {
     char tpl[XG_REF_LEN], sr[XG_REF_LEN], vm[XG_REF_LEN], uuid[64];
@@ -754,6 +813,7 @@ static bool vm_install(struct cli_ctx *c, struct cli_fail *f)
            cli_api_call(&c->api, NULL, 0, f, "VM.set_name_description", "ss", vm,
                         "Installed via xe CLI") &&
            cli_api_call(&c->api, NULL, 0, f, "VM.set_suspend_SR", "ss", vm, suspend_sr) &&
+           (!sr[0] || disks_to_sr(c, vm, sr, f)) &&
            cli_api_call(&c->api, NULL, 0, f, "VM.provision", "s", vm) &&
            cli_api_call(&c->api, uuid, sizeof(uuid), f, "VM.get_uuid", "s", vm) &&
            (cli_print_list_item(c, uuid), true);

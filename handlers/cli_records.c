@@ -42,6 +42,21 @@ static const struct xe_class special_classes[] = {
     {"pool", "pool", {{0}}, "uuid,name-label,name-description,master,default-SR"},
     {"task", "task", {{0}}, "uuid,name-label,name-description,status,progress"},
     {"host-cpu", "host_cpu", {{0}}, "uuid,number,vendor,speed,utilisation"},
+    {"vif", "VIF", {{0}}, "uuid,device,vm-uuid,network-uuid"},
+    {"network", "network", {{0}}, "uuid,name-label,name-description,bridge"},
+    {"console", "console", {{0}}, "uuid,vm-uuid,vm-name-label,protocol,location"},
+    {"vdi", "VDI", {{0}}, "uuid,name-label,name-description,virtual-size,read-only,sharable,"
+                          "sr-uuid"},
+    {"vbd", "VBD", {{0}}, "uuid,vm-uuid,vm-name-label,vdi-uuid,device,empty"},
+    {"sr", "SR", {{0}}, "uuid,name-label,name-description,host,type,content-type"},
+    {"sm", "SM", {{0}}, "uuid,type,name-label,name-description,vendor,copyright,configuration"},
+    {"pbd", "PBD", {{0}}, "uuid,host-uuid,sr-uuid,device-config,currently-attached"},
+    {"pif", "PIF", {{0}}, "uuid,device,VLAN,MAC,network-uuid,currently-attached,host-uuid"},
+    {"bond", "Bond", {{0}}, "uuid,master,slaves"},
+    {"vlan", "VLAN", {{0}}, "uuid,tagged-PIF,untagged-PIF,tag"},
+    {"tunnel", "tunnel", {{0}}, "uuid,transport-PIF,access-PIF,status"},
+    {"pgpu", "PGPU", {{0}}, "uuid,pci-uuid,vendor-name,device-name,gpu-group-uuid"},
+    {"vtpm", "VTPM", {{0}}, "uuid,vm-uuid,profile"},
 };
 static const char *const generic_columns = "uuid,name-label,name-description";
 
@@ -83,6 +98,30 @@ static void xe_name(const char *idl, char *buf, size_t n)
     for (; idl[i] && i + 1 < n; i++)
         buf[i] = idl[i] == '_' ? '-' : idl[i];
     buf[i] = 0;
+}
+
+/* Fields xe names by hand (records.ml) rather than by the rule above: a
+ * reference mostly reads as "<target>-uuid", since xe prints refs as uuids. */
+static const struct { const char *cls, *field, *xe; } renamed[] = {
+    {"VM", "domid", "dom-id"}, {"VM", "consoles", "console-uuids"},
+    {"VM", "suspend_VDI", "suspend-VDI-uuid"}, {"VM", "suspend_SR", "suspend-SR-uuid"},
+    {"VBD", "VM", "vm-uuid"}, {"VBD", "VDI", "vdi-uuid"},
+    {"VIF", "VM", "vm-uuid"}, {"VIF", "network", "network-uuid"},
+    {"VDI", "SR", "sr-uuid"}, {"PBD", "host", "host-uuid"}, {"PBD", "SR", "sr-uuid"},
+    {"PIF", "network", "network-uuid"}, {"PIF", "host", "host-uuid"},
+    {"console", "VM", "vm-uuid"}, {"VTPM", "VM", "vm-uuid"}, {"host_cpu", "host", "host-uuid"},
+};
+
+/* xe's name of field f of cls. */
+static void field_xe_name(const xg_class_desc *cls, const xg_field_desc *f, char *buf,
+                          size_t n)
+{
+    for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+        if (strcmp(renamed[i].cls, cls->name) == 0 && strcmp(renamed[i].field, f->name) == 0) {
+            snprintf(buf, n, "%s", renamed[i].xe);
+            return;
+        }
+    xe_name(f->name, buf, n);
 }
 
 static bool ends_with(const char *s, const char *suffix, size_t *prefix_len)
@@ -323,7 +362,7 @@ static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const cha
         const xg_field_desc *f = &cls->fields[i];
         if (f->flags & XG_F_INTERNAL)
             continue;
-        xe_name(f->name, buf, sizeof(buf));
+        field_xe_name(cls, f, buf, sizeof(buf));
         if (strcmp(buf, name) == 0)
             return f;
     }
@@ -343,7 +382,7 @@ static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void
     for (uint32_t i = 0; i < cls->nfields; i++) {
         if (!shown[i])
             continue;
-        xe_name(cls->fields[i].name, key, XE_NAME_MAX);
+        field_xe_name(cls, &cls->fields[i], key, XE_NAME_MAX);
         size_t n = strlen(key) + strlen(kind_suffix(cls, &cls->fields[i]));
         w = n > w ? n : w;
     }
@@ -355,7 +394,7 @@ static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void
         if (!shown[i])
             continue;
         const xg_field_desc *f = &cls->fields[i];
-        xe_name(f->name, key, XE_NAME_MAX);
+        field_xe_name(cls, f, key, XE_NAME_MAX);
         strcat(key, kind_suffix(cls, f));
         if (first)
             xg_out_printf(&o, "%-*s: ", (int)w, key);
@@ -462,7 +501,7 @@ static void choose_fields(const struct target *t, const char *params, bool *show
         shown[i] = false;
         if (f->flags & XG_F_INTERNAL)
             continue;
-        xe_name(f->name, name, sizeof(name));
+        field_xe_name(cls, f, name, sizeof(name));
         size_t n = strlen(name);
         for (const char *p = list; !all && p && *p;) {
             const char *end = strchr(p, ',');
@@ -1022,4 +1061,60 @@ void cli_ref_convert(const char *s, char *buf, size_t n)
             snprintf(buf, n, "%s", uuid);
     }
     xg_world_unlock();
+}
+
+/* ---- event-wait (cli_operations.ml event_wait) -------------------------- */
+
+static const char *const event_classes[] = {
+    "vm", "vdi", "sr", "host", "network", "vif", "pif", "vbd", "pbd", "pool", "task", "vmss",
+    "secret", "subject", "role",
+};
+
+/* Does some object of cls satisfy every condition (field=value, or
+ * field=/=value for "differs")? Under the world lock; f set for a field
+ * the class does not have. */
+static bool any_matches(const struct cli_cmd *cmd, const xg_class_desc *cls, struct cli_fail *f)
+{
+    uint64_t cursor = 0;
+    for (const void *obj; (obj = xg_store_next(cls, &cursor)) != NULL;) {
+        bool all = true;
+        for (unsigned i = 0; all && i < cmd->nargs; i++) {
+            const char *k = cmd->args[i].key, *v = cmd->args[i].value;
+            if (strcmp(k, "class") == 0 || cli_is_stdparam(k))
+                continue;
+            bool differs = strncmp(v, "/=", 2) == 0;
+            enum pass p = passes(cls, obj, k, differs ? v + 2 : v);
+            if (p == PASS_NO_FIELD || p == PASS_BAD_SET_SYNTAX)
+                return cli_fail_msg(f, "Error: key missing: %s", k);
+            all = (p == PASS_YES) != differs;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+bool cli_event_wait(struct cli_ctx *c, struct cli_fail *f)
+{
+    const char *name = cli_arg(c->cmd, "class");
+    const xg_class_desc *cls = NULL;
+    for (size_t i = 0; i < sizeof(event_classes) / sizeof(event_classes[0]); i++)
+        if (strcmp(name, event_classes[i]) == 0)
+            cls = xg_class_by_lower(name);
+    if (!cls || !(cls->flags & XG_C_STORED))
+        return cli_fail_msg(f, "Error: Cli listening for class '%s' not currently implemented",
+                            name);
+    char token[256] = "";
+    for (;;) {
+        xg_world_lock();
+        bool done = any_matches(c->cmd, cls, f);
+        xg_world_unlock();
+        if (done || f->text[0])
+            return done;
+        if (xg_http_gone(c->x))
+            return cli_fail_msg(f, "Error: the client went away");
+        /* wait for a change of the class; every 10 s at most, see if xe is still there */
+        if (!cli_api_event_from(&c->api, cls->lower, token, sizeof(token), 10.0, f))
+            return false;
+    }
 }

@@ -7,12 +7,14 @@
 #include "out.h"
 
 #define GREETING "XenSource thin CLI protocol"
-#define GREETING_LEN 35               /* prefix + major + minor, int32 LE */
 #define KIND_COMMAND 9
 #define KIND_RESPONSE 10
 #define KIND_BLOB 11
 #define CLIENT_FRAME_MAX 64           /* the longest client message is 12 bytes */
-enum { TAG_PRINT = 0, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_ERROR = 14, TAG_PRINT_STDERR = 16 };
+enum {
+    TAG_PRINT = 0, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_HTTP_GET = 12, TAG_HTTP_PUT = 13,
+    TAG_ERROR = 14, TAG_PRINT_STDERR = 16,
+};
 enum { TAG_OK = 5, TAG_FAILED = 6, TAG_CHUNK = 7, TAG_END = 8, TAG_WAIT = 18 };
 
 static void put_u32(xg_out *o, uint32_t v)
@@ -50,10 +52,10 @@ static void command_head(xg_out *o, uint32_t tag)
 
 bool cli_wire_handshake(xg_http_ex *x)
 {
-    static const unsigned char ours[GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
+    static const unsigned char ours[CLI_GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
     if (!xg_http_write(x, ours, sizeof(ours)))
         return false;
-    unsigned char theirs[GREETING_LEN];
+    unsigned char theirs[CLI_GREETING_LEN];
     size_t got = 0;
     while (got < sizeof(theirs)) {
         ssize_t r = xg_http_read(x, theirs + got, sizeof(theirs) - got);
@@ -61,9 +63,14 @@ bool cli_wire_handshake(xg_http_ex *x)
             return false;
         got += (size_t)r;
     }
+    return cli_wire_greeting_ok(theirs);
+}
+
+bool cli_wire_greeting_ok(const unsigned char *g)
+{
     static const unsigned char major0[4] = {0, 0, 0, 0};
-    return memcmp(theirs, GREETING, strlen(GREETING)) == 0 &&
-           memcmp(theirs + strlen(GREETING), major0, 4) == 0;
+    return memcmp(g, GREETING, strlen(GREETING)) == 0 &&
+           memcmp(g + strlen(GREETING), major0, 4) == 0;
 }
 
 static bool send_string_command(xg_http_ex *x, uint32_t tag, const char *s, size_t n)
@@ -111,6 +118,15 @@ bool cli_wire_prompt(xg_http_ex *x)
     return send_frame(x, &o);
 }
 
+bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url)
+{
+    xg_out o;
+    command_head(&o, get ? TAG_HTTP_GET : TAG_HTTP_PUT);
+    put_str(&o, filename, strlen(filename));
+    put_str(&o, url, strlen(url));
+    return send_frame(x, &o);
+}
+
 static bool read_exact(xg_http_ex *x, void *buf, size_t n)
 {
     for (size_t got = 0; got < n;) {
@@ -127,10 +143,10 @@ static uint32_t get_u32(const unsigned char *b)
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-bool cli_wire_read_blobs(xg_http_ex *x, char *buf, size_t max, size_t *len, size_t limit)
+/* The next client message other than a heartbeat: kind, tag and, for a
+ * Chunk, its size. false if the client is gone or sends garbage. */
+static bool next_message(xg_http_ex *x, uint32_t *kind, uint32_t *tag, uint32_t *size)
 {
-    size_t total = 0;
-    *len = 0;
     for (;;) {
         unsigned char head[4], msg[CLIENT_FRAME_MAX];
         if (!read_exact(x, head, 4))
@@ -138,14 +154,36 @@ bool cli_wire_read_blobs(xg_http_ex *x, char *buf, size_t max, size_t *len, size
         uint32_t n = get_u32(head);
         if (n < 8 || n > sizeof(msg) || !read_exact(x, msg, n))
             return false;
-        uint32_t kind = get_u32(msg), tag = get_u32(msg + 4);
-        if (kind == KIND_RESPONSE && tag == TAG_WAIT)
-            continue;                  /* heartbeat */
+        *kind = get_u32(msg);
+        *tag = get_u32(msg + 4);
+        if (*kind == KIND_BLOB && *tag == TAG_CHUNK && n < 12)
+            return false;              /* a Chunk without its size */
+        *size = n >= 12 ? get_u32(msg + 8) : 0;
+        if (*kind != KIND_RESPONSE || *tag != TAG_WAIT)
+            return true;               /* a Wait is a heartbeat: skipped */
+    }
+}
+
+int cli_wire_read_response(xg_http_ex *x)
+{
+    uint32_t kind, tag, size;
+    if (!next_message(x, &kind, &tag, &size) || kind != KIND_RESPONSE)
+        return -1;
+    return tag == TAG_OK ? 1 : tag == TAG_FAILED ? 0 : -1;
+}
+
+bool cli_wire_read_blobs(xg_http_ex *x, char *buf, size_t max, size_t *len, size_t limit)
+{
+    size_t total = 0;
+    *len = 0;
+    for (;;) {
+        uint32_t kind, tag, size;
+        if (!next_message(x, &kind, &tag, &size))
+            return false;
         if (kind == KIND_BLOB && tag == TAG_END)
             return true;
-        if (kind != KIND_BLOB || tag != TAG_CHUNK || n < 12)
+        if (kind != KIND_BLOB || tag != TAG_CHUNK)
             return false;              /* Failed, or anything out of place */
-        uint32_t size = get_u32(msg + 8);
         if (size > limit - total)
             return false;
         total += size;

@@ -19,28 +19,8 @@
 #include "../server/config.h"
 #include "../server/store.h"
 #include "driver/driver.h"
-
-/* The driver in use (set once at start-up, read-only after). */
-extern const struct xg_driver *gw_drv;
-extern struct xg_drv *gw_d;
-
-xapi_pool *gw_pool(void);
-xapi_host *gw_host(void);
-xapi_vm *gw_dom0(void);
-
-/* domid ↔ VM: O(1) both ways. The VM's `domid` field is kept in step. */
-xapi_vm *gw_vm_by_domid(uint32_t domid);
-void gw_vm_bind_domid(xapi_vm *vm, int64_t domid);   /* -1 = no domain */
-
-/* Re-reads one domain from the driver and reflects it in its VM (power
- * state, metrics, consoles, guest metrics); creates a VM for a domain made
- * behind our back; handles a domain that vanished. (objects.c) */
-void gw_reconcile_domain(uint32_t domid);
-/* Full resync with dom_list (start-up and periodic). (objects.c) */
-void gw_reconcile_all(void);
-/* Called (world lock held) when a VM's domain has shut down on its own or
- * after an operation: applies actions_after_* as XAPI does. (vm_lifecycle.c) */
-void gw_vm_domain_stopped(xapi_vm *vm, enum xg_shutdown_reason reason);
+/* The driver, the state directory, pool/host/dom0, domid ↔ VM. */
+#include "ctx.h"
 
 /* VM operations bookkeeping (vm_ops.c): checks in XAPI's order
  * (blocked_operations, power state, concurrency, template, …) and raises the
@@ -55,8 +35,5 @@ void gw_vm_update_allowed_operations(xapi_vm *vm);
  * needs; returns false on store failure. (vm_objects.c) */
 bool gw_vm_attach_runtime_objects(xapi_vm *vm, xg_err *err);
 void gw_vm_detach_runtime_objects(xapi_vm *vm);
-
-/* State directory (for suspend images). */
-const char *gw_state_dir(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include "../server/log.h"
 #include "gw.h"
 #include "gw_util.h"
+#include "host_power.h"
 #include "metrics/metrics.h"
 
 bool handle_host_get_servertime(xg_call *c, xapi_host *host, int64_t *result_out, xg_err *err)
@@ -58,6 +59,7 @@ bool handle_host_enable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
     gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), true);
+    gw_host_update_allowed_operations();
     return true;
 }
 
@@ -65,6 +67,7 @@ bool handle_host_disable(xg_call *c, xapi_host *host, xg_err *err)
 {
     (void)c; (void)err;
     gw_set_bool(host, GW_F(host, XAPI_HOST_F_ENABLED), false);
+    gw_host_update_allowed_operations();
     return true;
 }
 
@@ -93,4 +96,38 @@ bool handle_vm_query_data_source(xg_call *c, xapi_vm *self, const char *data_sou
     if (!xg_metrics_query(self->uuid, data_source, result_out))
         return xapi_err_internal_error(err, "Unknown data source");
     return true;
+}
+
+/* Xen's sched-gran= boot option (cpu, core or socket; cpu when absent), read
+ * from the command line the hypervisor booted with, as XAPI's
+ * xen-cmdline --get-xen sched-gran reads the boot entry. */
+bool handle_host_get_sched_gran(xg_call *c, xapi_host *self, int *result_out, xg_err *err)
+{
+    (void)c; (void)self;
+    struct xg_host_info hi;
+    if (!gw_drv->host_info(gw_d, &hi, err))
+        return false;
+    *result_out = XAPI_HOST_SCHED_GRAN_CPU;
+    for (const char *p = hi.xen_commandline; (p = strstr(p, "sched-gran=")) != NULL; p++) {
+        if (p != hi.xen_commandline && p[-1] != ' ')
+            continue;
+        const char *v = p + strlen("sched-gran=");
+        size_t n = strcspn(v, " ");
+        if (n == 4 && strncmp(v, "core", 4) == 0)
+            *result_out = XAPI_HOST_SCHED_GRAN_CORE;
+        else if (n == 6 && strncmp(v, "socket", 6) == 0)
+            *result_out = XAPI_HOST_SCHED_GRAN_SOCKET;
+        else
+            *result_out = XAPI_HOST_SCHED_GRAN_CPU;
+    }
+    return true;
+}
+
+bool handle_host_set_sched_gran(xg_call *c, xapi_host *self, int value, xg_err *err)
+{
+    (void)c; (void)self; (void)value;
+    /* XAPI refuses unless xapi.conf's allow-host-sched-gran-modification is
+     * set (off by default); changing the hypervisor's boot line is not the
+     * gateway's business */
+    return xapi_err_operation_not_allowed(err, "Disabled by xapi.conf");
 }

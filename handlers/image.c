@@ -28,23 +28,6 @@
 
 extern char **environ;
 
-bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err)
-{
-    xapi_sr *sr = xg_store_get(&xapi_class_sr, vdi->sr.s);
-    const char *dir = sr ? gw_sr_dir(sr) : NULL;
-    if (!dir)
-        return xapi_err_sr_has_no_pbds(err, vdi->sr.s);
-    if (!vdi->location[0] || strchr(vdi->location, '/') ||
-        strcmp(vdi->location, ".") == 0 || strcmp(vdi->location, "..") == 0)
-        return xg_err_internal(err, "VDI %s has an unusable location", vdi->uuid);
-    int n = gw_sr_kind(sr) == GW_SR_ISO
-        ? snprintf(buf, len, "%s/%s", dir, vdi->location)
-        : snprintf(buf, len, "%s/%s.qcow2", dir, vdi->location);
-    if (n < 0 || (size_t)n >= len)
-        return xg_err_internal(err, "path of VDI %s too long", vdi->uuid);
-    return true;
-}
-
 static int64_t ms_now(void)
 {
     struct timespec ts;
@@ -133,11 +116,17 @@ bool gw_image_create(const char *path, int64_t size, xg_err *err)
     return run(argv, err);
 }
 
+/* Written directly (qcow2_overlay.c): no process per overlay. */
 bool gw_image_overlay(const char *path, const char *backing_name, xg_err *err)
 {
-    const char *argv[] = {QEMU_IMG, "create", "-q", "-f", "qcow2", "-F", "qcow2",
-                          "-b", backing_name, path, NULL};
-    return run(argv, err);
+    char backing[700], msg[512];
+    const char *slash = strrchr(path, '/');
+    int dir = slash ? (int)(slash - path) : 0;
+    snprintf(backing, sizeof backing, "%.*s%s%s", dir, path, slash ? "/" : "", backing_name);
+    if (gw_qcow2_overlay(path, backing, backing_name, msg, sizeof msg))
+        return true;
+    XG_ERROR("storage", "overlay %s: %s", path, msg);
+    return xapi_err_sr_backend_failure(err, "1", "", msg);
 }
 
 bool gw_image_resize(const char *path, int64_t size, xg_err *err)

@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "../server/lifecycle.h"
 #include "../server/log.h"
 #include "../server/world.h"
 #include "driver/sim/sim_fixture.h"
 #include "gw.h"
 #include "identity.h"
+#include "host_power.h"
 #include "plugins.h"
 #include "secureboot.h"
 #include "gw_util.h"
@@ -28,10 +30,6 @@
 #include "vm_internal.h"
 
 #define GW_SIM_SEED 1u  /* one deterministic sim host everywhere */
-
-static char state_dir[512];
-
-const char *gw_state_dir(void) { return state_dir; }
 
 /* A fixture guest's one NIC on the host's physical network, attached when
  * the guest runs (the sim booted it with that NIC). */
@@ -131,7 +129,8 @@ static bool mkdir_p(const char *dir, xg_err *err)
 
 bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
 {
-    snprintf(state_dir, sizeof(state_dir), "%s", cfg->state_dir);
+    gw_ctx_set_state_dir(cfg->state_dir);
+    const char *state_dir = gw_state_dir();
     if (!mkdir_p(state_dir, err))
         return false;
     gw_drv = xg_driver_select(cfg->driver, err);
@@ -145,6 +144,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
         .sim_delay_ms = cfg->sim_delay_ms, .sim_seed = GW_SIM_SEED,
     };
     bool ok = false;
+    gw_vm_follow_domains();
     xg_world_lock();
     xg_store_init();
     if (!gw_persist_open(state_dir, err) || !gw_persist_load_store(err))
@@ -161,6 +161,7 @@ bool xg_handlers_init(const struct xg_config *cfg, xg_err *err)
             goto out;
     }
     gw_objects_finish();
+    gw_host_power_start(cfg->host_power, first_start);
     if (!xg_store_flush(err))
         goto out;
     ok = true;
@@ -190,8 +191,12 @@ void xg_handlers_shutdown(void)
     if (!xg_store_flush(&err))
         XG_ERROR("init", "final flush failed: %s", err.param[0]);
     gw_persist_close();
+    gw_host_power_stop();
     xg_world_unlock();
     gw_net_close();
+    enum xg_after_stop after = xg_lifecycle_after();
+    if (gw_d && after != XG_AFTER_EXIT && gw_drv->restarting)
+        gw_drv->restarting(gw_d, after == XG_AFTER_REBOOT);
     if (gw_d) {
         gw_drv->close(gw_d);
         gw_d = NULL;

@@ -15,6 +15,9 @@
 #define GW_MSG_VM_RESUMED   "VM_RESUMED", 5
 #define GW_MSG_VM_CRASHED   "VM_CRASHED", 2
 #define GW_MSG_ALARM        "ALARM", 3      /* perfmon/rrdd alarms are posted at 3 */
+/* Ours: XAPI has no message for its own start. Informational, as XAPI's
+ * lifecycle messages. */
+#define GW_MSG_TOOLSTACK_RESTARTED "TOOLSTACK_RESTARTED", 5
 
 /* Posts a message; the oldest ones go beyond GW_MESSAGES_MAX. NULL on
  * failure (logged). cls is an XAPI_CLS_* value. */

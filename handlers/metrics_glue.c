@@ -9,6 +9,7 @@
 #include "gw.h"
 #include "gw_util.h"
 #include "metrics/metrics.h"
+#include "perfmon.h"
 
 bool xg_metrics_hook_identity(xg_arena *a, struct xg_metrics_identity *out)
 {
@@ -94,6 +95,7 @@ void xg_metrics_hook_publish(const struct xg_metrics_host_sample *h,
     }
     for (uint32_t i = 0; i < n; i++)
         publish_vm(&vms[i], now);
+    gw_perfmon_tick(h, vms, n);
     xg_err err = XG_ERR_INIT;
     xg_store_flush(&err);
     xg_world_unlock();

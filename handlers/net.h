@@ -32,6 +32,33 @@ bool gw_net_bridge_ready(xapi_network *net, xg_err *err);
 bool gw_net_bridge_add(const char *name, int64_t mtu, xg_err *err);
 bool gw_net_bridge_del(const char *name, xg_err *err);
 bool gw_net_bridge_exists(const char *name);
+/* PIF.scan: the host re-read now (sync's errors returned). */
+bool gw_net_scan(xg_err *err);
+/* PIF.plug / unplug on the host: the NIC enslaved to its network's bridge
+ * (made if missing) and up, or down; then the records re-read. */
+bool gw_net_pif_up(const xapi_pif *pif, const xapi_network *net, xg_err *err);
+bool gw_net_pif_down(const xapi_pif *pif, xg_err *err);
+/* PIF.reconfigure_ip on the host: the address (ipv4 "" = none) on the
+ * network's bridge, or on the NIC when it is not bridged, and the default
+ * route through gateway when non-empty; then the records re-read. */
+bool gw_net_pif_ipv4(const xapi_pif *pif, const xapi_network *net, const char *ipv4,
+                     int prefix, const char *gateway, xg_err *err);
+/* network.set_MTU on the host: the bridge and its NICs, when the bridge
+ * exists (else it is made with the MTU when first needed). */
+bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err);
+/* VIF.move of a plugged VIF: the guest's backend moves to bridge. */
+bool gw_net_port_move(const char *port, const char *bridge, xg_err *err);
+
+/* vif_filter.c ----------------------------------------------------------------- */
+/* The host's VIF filters (locking_mode) rebuilt from the records. */
+bool gw_vif_filters_sync(xg_err *err);
+/* The same, failures logged (the records stay as they are). */
+void gw_vif_filters_refresh(void);
+/* After vm started or stopped: refreshed when it matters. */
+void gw_vif_filters_vm_changed(const xapi_vm *vm);
+/* net_objects.c: the set handed to the host network backend. */
+struct gw_port_filter;
+bool gw_net_port_filters(const struct gw_port_filter *f, uint32_t n, xg_err *err);
 
 /* vif_mac.c (pure) ---------------------------------------------------------- */
 /* Xapi_vif_helpers.gen_mac: MD5 chained 2*device+1 times over seed. */

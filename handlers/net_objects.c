@@ -263,6 +263,104 @@ bool gw_net_bridge_ready(xapi_network *net, xg_err *err)
     return true;
 }
 
+bool gw_net_scan(xg_err *err)
+{
+    return sync(err);
+}
+
+/* Whether PIF.plug enslaves the NIC: not when it is a port of the bridge
+ * already, nor when it carries an address itself (an administrator's dom0
+ * configuration, not XAPI's): as a bridge port it would lose it. */
+static bool should_enslave(const xapi_pif *pif, const xapi_network *net)
+{
+    bool enslave = true;
+    xg_arena *a = xg_arena_new(1024 * 1024);
+    struct gw_link *l = NULL;
+    uint32_t n = 0;
+    xg_err e = XG_ERR_INIT;
+    if (a && hn->ops->links(hn, a, &l, &n, &e)) {
+        const struct gw_link *nic = link_named(l, n, pif->device);
+        if (nic && strcmp(nic->master, net->bridge) == 0)
+            enslave = false;
+        else if (nic && !nic->master[0] && nic->ipv4[0]) {
+            XG_WARN(AREA, "PIF %s: %s carries %s itself: brought up, not bridged", pif->uuid,
+                    pif->device, nic->ipv4);
+            enslave = false;
+        }
+    }
+    xg_arena_free(a);
+    return enslave;
+}
+
+bool gw_net_pif_up(const xapi_pif *pif, const xapi_network *net, xg_err *err)
+{
+    bool enslave = should_enslave(pif, net);
+    if (enslave && !gw_net_bridge_exists(net->bridge)) {
+        if (!gw_ifname_ok(net->bridge))
+            return xapi_err_bridge_not_available(err, net->bridge);
+        if (!gw_net_bridge_add(net->bridge, net->mtu, err))
+            return false;
+    }
+    XG_INFO(AREA, "PIF %s: %s up%s%s", pif->uuid, pif->device, enslave ? " on " : "",
+            enslave ? net->bridge : "");
+    bool ok = (!enslave || hn->ops->port_move(hn, pif->device, net->bridge, err)) &&
+              hn->ops->link_set(hn, pif->device, 0, 1, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_pif_down(const xapi_pif *pif, xg_err *err)
+{
+    XG_INFO(AREA, "PIF %s: %s down", pif->uuid, pif->device);
+    bool ok = hn->ops->link_set(hn, pif->device, 0, 0, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_pif_ipv4(const xapi_pif *pif, const xapi_network *net, const char *ipv4,
+                     int prefix, const char *gateway, xg_err *err)
+{
+    const char *link = net && net->bridge[0] && gw_net_bridge_exists(net->bridge) ? net->bridge
+                                                                               : pif->device;
+    XG_INFO(AREA, "PIF %s: %s address %s/%d%s%s", pif->uuid, link, ipv4[0] ? ipv4 : "(none)",
+            prefix, gateway[0] ? " via " : "", gateway);
+    bool ok = hn->ops->ipv4_set(hn, link, ipv4, prefix, gateway, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_apply_mtu(const xapi_network *net, int64_t mtu, xg_err *err)
+{
+    if (!net->bridge[0] || !gw_net_bridge_exists(net->bridge))
+        return true;
+    XG_INFO(AREA, "bridge %s: MTU %lld", net->bridge, (long long)mtu);
+    bool ok = true;
+    /* the NICs first: a bridge's MTU follows its ports */
+    for (uint32_t i = 0; ok && i < net->pifs.n; i++) {
+        const xapi_pif *p = xg_store_get(&xapi_class_pif, ((xg_ref *)net->pifs.items)[i].s);
+        if (p)
+            ok = hn->ops->link_set(hn, p->device, (uint32_t)mtu, -1, err);
+    }
+    ok = ok && hn->ops->link_set(hn, net->bridge, (uint32_t)mtu, -1, err);
+    xg_err e = XG_ERR_INIT;
+    return sync(ok ? err : &e) && ok;
+}
+
+bool gw_net_port_filters(const struct gw_port_filter *f, uint32_t n, xg_err *err)
+{
+    /* guests found running while the objects are built (a restart) get
+     * their filters from gw_net_open, which comes after */
+    if (!hn)
+        return true;
+    return hn->ops->port_filters(hn, f, n, err);
+}
+
+bool gw_net_port_move(const char *port, const char *bridge, xg_err *err)
+{
+    XG_INFO(AREA, "moving %s to bridge %s", port, bridge);
+    return hn->ops->port_move(hn, port, bridge, err);
+}
+
 xapi_network *gw_net_management(void)
 {
     uint64_t cur = 0;
@@ -295,6 +393,11 @@ bool gw_net_open(xg_err *err)
         if (!gw_net_bridge_ready(n, &e))
             XG_WARN(AREA, "network %s: bridge %s not made", n->uuid, n->bridge);
     }
+    /* the guests that kept running get their filters back; a filter set
+     * left by an earlier run is replaced */
+    xg_err e = XG_ERR_INIT;
+    if (!hn->ops->port_filters(hn, NULL, 0, &e) || !gw_vif_filters_sync(&e))
+        XG_WARN(AREA, "VIF filters at start-up: %s", e.nparams ? e.param[0] : e.code);
     return true;
 }
 

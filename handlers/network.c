@@ -1,6 +1,6 @@
-/* network.c: network.create / destroy / set_default_locking_mode as
- * xapi_network.ml does them, with the bridge made and removed on the host
- * (hostnet) for managed networks. World lock held. */
+/* network.c: network.create / destroy / set_default_locking_mode / set_MTU
+ * as xapi_network.ml does them, with the bridge made and removed on the host
+ * (hostnet) for managed networks and its MTU applied. World lock held. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,15 @@
 /* Each network is a bridge on the host: bounded, and below GW_LINKS_MAX so
  * that the host's link list always holds our own bridges. */
 #define NETWORKS_MAX 192
+
+static bool mtu_ok(int64_t mtu, xg_err *err)
+{
+    if (mtu >= MTU_MIN && mtu <= MTU_MAX)
+        return true;
+    char v[24];
+    snprintf(v, sizeof v, "%" PRId64, mtu);
+    return xapi_err_invalid_value(err, "MTU", v);
+}
 
 static bool bridge_taken(const char *name)
 {
@@ -64,11 +73,8 @@ bool handle_network_create(xg_call *c, const xapi_network *args,
         snprintf(bridge, sizeof bridge, "%s", args->bridge);
     }
     int64_t mtu = args->mtu <= 0 ? 1500 : args->mtu;
-    if (mtu < MTU_MIN || mtu > MTU_MAX) {
-        char v[24];
-        snprintf(v, sizeof v, "%" PRId64, mtu);
-        return xapi_err_invalid_value(err, "MTU", v);
-    }
+    if (!mtu_ok(mtu, err))
+        return false;
     if (args->managed && !gw_net_bridge_add(bridge, mtu, err))
         return false;
     xapi_network *net = xg_obj_new(&xapi_class_network);
@@ -147,7 +153,20 @@ bool handle_network_set_default_locking_mode(xg_call *c, xapi_network *network,
                                              int value, xg_err *err)
 {
     (void)c;
-    (void)err;
     gw_set_enum(network, GW_NETF(DEFAULT_LOCKING_MODE), value);
+    return gw_vif_filters_sync(err);     /* its VIFs in network_default mode */
+}
+
+/* XAPI stores the MTU and applies it when the network's PIFs are next
+ * brought up; here the bridge and its NICs take it at once (guests' VIFs
+ * take it at their next plug, as in XAPI). */
+bool handle_network_set_mtu(xg_call *c, xapi_network *self, int64_t value, xg_err *err)
+{
+    (void)c;
+    if (!mtu_ok(value, err))
+        return false;
+    if (self->managed && !gw_net_apply_mtu(self, value, err))
+        return false;
+    gw_set_int(self, GW_NETF(MTU), value);
     return true;
 }

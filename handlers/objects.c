@@ -1,8 +1,9 @@
 /* objects.c: the pool, host, host_cpu, host_metrics and control-domain
- * objects built from the driver, the domid ↔ VM map, and reconciliation of
- * domains with VM objects (driver events plus a periodic resync), so that
- * domains created, destroyed, paused or shut down behind our back (xl) are
- * reflected, each change an event. */
+ * objects built from the driver (published in ctx.h), and reconciliation of
+ * domains with VM objects (driver events plus a periodic resync): it binds
+ * domids and announces what it sees (dom_notify.h), so that domains
+ * created, destroyed, paused or shut down behind our back (xl) are
+ * reflected by the VM modules that listen; it never calls them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,42 +12,22 @@
 #include "../server/log.h"
 #include "../server/timer.h"
 #include "../server/world.h"
-#include "gw.h"
+#include "ctx.h"
+#include "dom_notify.h"
 #include "gw_util.h"
 #include "identity.h"
 #include "net.h"
 #include "objects.h"
-#include "vm_internal.h"
 
-#define MAX_DOMID 0x7ff0            /* DOMID_FIRST_RESERVED */
+#define MAX_DOMID GW_MAX_DOMID
 #define RESYNC_MS 10000
 #define GUEST_REFRESH_PER_TICK 64   /* ≈ 6 guests/s: a 1,000-VM host every ~2.6 min */
 
-const struct xg_driver *gw_drv;
-struct xg_drv *gw_d;
-
-static xapi_vm *by_domid[MAX_DOMID];
-static xapi_pool *the_pool;
-static xapi_host *the_host;
-static xapi_vm *the_dom0;
-
-xapi_pool *gw_pool(void) { return the_pool; }
-xapi_host *gw_host(void) { return the_host; }
-xapi_vm *gw_dom0(void) { return the_dom0; }
-
-xapi_vm *gw_vm_by_domid(uint32_t domid)
+static void announce(enum gw_dom_change change, xapi_vm *vm,
+                     const struct xg_dom_info *di, enum xg_shutdown_reason reason)
 {
-    return domid < MAX_DOMID ? by_domid[domid] : NULL;
-}
-
-void gw_vm_bind_domid(xapi_vm *vm, int64_t domid)
-{
-    if (vm->domid >= 0 && vm->domid < MAX_DOMID && by_domid[vm->domid] == vm)
-        by_domid[vm->domid] = NULL;
-    if (domid >= 0 && domid < MAX_DOMID)
-        by_domid[domid] = vm;
-    if (vm->domid != domid)
-        gw_set_int(vm, GW_F(vm, XAPI_VM_F_DOMID), domid);
+    struct gw_dom_event ev = { .change = change, .vm = vm, .di = di, .reason = reason };
+    gw_dom_announce(&ev);
 }
 
 /* ---- identity ----------------------------------------------------------- */
@@ -54,15 +35,15 @@ void gw_vm_bind_domid(xapi_vm *vm, int64_t domid)
 static void find_identity(void)
 {
     uint64_t cur = 0;
-    the_pool = xg_store_next(&xapi_class_pool, &cur);
+    gw_ctx_set_pool(xg_store_next(&xapi_class_pool, &cur));
     cur = 0;
-    the_host = xg_store_next(&xapi_class_host, &cur);
+    gw_ctx_set_host(xg_store_next(&xapi_class_host, &cur));
     cur = 0;
     xapi_vm *vm;
-    the_dom0 = NULL;
+    gw_ctx_set_dom0(NULL);
     while ((vm = xg_store_next(&xapi_class_vm, &cur)) != NULL)
         if (vm->is_control_domain)
-            the_dom0 = vm;
+            gw_ctx_set_dom0(vm);
 }
 
 static void put_kv(xg_arena *a, const char ***k, const char ***v, uint32_t *n,
@@ -78,7 +59,7 @@ static void put_kv(xg_arena *a, const char ***k, const char ***v, uint32_t *n,
 
 static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
 {
-    xapi_host *h = the_host;
+    xapi_host *h = gw_host();
     const char *k[40], *v[40], **kp = k, **vp = v;
     uint32_t n = 0;
     gw_identity_apply_host(h, hi, gw_drv->name);
@@ -143,7 +124,7 @@ static void set_host_facts(const struct xg_host_info *hi, xg_arena *a)
 
 static bool ensure_pool_and_host(const struct xg_host_info *hi, xg_arena *a, xg_err *err)
 {
-    if (!the_host) {
+    if (!gw_host()) {
         xapi_host *h = xg_obj_new(&xapi_class_host);
         if (hi->uuid[0])
             gw_init_str(h, XAPI_HOST_F_UUID, hi->uuid);
@@ -155,34 +136,36 @@ static bool ensure_pool_and_host(const struct xg_host_info *hi, xg_arena *a, xg_
             xg_obj_free(h);
             return false;
         }
-        the_host = h;
+        gw_ctx_set_host(h);
     }
-    if (!the_pool) {
+    if (!gw_pool()) {
         xapi_pool *p = xg_obj_new(&xapi_class_pool);
-        gw_init_ref(p, XAPI_POOL_F_MASTER, the_host->obj.ref.s);
+        gw_init_ref(p, XAPI_POOL_F_MASTER, gw_host()->obj.ref.s);
         if (!xg_store_add(p, NULL, err)) {
             xg_obj_free(p);
             return false;
         }
-        the_pool = p;
+        gw_ctx_set_pool(p);
     }
-    if (strcmp(the_pool->master.s, the_host->obj.ref.s) != 0)
-        gw_set_ref(the_pool, GW_F(the_pool, XAPI_POOL_F_MASTER), the_host->obj.ref.s);
+    xapi_pool *pool = gw_pool();
+    if (strcmp(pool->master.s, gw_host()->obj.ref.s) != 0)
+        gw_set_ref(pool, GW_F(pool, XAPI_POOL_F_MASTER), gw_host()->obj.ref.s);
     set_host_facts(hi, a);
-    gw_identity_apply_pool(the_pool);
+    gw_identity_apply_pool(gw_pool());
     return true;
 }
 
 static bool ensure_host_metrics(const struct xg_host_info *hi, xg_err *err)
 {
-    xapi_host_metrics *m = xg_store_get(&xapi_class_host_metrics, the_host->metrics.s);
+    xapi_host *h = gw_host();
+    xapi_host_metrics *m = xg_store_get(&xapi_class_host_metrics, h->metrics.s);
     if (!m) {
         m = xg_obj_new(&xapi_class_host_metrics);
         if (!xg_store_add(m, NULL, err)) {
             xg_obj_free(m);
             return false;
         }
-        gw_set_ref(the_host, GW_F(the_host, XAPI_HOST_F_METRICS), m->obj.ref.s);
+        gw_set_ref(h, GW_F(h, XAPI_HOST_F_METRICS), m->obj.ref.s);
     }
     gw_set_int(m, GW_F(m, XAPI_HOST_METRICS_F_MEMORY_TOTAL), (int64_t)hi->total_bytes);
     gw_set_int(m, GW_F(m, XAPI_HOST_METRICS_F_MEMORY_FREE), (int64_t)hi->free_bytes);
@@ -217,13 +200,13 @@ static bool ensure_host_cpus(const struct xg_host_info *hi, xg_arena *a, xg_err 
             c = xg_obj_new(&xapi_class_host_cpu);
             int64_t num = pcpus[i].cpu;
             gw_init_field(c, XAPI_HOST_CPU_F_NUMBER, &num);
-            gw_init_ref(c, XAPI_HOST_CPU_F_HOST, the_host->obj.ref.s);
+            gw_init_ref(c, XAPI_HOST_CPU_F_HOST, gw_host()->obj.ref.s);
             if (!xg_store_add(c, NULL, err)) {
                 xg_obj_free(c);
                 return false;
             }
         }
-        gw_set_ref(c, GW_F(c, XAPI_HOST_CPU_F_HOST), the_host->obj.ref.s);
+        gw_set_ref(c, GW_F(c, XAPI_HOST_CPU_F_HOST), gw_host()->obj.ref.s);
         gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_VENDOR), hi->cpu_vendor);
         gw_set_int(c, GW_F(c, XAPI_HOST_CPU_F_SPEED), hi->cpu_mhz);
         gw_set_str(c, GW_F(c, XAPI_HOST_CPU_F_MODELNAME), hi->cpu_model_name);
@@ -236,12 +219,6 @@ static bool ensure_host_cpus(const struct xg_host_info *hi, xg_arena *a, xg_err 
 }
 
 /* ---- VMs for domains ------------------------------------------------------ */
-
-static int power_of(const struct xg_dom_info *di)
-{
-    return di->state == XG_DOM_PAUSED ? XAPI_VM_POWER_STATE_PAUSED
-                                      : XAPI_VM_POWER_STATE_RUNNING;
-}
 
 static int domain_type_of(enum xg_dom_type t)
 {
@@ -260,13 +237,13 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
     xapi_vm *vm = xg_obj_new(&xapi_class_vm);
     char name[192];
     if (control)
-        snprintf(name, sizeof(name), "Control domain on host: %s", the_host->hostname);
+        snprintf(name, sizeof(name), "Control domain on host: %s", gw_host()->hostname);
     else
         snprintf(name, sizeof(name), "%s", di->name[0] ? di->name : "unnamed domain");
     int64_t mem = (int64_t)di->mem_max_bytes;
     int64_t target = (int64_t)(di->mem_target_bytes ? di->mem_target_bytes : di->mem_current_bytes);
     int64_t vmax = di->vcpus_max, vnow = di->vcpus_online;
-    int ps = power_of(di), dt = domain_type_of(di->type);
+    int ps = gw_dom_power_state(di), dt = domain_type_of(di->type);
     bool t = true;
     char uuid[XG_UUID_STR];
     /* dom0's domain uuid is all zeroes; XAPI gives its VM a real uuid */
@@ -289,7 +266,7 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
     gw_init_field(vm, XAPI_VM_F_MEMORY_TARGET, &target);
     gw_init_field(vm, XAPI_VM_F_VCPUS_MAX, &vmax);
     gw_init_field(vm, XAPI_VM_F_VCPUS_AT_STARTUP, &vnow);
-    gw_init_ref(vm, XAPI_VM_F_RESIDENT_ON, the_host->obj.ref.s);
+    gw_init_ref(vm, XAPI_VM_F_RESIDENT_ON, gw_host()->obj.ref.s);
     /* platform carries the topology clients show (XO: cores-per-socket):
      * dom0 mirrors the host's sockets when its vCPUs divide evenly; a
      * domain made behind our back says nothing, so one core per socket */
@@ -309,10 +286,9 @@ static xapi_vm *vm_for_foreign_domain(const struct xg_dom_info *di, bool control
         return NULL;
     }
     gw_vm_bind_domid(vm, di->domid);
-    if (!gw_vm_attach_runtime_objects(vm, err))
-        return NULL;
-    gw_vm_metrics_seen(vm, di);
-    gw_vm_update_allowed_operations(vm);
+    if (control)
+        gw_ctx_set_dom0(vm);
+    announce(GW_DOM_ADOPTED, vm, di, XG_SHUTDOWN_NONE);
     XG_INFO("objects", "domain %u (%s) appeared: VM %s", di->domid, name, uuid);
     return vm;
 }
@@ -323,43 +299,25 @@ static void reconcile_info(const struct xg_dom_info *di)
     if (!vm && di->domid != 0)
         vm = xg_store_get_by_uuid(&xapi_class_vm, di->uuid);
     if (!vm && di->domid == 0)
-        vm = the_dom0;
+        vm = gw_dom0();
     if (!vm) {
         if (di->state == XG_DOM_DYING)
             return;
         xg_err err = XG_ERR_INIT;
         vm = vm_for_foreign_domain(di, di->domid == 0, &err);
-        if (!vm) {
+        if (!vm)
             XG_WARN("objects", "no VM for domain %u: %s", di->domid, err.code);
-            return;
-        }
-        if (di->domid == 0)
-            the_dom0 = vm;
         return;
     }
     if (vm->domid != di->domid)
         gw_vm_bind_domid(vm, di->domid);
-    if (gw_vm_has_inflight(vm))
-        return;                      /* the operation's completion decides */
     switch (di->state) {
     case XG_DOM_SHUTDOWN:
-        gw_vm_domain_stopped(vm, di->reason);
+        announce(GW_DOM_SHUTDOWN, vm, NULL, di->reason);
         break;
     case XG_DOM_RUNNING:
     case XG_DOM_PAUSED:
-        /* a power state loaded from the database may already match while
-         * the runtime fields (resident_on, consoles) are not set yet: the
-         * first sight of a domain after a restart sets them too */
-        if (vm->power_state != power_of(di) || !gw_ref_is_set(vm->resident_on.s)) {
-            if (vm->power_state != power_of(di))
-                gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), power_of(di));
-            if (!gw_ref_is_set(vm->resident_on.s))
-                gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), the_host->obj.ref.s);
-            xg_err err = XG_ERR_INIT;
-            gw_vm_attach_runtime_objects(vm, &err);
-            gw_vm_metrics_seen(vm, di);
-            gw_vm_update_allowed_operations(vm);
-        }
+        announce(GW_DOM_SEEN, vm, di, XG_SHUTDOWN_NONE);
         break;
     case XG_DOM_DYING:
         break;
@@ -368,16 +326,7 @@ static void reconcile_info(const struct xg_dom_info *di)
 
 static void domain_vanished(xapi_vm *vm)
 {
-    if (gw_vm_has_inflight(vm) || vm->is_control_domain)
-        return;
-    if (vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
-        vm->power_state == XAPI_VM_POWER_STATE_PAUSED) {
-        XG_INFO("objects", "domain %lld of VM %s vanished", (long long)vm->domid, vm->uuid);
-        /* destroyed behind our back (xl destroy): XAPI shows it Halted */
-        gw_vm_domain_stopped(vm, XG_SHUTDOWN_NONE);
-    } else {
-        gw_vm_bind_domid(vm, -1);
-    }
+    announce(GW_DOM_VANISHED, vm, NULL, XG_SHUTDOWN_NONE);
 }
 
 void gw_reconcile_domain(uint32_t domid)
@@ -412,8 +361,8 @@ void gw_reconcile_all(void)
         reconcile_info(&doms[i]);
     }
     for (uint32_t d = 1; d < MAX_DOMID; d++)
-        if (by_domid[d] && !seen[d])
-            domain_vanished(by_domid[d]);
+        if (gw_vm_by_domid(d) && !seen[d])
+            domain_vanished(gw_vm_by_domid(d));
     xg_arena_free(a);
 }
 
@@ -444,8 +393,9 @@ static void resync_tick(void *arg)
          scanned++) {
         uint32_t d = next_domid;
         next_domid = next_domid + 1 < MAX_DOMID ? next_domid + 1 : 1;
-        if (by_domid[d] && by_domid[d]->power_state == XAPI_VM_POWER_STATE_RUNNING) {
-            gw_vm_refresh_guest_metrics(by_domid[d]);
+        xapi_vm *vm = gw_vm_by_domid(d);
+        if (vm && vm->power_state == XAPI_VM_POWER_STATE_RUNNING) {
+            announce(GW_DOM_GUEST_DUE, vm, NULL, XG_SHUTDOWN_NONE);
             done++;
         }
     }
@@ -472,8 +422,8 @@ bool gw_objects_build(xg_err *err)
         ok = ensure_pool_and_host(&hi, a, err) && ensure_host_metrics(&hi, err) &&
              ensure_host_cpus(&hi, a, err);
     }
-    if (ok && the_dom0)
-        gw_vm_bind_domid(the_dom0, 0);
+    if (ok && gw_dom0())
+        gw_vm_bind_domid(gw_dom0(), 0);
     xg_arena_free(a);
     return ok;
 }
@@ -495,13 +445,13 @@ static void record_start_times(void)
     struct xg_dom_info di;
     xg_err err = XG_ERR_INIT;
     char v[32];
-    const xg_field_desc *f = GW_F(the_host, XAPI_HOST_F_OTHER_CONFIG);
+    const xg_field_desc *f = GW_F(gw_host(), XAPI_HOST_F_OTHER_CONFIG);
     if (gw_drv->dom_info(gw_d, 0, &di, &err) && di.start_time > 0) {
         snprintf(v, sizeof(v), "%lld.", (long long)di.start_time);
-        set_other_config(the_host, f, "boot_time", v);
+        set_other_config(gw_host(), f, "boot_time", v);
     }
     snprintf(v, sizeof(v), "%lld.", (long long)time(NULL));
-    set_other_config(the_host, f, "agent_start_time", v);
+    set_other_config(gw_host(), f, "agent_start_time", v);
 }
 
 void gw_objects_finish(void)
@@ -517,13 +467,12 @@ void gw_objects_finish(void)
             (vm->power_state == XAPI_VM_POWER_STATE_RUNNING ||
              vm->power_state == XAPI_VM_POWER_STATE_PAUSED)) {
             XG_INFO("objects", "VM %s: its domain is gone: Halted", vm->uuid);
-            gw_set_enum(vm, GW_F(vm, XAPI_VM_F_POWER_STATE), XAPI_VM_POWER_STATE_HALTED);
-            gw_set_ref(vm, GW_F(vm, XAPI_VM_F_RESIDENT_ON), XG_REF_NULL);
-            gw_vm_runtime_stopped(vm);
-            gw_vm_update_allowed_operations(vm);
+            announce(GW_DOM_LOST, vm, NULL, XG_SHUTDOWN_NONE);
         }
-    if (the_dom0 && strcmp(the_host->control_domain.s, the_dom0->obj.ref.s) != 0)
-        gw_set_ref(the_host, GW_F(the_host, XAPI_HOST_F_CONTROL_DOMAIN), the_dom0->obj.ref.s);
+    xapi_host *h = gw_host();
+    xapi_vm *dom0 = gw_dom0();
+    if (dom0 && strcmp(h->control_domain.s, dom0->obj.ref.s) != 0)
+        gw_set_ref(h, GW_F(h, XAPI_HOST_F_CONTROL_DOMAIN), dom0->obj.ref.s);
 }
 
 void gw_objects_start_resync(void)

@@ -12,5 +12,11 @@ bool gw_objects_build(xg_err *err);
  * point host.control_domain at dom0. */
 void gw_objects_finish(void);
 void gw_objects_start_resync(void);
+/* Re-reads one domain from the driver and announces what changed
+ * (dom_notify.h): a VM made for a domain made behind our back, a shutdown,
+ * a domain that vanished. */
+void gw_reconcile_domain(uint32_t domid);
+/* Full resync with dom_list (start-up and periodic). */
+void gw_reconcile_all(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../server/log.h"
 #include "bg.h"
 #include "storage.h"
+#include "xva.h"
 
 #define GW_SR_PATH_MAX 400
 
@@ -645,6 +646,8 @@ static void replug_all(void)
 bool gw_storage_init(xg_err *err)
 {
     gw_vdi_http_register();
+    gw_xva_export_register();
+    gw_xva_import_register();
     if (!gw_sm_ensure(err))
         return false;
     if (xg_store_count(&xapi_class_sr) > 0) {

@@ -1,7 +1,8 @@
-/* sr_util.c: facts about SRs that several handlers need: where an SR lives
- * on this host, whether it is plugged, its sizes from the filesystem, its
- * allowed operations as XAPI computes them (storage_operations rules), and
- * the ISO directory scan. World lock held (but see gw_iso_list_dir). */
+/* sr_util.c: facts about SRs that several handlers need: where an SR and
+ * its VDIs' images live on this host, whether it is plugged, its sizes from
+ * the filesystem, its allowed operations as XAPI computes them
+ * (storage_operations rules), and the ISO directory scan. World lock held
+ * (but see gw_iso_list_dir). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,23 @@ const char *gw_sr_dir(const xapi_sr *sr)
         return NULL;
     const char *loc = gw_smap_get(&pbd->device_config, "location");
     return loc && loc[0] == '/' ? loc : NULL;
+}
+
+bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err)
+{
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, vdi->sr.s);
+    const char *dir = sr ? gw_sr_dir(sr) : NULL;
+    if (!dir)
+        return xapi_err_sr_has_no_pbds(err, vdi->sr.s);
+    if (!vdi->location[0] || strchr(vdi->location, '/') ||
+        strcmp(vdi->location, ".") == 0 || strcmp(vdi->location, "..") == 0)
+        return xg_err_internal(err, "VDI %s has an unusable location", vdi->uuid);
+    int n = gw_sr_kind(sr) == GW_SR_ISO
+        ? snprintf(buf, len, "%s/%s", dir, vdi->location)
+        : snprintf(buf, len, "%s/%s.qcow2", dir, vdi->location);
+    if (n < 0 || (size_t)n >= len)
+        return xg_err_internal(err, "path of VDI %s too long", vdi->uuid);
+    return true;
 }
 
 bool gw_sr_check_plugged(const xapi_sr *sr, xg_err *err)

@@ -70,13 +70,20 @@ bool gw_storage_init(xg_err *err);
 /* /import_raw_vdi and /export_raw_vdi (vdi_http.c). */
 void gw_vdi_http_register(void);
 
-/* Image files (image.c); paths are built from uuids only ------------------ */
-/* <dir>/<location>.qcow2 for disk SRs, <dir>/<location> for ISO SRs. */
+/* <dir>/<location>.qcow2 for disk SRs, <dir>/<location> for ISO SRs; built
+ * from uuids only. */
 bool gw_vdi_path(const xapi_vdi *vdi, char *buf, size_t len, xg_err *err);
+
+/* Image files (image.c) --------------------------------------------------- */
 /* qemu-img wrappers: short metadata operations, run synchronously. */
 bool gw_image_create(const char *path, int64_t size, xg_err *err);
 bool gw_image_overlay(const char *path, const char *backing_name, xg_err *err);
 bool gw_image_resize(const char *path, int64_t size, xg_err *err);
+/* An empty qcow2 v3 image at path (created, never overwritten) over the
+ * qcow2 image backing_path, referred to by backing_name (relative), of its
+ * virtual size (qcow2_overlay.c). false with msg. Any thread. */
+bool gw_qcow2_overlay(const char *path, const char *backing_path,
+                      const char *backing_name, char *msg, size_t len);
 /* Starts argv (absolute argv[0]) with its stdin (child_reads) or stdout on
  * the other end of *fd; stderr to /dev/null. -1 on failure. Any thread. */
 pid_t gw_spawn_piped(const char *const *argv, bool child_reads, int *fd);
@@ -141,6 +148,8 @@ bool gw_vdi_add(xapi_vdi *vdi, xg_err *err);
 void gw_vdi_remove(xapi_vdi *vdi);
 /* Deletes the image of vdi, then the hidden bases nobody needs any more. */
 void gw_vdi_delete_image(xapi_vdi *vdi);
+/* The driver cannot snapshot vdi as it is: attached to a running qemu. */
+bool gw_vdi_snapshot_needs_quiet(const xapi_vdi *vdi);
 /* A copy-on-write child of vdi (clone or snapshot), already added. */
 xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err);
 

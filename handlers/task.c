@@ -101,6 +101,15 @@ static void task_complete(xapi_task *t, bool ok, const xg_err *err,
                      : XAPI_TASK_STATUS_TYPE_FAILURE;
     }
     gw_set_enum(t, GW_F(t, XAPI_TASK_F_STATUS), status);       /* last: clients settle on it */
+    /* task.destroy while it ran only marked it (handle_task_destroy): as
+     * XAPI, it goes now that it has ended */
+    const xg_map *ops = &t->current_operations;
+    for (uint32_t i = 0; i < ops->n; i++)
+        if (strcmp(((char *const *)ops->keys)[i], "task") == 0 &&
+            ((const int *)ops->vals)[i] == XAPI_TASK_ALLOWED_OPERATIONS_DESTROY) {
+            xg_store_remove(t);
+            return;
+        }
 }
 
 void xg_hook_task_end(xg_call *c, bool ok, const xg_err *err,

@@ -355,7 +355,16 @@ static int begin(xg_http_ex *x, const char *label, bool for_write, struct target
     char fq[32] = "";
     xg_query_get(rq->query, "format", fq, sizeof fq);
     *f = parse_fmt(fq);
-    return lookup(rq, label, for_write, fq, *f, t, err);
+    int status = lookup(rq, label, for_write, fq, *f, t, err);
+    char base[128] = "";
+    if (!status && !for_write && xg_query_get(rq->query, "base", base, sizeof base)) {
+        /* no delta VHD yet (docs/STORAGE-DELTAS.md): a full VHD in its
+         * place would drop blocks zeroed since the base */
+        xg_err_internal(err, "Cannot export a delta against base=: not supported");
+        status = 404;
+        task_end(t, false, err, false);
+    }
+    return status;
 }
 
 static void import_raw_vdi(xg_http_ex *x)

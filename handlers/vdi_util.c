@@ -19,7 +19,6 @@
 #include "../server/log.h"
 #include "storage.h"
 #include "vm_internal.h"
-#include "vm_spec.h"
 
 /* ---- allowed operations ---------------------------------------------------- */
 
@@ -324,6 +323,16 @@ static int live_domid(const xapi_vdi *vdi)
     return n == 1 ? domid : -1;
 }
 
+/* Whether a snapshot of vdi needs its guest quiet (suspended, VM.snapshot):
+ * a running device model writes through its open descriptor, which the
+ * rename in gw_vdi_cow_child would turn into the shared base, unless the
+ * disk can be switched live (live_switch); the simulated domains open
+ * nothing. */
+bool gw_vdi_snapshot_needs_quiet(const xapi_vdi *vdi)
+{
+    return gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0 && live_domid(vdi) < 0;
+}
+
 /* A disk open in a running device model: the live image stays where it is
  * and gets a second name, base (the inode the model writes to); the child
  * and new_top, fresh overlays on base, are made and the model switched to
@@ -372,15 +381,13 @@ xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err)
     const char *dir = sr ? gw_sr_dir(sr) : NULL;
     if (!dir)
         return xapi_err_sr_has_no_pbds(err, vdi->sr.s), NULL;
-    /* A running device model keeps writing through its open descriptor,
-     * which the rename below would turn into the shared base: an attached
-     * disk is switched to its new overlay live (live_switch) where the
-     * driver can; the simulated domains open nothing. */
-    int domid = -1;
-    if (gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0 &&
-        (domid = live_domid(vdi)) < 0)
+    /* an attached disk is switched to its new overlay live (live_switch)
+     * where the driver can; otherwise its guest must be quiet */
+    if (gw_vdi_snapshot_needs_quiet(vdi))
         return xapi_err_vdi_in_use(err, vdi->obj.ref.s,
                                    snapshot ? "snapshot" : "clone"), NULL;
+    int domid = gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0
+        ? live_domid(vdi) : -1;
     char base_uuid[XG_UUID_STR], child_uuid[XG_UUID_STR];
     char src[600], base[600], child[600], base_name[64];
     gw_random_uuid(base_uuid);

@@ -1,4 +1,4 @@
-/* vif.c: VIF.create / destroy / plug / unplug / unplug_force with XAPI's
+/* vif.c: VIF.create / destroy / plug / unplug / unplug_force / move with XAPI's
  * rules (xapi_vif.ml, xapi_vif_helpers.ml), the VIFs' part of a VM's life
  * (NICs at start, currently_attached, copies on clone, removal with the VM)
  * and VIF allowed_operations.
@@ -273,6 +273,7 @@ void gw_vif_set_attached_all(xapi_vm *vm, bool attached)
         if (v)
             gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), attached);
     }
+    gw_vif_filters_vm_changed(vm);
 }
 
 /* kbps (KiB/s, XAPI's ratelimit unit) over netback's default 50 ms slice,
@@ -369,6 +370,9 @@ static void plug_done(void *arg, bool ok, const xg_err *derr, uint32_t domid)
         if (ok)
             gw_set_bool(v, GW_VIFF(CURRENTLY_ATTACHED), j->attach);
         op_end(v, j->op);
+        xapi_vm *owner = vm_of(v);
+        if (ok && owner)
+            gw_vif_filters_vm_changed(owner);
         /* the guest's agent reports the new NIC's addresses at once */
         xapi_vm *vm = ok ? vm_of(v) : NULL;
         if (vm && vm->power_state == XAPI_VM_POWER_STATE_RUNNING)
@@ -438,6 +442,38 @@ bool handle_vif_unplug(xg_call *c, xapi_vif *self, xg_err *err)
 bool handle_vif_unplug_force(xg_call *c, xapi_vif *self, xg_err *err)
 {
     return hotplug(c, self, XAPI_VIF_OPERATIONS_UNPLUG, true, err);
+}
+
+/* ---- move (Xapi_vif.move) ---------------------------------------------------- */
+
+/* A plugged VIF's backend changes bridge under the guest, which notices
+ * nothing (no hot-plug, so it works without PV drivers); a VIF that is not
+ * attached only changes its record. */
+bool handle_vif_move(xg_call *c, xapi_vif *self, xapi_network *network, xg_err *err)
+{
+    (void)c;
+    xapi_vm *vm = vm_of(self);
+    bool active = self->currently_attached && vm &&
+                  vm->power_state != XAPI_VM_POWER_STATE_SUSPENDED && vm->domid >= 0;
+    if (active) {
+        xg_err e = XG_ERR_INIT;
+        if (!gw_net_bridge_ready(network, &e))
+            return xapi_err_host_cannot_attach_network(err, vm->resident_on.s,
+                                                       network->obj.ref.s);
+        char port[32];
+        int dev = gw_vif_device_number(self->device);
+        snprintf(port, sizeof port, "vif%lld.%d", (long long)vm->domid, dev);
+        if (!gw_net_port_move(port, network->bridge, err))
+            return false;
+        /* an HVM guest's emulated NIC (qemu's tap) follows; it is gone
+         * once PV drivers took the device over */
+        snprintf(port, sizeof port, "vif%lld.%d-emu", (long long)vm->domid, dev);
+        if (gw_vm_dom_type(vm) == XG_DOM_HVM && !gw_net_port_move(port, network->bridge, &e))
+            XG_INFO(AREA, "VIF %s: no emulated NIC %s to move", self->uuid, port);
+    }
+    gw_set_ref(self, GW_VIFF(NETWORK), network->obj.ref.s);
+    /* network_default now means the new network's default */
+    return !active || gw_vif_filters_sync(err);
 }
 
 /* Xapi_vm_helpers.allowed_VIF_devices: XAPI offers devices 0-6. */

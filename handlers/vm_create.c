@@ -106,6 +106,13 @@ bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
             break;
         gw_set_ref(child, GW_VMF(PARENT), self->parent.s);
     }
+    /* a checkpoint's memory image goes with it, as in XAPI */
+    xapi_vdi *mem = self->is_a_snapshot ?
+        xg_store_get(&xapi_class_vdi, self->suspend_vdi.s) : NULL;
+    if (mem) {
+        gw_vdi_delete_image(mem);
+        gw_vdi_remove(mem);
+    }
     gw_vm_remove_vbds(self);
     gw_vm_detach_runtime_objects(self);
     gw_vif_destroy_all(self);

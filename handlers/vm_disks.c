@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../server/log.h"
+#include "net.h"
 #include "storage.h"
 #include "vm_disks.h"
 #include "vm_internal.h"
@@ -79,6 +80,24 @@ static void discard_vm(xapi_vm *vm, char (*made)[XG_REF_LEN], uint32_t nmade)
     xg_store_remove(vm);
 }
 
+void gw_vm_discard_with_disks(xapi_vm *vm)
+{
+    if (!vm)
+        return;
+    uint32_t n = vm->vbds.n;
+    char (*made)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
+    for (uint32_t i = 0; made && i < n; i++) {
+        const xg_ref *b = vm->vbds.items;
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        xapi_vdi *vdi = vbd && is_disk(vbd) ? xg_store_get(&xapi_class_vdi, vbd->vdi.s) : NULL;
+        if (vdi && vdi->vbds.n == 1)
+            snprintf(made[i], XG_REF_LEN, "%s", vdi->obj.ref.s);
+    }
+    gw_vif_destroy_all(vm);
+    discard_vm(vm, made, made ? n : 0);
+    free(made);
+}
+
 static bool in_set(const xg_set *s, const char *ref)
 {
     const xg_ref *r = s ? s->items : NULL;
@@ -86,6 +105,27 @@ static bool in_set(const xg_set *s, const char *ref)
         if (strcmp(r[i].s, ref) == 0)
             return true;
     return false;
+}
+
+/* dst gets VBDs like src's: disk VBD i holds disk_for[i] (skipped when
+ * "": a disk left out), CDs keep their medium. The one VBD-copy step of
+ * snapshot, clone and revert. */
+static bool add_vbds_like(xapi_vm *src, xapi_vm *dst,
+                          char (*disk_for)[XG_REF_LEN], xg_err *err)
+{
+    for (uint32_t i = 0; i < src->vbds.n; i++) {
+        const xg_ref *b = src->vbds.items;
+        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
+        if (!vbd)
+            continue;
+        if (is_disk(vbd) && !disk_for[i][0])
+            continue;
+        const char *vdi_ref = is_disk(vbd) ? disk_for[i] :
+                              vbd->empty ? NULL : vbd->vdi.s;
+        if (!add_vbd_like(vbd, dst, vdi_ref, err))
+            return false;
+    }
+    return true;
 }
 
 /* dst gets src's VBDs with copy-on-write children of the disks (snapshots
@@ -97,35 +137,26 @@ static bool cow_disks(xapi_vm *src, xapi_vm *dst, bool snapshot,
     char (*made)[XG_REF_LEN] = calloc(n ? n : 1, XG_REF_LEN);
     if (!made)
         return xg_err_internal(err, "out of memory");
-    uint32_t nmade = 0;
     bool ok = false;
     for (uint32_t i = 0; i < n; i++) {
         const xg_ref *b = src->vbds.items;
         xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
-        if (!vbd)
+        if (!vbd || !is_disk(vbd) || (snapshot && in_set(skip, vbd->vdi.s)))
             continue;
-        const char *vdi_ref = vbd->empty ? NULL : vbd->vdi.s;
-        if (is_disk(vbd)) {
-            if (snapshot && in_set(skip, vbd->vdi.s))
-                continue;
-            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
-            if (vdi && snapshot &&
-                !gw_vdi_check_op(vdi, XAPI_VDI_OPERATIONS_SNAPSHOT, err))
-                goto out;
-            xapi_vdi *child = vdi ? gw_vdi_cow_child(vdi, snapshot, err) : NULL;
-            if (!child)
-                goto out;
-            snprintf(made[nmade++], XG_REF_LEN, "%s", child->obj.ref.s);
-            gw_vdi_update_allowed_operations(vdi);
-            vdi_ref = child->obj.ref.s;
-        }
-        if (!add_vbd_like(vbd, dst, vdi_ref, err))
+        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+        if (vdi && snapshot &&
+            !gw_vdi_check_op(vdi, XAPI_VDI_OPERATIONS_SNAPSHOT, err))
             goto out;
+        xapi_vdi *child = vdi ? gw_vdi_cow_child(vdi, snapshot, err) : NULL;
+        if (!child)
+            goto out;
+        snprintf(made[i], XG_REF_LEN, "%s", child->obj.ref.s);
+        gw_vdi_update_allowed_operations(vdi);
     }
-    ok = true;
+    ok = add_vbds_like(src, dst, made, err);
 out:
     if (!ok)
-        discard_vm(dst, made, nmade);
+        discard_vm(dst, made, n);
     free(made);
     return ok;
 }
@@ -217,15 +248,8 @@ bool gw_vm_revert_disks(xapi_vm *snap, xapi_vm *vm, xg_err *err)
         gw_vdi_remove(old);
     }
     /* 3. VBDs like the snapshot's, on the clones; CDs as they are. */
-    b = snap->vbds.items;
-    for (uint32_t i = 0; i < n; i++) {
-        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
-        if (!vbd)
-            continue;
-        const char *vdi_ref = made[i][0] ? made[i] : vbd->empty ? NULL : vbd->vdi.s;
-        if (!add_vbd_like(vbd, vm, vdi_ref, err))
-            goto out;
-    }
+    if (!add_vbds_like(snap, vm, made, err))
+        goto out;
     ok = true;
 out:
     free(made);

@@ -23,6 +23,9 @@ bool gw_vm_revert_disks(xapi_vm *snap, xapi_vm *vm, xg_err *err);
  * ref. On failure dst is discarded. */
 bool gw_vm_copy_disks(xg_call *c, xapi_vm *src, xapi_vm *dst, xapi_sr *sr,
                       xg_err *err);
+/* Removes vm (a snapshot or a half-made VM) with its VBDs, VIFs and the
+ * disks only it uses (snapshot VDIs made for it). */
+void gw_vm_discard_with_disks(xapi_vm *vm);
 /* Creates the disks of a template's other_config:disks XML. */
 bool gw_vm_provision_disks(xapi_vm *vm, const char *xml, xg_err *err);
 /* The positions 0..slots-1 no VBD of vm uses, as decimal strings. */

@@ -13,6 +13,7 @@ enum vm_job_kind {
     JOB_SHUTDOWN_FALLBACK, /* VM.shutdown: clean, then hard if clean fails */
     JOB_REBOOT,         /* dom_reboot clean or hard */
     JOB_SUSPEND,        /* dom_suspend to path */
+    JOB_CHECKPOINT,     /* dom_suspend to path, then vm_snapshot.c goes on */
 };
 
 struct vm_job {
@@ -27,6 +28,14 @@ struct vm_job {
     bool cancelled;             /* overtaken by hard_shutdown/hard_reboot */
     uint32_t domid;             /* domain the job acts on */
     char path[600];             /* suspend image */
+    const char *name;           /* JOB_CHECKPOINT: the checkpoint's name (arena) */
+    bool keep_memory;           /* JOB_CHECKPOINT: a checkpoint (else a snapshot
+                                 * taken while the guest is suspended) */
+    xg_set ignore;              /* its ignore_vdis (items in the arena) */
+    char result[XG_REF_LEN];    /* the call's VM ref result, "" for none */
+    xg_err after;               /* set: the call fails with it even if the job
+                                 * succeeds (a checkpoint resumed after its
+                                 * memory image could not be kept) */
     xg_arena *arena;            /* the dom spec's strings */
     struct xg_dom_spec spec;
     struct vm_job *prev, *next;

@@ -144,6 +144,7 @@ static bool job_run(struct vm_job *j, xapi_vm *vm, xg_err *err)
         ok = gw_drv->dom_reboot(gw_d, j->domid, j->how, &done, err);
         break;
     case JOB_SUSPEND:
+    case JOB_CHECKPOINT:
         ok = gw_drv->dom_suspend(gw_d, j->domid, j->path, &done, err);
         break;
     }
@@ -208,8 +209,14 @@ static bool this_host(const xapi_host *host, xg_err *err)
 
 static void finish(struct vm_job *j, bool ok, const xg_err *err)
 {
+    if (ok && xg_err_is_set(&j->after)) {
+        ok = false;
+        err = &j->after;
+    }
+    xg_ref r;
+    snprintf(r.s, sizeof r.s, "%s", j->result);
     if (j->c)
-        xg_call_finish(j->c, ok, err, NULL);
+        xg_call_finish(j->c, ok, err, ok && j->result[0] ? &r : NULL);
 }
 
 static void complete_cancelled(struct vm_job *j, xapi_vm *vm, bool ok,
@@ -319,6 +326,21 @@ void vm_job_complete(struct vm_job *j, bool ok, const xg_err *derr,
             remove_image(j->path);
         }
         break;
+    case JOB_CHECKPOINT:
+        if (!ok) {
+            /* like libxl, a failed suspend leaves the guest running */
+            remove_image(j->path);
+            xg_err_clear(&err);
+            xapi_err_vm_checkpoint_suspend_failed(&err, vm->obj.ref.s);
+            break;
+        }
+        destroy_leftover(j->domid);
+        vm_now_off(vm, XAPI_VM_POWER_STATE_SUSPENDED);
+        gw_vm_op_end(vm, j->op);
+        /* the call stays deferred: disks, memory image, resume */
+        gw_vm_checkpoint_suspended(j->c, vm, j->name, j->keep_memory, &j->ignore);
+        vm_job_free(j);
+        return;
     }
     /* Recomputes allowed_operations for the new power state too. */
     gw_vm_op_end(vm, j->op);
@@ -349,6 +371,45 @@ bool handle_vm_start_on(xg_call *c, xapi_vm *vm, xapi_host *host,
         return false;
     return start_common(c, vm, XAPI_VM_OPERATIONS_START_ON, start_paused,
                         false, err);
+}
+
+bool gw_vm_checkpoint_resume(xg_call *c, xapi_vm *vm, const char *result,
+                             const xg_err *after)
+{
+    xg_err err = XG_ERR_INIT;
+    int op = XAPI_VM_OPERATIONS_RESUME;
+    struct vm_job *j = NULL;
+    if (gw_vm_check_op(vm, op, &err))
+        j = job_begin(JOB_START, c, vm, op, &err);
+    if (j && !gw_vm_assert_bootable(vm, j->arena, &err)) {
+        gw_vm_op_end(vm, op);
+        vm_job_free(j);
+        j = NULL;
+    }
+    if (j) {
+        j->resume = true;
+        snprintf(j->result, sizeof j->result, "%s", result ? result : "");
+        if (after)
+            j->after = *after;
+        if (!gw_vm_build_spec(vm, j->arena, false, &j->spec, &err) ||
+            !gw_vm_suspend_path(vm, j->path, sizeof j->path, &err)) {
+            gw_vm_op_end(vm, op);
+            vm_job_free(j);
+            j = NULL;
+        }
+    }
+    if (j) {
+        j->spec.restore_path = j->path;
+        gw_set_ref(vm, GW_VMF(SCHEDULED_TO_BE_RESIDENT_ON), gw_host()->obj.ref.s);
+        if (job_run(j, vm, &err))
+            return true;
+    }
+    XG_WARN(AREA, "VM %s: resume after checkpoint: %s", vm->uuid, err.code);
+    xg_err_clear(&err);
+    xapi_err_vm_checkpoint_resume_failed(&err, vm->obj.ref.s);
+    if (c)
+        xg_call_finish(c, false, &err, NULL);
+    return false;
 }
 
 bool handle_vm_resume(xg_call *c, xapi_vm *vm, bool start_paused, bool force,
@@ -456,10 +517,8 @@ bool handle_vm_shutdown(xg_call *c, xapi_vm *vm, xg_err *err)
                        clean ? XG_STOP_CLEAN : XG_STOP_HARD, err);
 }
 
-bool handle_vm_suspend(xg_call *c, xapi_vm *vm, xg_err *err)
+static bool suspend_dir(xg_err *err)
 {
-    if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_SUSPEND, err))
-        return false;
     char dir[600];
     int n = snprintf(dir, sizeof dir, "%s/suspend", gw_state_dir());
     if (n < 0 || (size_t)n >= sizeof dir)
@@ -468,6 +527,13 @@ bool handle_vm_suspend(xg_call *c, xapi_vm *vm, xg_err *err)
         XG_ERROR(AREA, "mkdir %s: %s", dir, strerror(errno));
         return xg_err_internal(err, "cannot create the suspend directory");
     }
+    return true;
+}
+
+bool handle_vm_suspend(xg_call *c, xapi_vm *vm, xg_err *err)
+{
+    if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_SUSPEND, err) || !suspend_dir(err))
+        return false;
     struct vm_job *j = job_begin(JOB_SUSPEND, c, vm,
                                  XAPI_VM_OPERATIONS_SUSPEND, err);
     if (!j)
@@ -478,6 +544,61 @@ bool handle_vm_suspend(xg_call *c, xapi_vm *vm, xg_err *err)
         return false;
     }
     return job_run(j, vm, err);
+}
+
+/* Xapi_vm_checkpoint: the guest is suspended (its memory saved, its
+ * disks quiet: no writes can land between the memory image and the disk
+ * snapshots, so they are consistent with each other on every driver),
+ * then vm_snapshot.c snapshots the disks and keeps the memory image, then
+ * the guest resumes; the call's result is the checkpoint. XO falls back
+ * to VM.snapshot on VM_BAD_POWER_STATE (a VM that is not running). */
+static bool suspend_for_snapshot(xg_call *c, xapi_vm *vm, int op, const char *name,
+                                 bool keep_memory, const xg_set *ignore, xg_err *err)
+{
+    if (!suspend_dir(err))
+        return false;
+    struct vm_job *j = job_begin(JOB_CHECKPOINT, c, vm, op, err);
+    if (!j)
+        return false;
+    j->keep_memory = keep_memory;
+    j->name = xg_arena_strdup(j->arena, name);
+    bool ok = j->name != NULL;
+    if (ok && ignore && ignore->n) {
+        j->ignore.items = xg_arena_alloc(j->arena, ignore->n * sizeof(xg_ref));
+        ok = j->ignore.items != NULL;
+        if (ok) {
+            memcpy(j->ignore.items, ignore->items, ignore->n * sizeof(xg_ref));
+            j->ignore.n = j->ignore.cap = ignore->n;
+        }
+    }
+    if (!ok)
+        xg_err_internal(err, "out of memory");
+    if (!ok || !gw_vm_suspend_path(vm, j->path, sizeof j->path, err)) {
+        gw_vm_op_end(vm, j->op);
+        vm_job_free(j);
+        return false;
+    }
+    return job_run(j, vm, err);
+}
+
+bool handle_vm_checkpoint(xg_call *c, xapi_vm *vm, const char *new_name,
+                          xg_ref *result_out, xg_err *err)
+{
+    (void)result_out;           /* given when the call finishes */
+    if (vm->power_state != XAPI_VM_POWER_STATE_RUNNING && !vm->is_a_template &&
+        !vm->is_a_snapshot)
+        return gw_vm_bad_power_state(vm, "running", err);
+    if (!gw_vm_check_op(vm, XAPI_VM_OPERATIONS_CHECKPOINT, err))
+        return false;
+    return suspend_for_snapshot(c, vm, XAPI_VM_OPERATIONS_CHECKPOINT, new_name, true,
+                                NULL, err);
+}
+
+bool gw_vm_snapshot_suspended(xg_call *c, xapi_vm *vm, const char *name,
+                              const xg_set *ignore, xg_err *err)
+{
+    return suspend_for_snapshot(c, vm, XAPI_VM_OPERATIONS_SNAPSHOT, name, false,
+                                ignore, err);
 }
 
 /* Pause and unpause are immediate in Xen: no job. */

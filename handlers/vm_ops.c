@@ -42,7 +42,7 @@ static const struct op_rule rules[] = {
     {"copy", PS_H, F_TEMPLATE_OK | F_SNAPSHOT_OK | F_PARALLEL | F_SNAP_SUSPENDED},
     {"create_template", PS_H | PS_S, F_IGNORE},
     {"revert", PS_ANY, F_SNAPSHOT_OK},
-    {"checkpoint", PS_P | PS_S | PS_R, F_PARALLEL | F_UNSERVED},
+    {"checkpoint", PS_R, 0},    /* XAPI: P|S|R; the gateway checkpoints running guests */
     {"snapshot_with_quiesce", PS_R, F_UNSERVED},
     {"provision", PS_H, F_TEMPLATE_OK},
     {"start", PS_H, F_DOM0_OK},

@@ -11,21 +11,6 @@
 #include "net.h"
 #include "vm_spec.h"
 
-enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm)
-{
-    switch (vm->domain_type) {
-    case XAPI_DOMAIN_TYPE_HVM: return XG_DOM_HVM;
-    case XAPI_DOMAIN_TYPE_PVH: return XG_DOM_PVH;
-    /* pv_in_pvh runs a PV kernel; the driver has no shim mode, so the
-     * guest is built as the PV guest it is. */
-    case XAPI_DOMAIN_TYPE_PV:
-    case XAPI_DOMAIN_TYPE_PV_IN_PVH: return XG_DOM_PV;
-    default:
-        /* unspecified: XAPI derives it from HVM_boot_policy */
-        return vm->hvm_boot_policy[0] ? XG_DOM_HVM : XG_DOM_PV;
-    }
-}
-
 static bool kv_of_map(xg_arena *a, const xg_map *m, const struct xg_kv **out,
                       uint32_t *n_out, xg_err *err)
 {

@@ -5,8 +5,6 @@
 
 #include "vm_internal.h"
 
-/* domain_type, or HVM_boot_policy when unspecified. */
-enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm);
 /* MEMORY_CONSTRAINT_VIOLATION_ORDER unless smin ≤ dmin ≤ dmax ≤ smax. */
 bool gw_vm_check_memory_order(int64_t smin, int64_t dmin, int64_t dmax,
                               int64_t smax, xg_err *err);

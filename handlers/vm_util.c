@@ -1,6 +1,6 @@
-/* vm_util.c: small helpers the VM handler files share (enum names,
- * VM_BAD_POWER_STATE parameters, suspend image paths); field writes and
- * uuids are the common ones of gw_util.c. */
+/* vm_util.c: small helpers the VM handler files share (enum names, the
+ * domain type a VM boots as, VM_BAD_POWER_STATE parameters, suspend image
+ * paths); field writes and uuids are the common ones of gw_util.c. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,4 +41,19 @@ bool gw_vm_suspend_path(const xapi_vm *vm, char *buf, size_t len, xg_err *err)
     if (n < 0 || (size_t)n >= len)
         return xg_err_internal(err, "suspend image path too long");
     return true;
+}
+
+enum xg_dom_type gw_vm_dom_type(const xapi_vm *vm)
+{
+    switch (vm->domain_type) {
+    case XAPI_DOMAIN_TYPE_HVM: return XG_DOM_HVM;
+    case XAPI_DOMAIN_TYPE_PVH: return XG_DOM_PVH;
+    /* pv_in_pvh runs a PV kernel; the driver has no shim mode, so the
+     * guest is built as the PV guest it is. */
+    case XAPI_DOMAIN_TYPE_PV:
+    case XAPI_DOMAIN_TYPE_PV_IN_PVH: return XG_DOM_PV;
+    default:
+        /* unspecified: XAPI derives it from HVM_boot_policy */
+        return vm->hvm_boot_policy[0] ? XG_DOM_HVM : XG_DOM_PV;
+    }
 }

@@ -85,6 +85,9 @@ static const struct xg_setting settings[] = {
     U32("plugin-timeout-s", plugin_timeout_s, "S", "host.call_plugin: a plugin running longer is killed"),
     STR("varstore-dir", varstore_dir, NULL, "DIR",
         "guest Secure Boot certificates (PK/KEK/db/dbx.auth), as varstored keeps them"),
+    STR("host-power", host_power, "off|on", "MODE",
+        "host.reboot/host.shutdown reboot or power off this machine through systemd "
+        "(libxl driver; the sim driver always simulates them)"),
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -122,6 +125,7 @@ void xg_config_defaults_in(struct xg_config *c)
     snprintf(c->plugin_dir, sizeof(c->plugin_dir), "/etc/xapi.d/plugins");
     c->plugin_timeout_s = XG_PLUGIN_TIMEOUT_S;
     snprintf(c->varstore_dir, sizeof(c->varstore_dir), "/var/lib/varstored");
+    snprintf(c->host_power, sizeof(c->host_power), "off");
 }
 
 /* "ADDR:PORT", "[v6]:PORT", ":PORT", "PORT", or "off" for http. */

@@ -33,6 +33,7 @@ struct xg_config {
     char plugin_dir[512];            /* host.call_plugin executables */
     uint32_t plugin_timeout_s;
     char varstore_dir[512];          /* guest Secure Boot certificates (.auth) */
+    char host_power[8];              /* host.reboot/shutdown on libxl: off | on */
 };
 
 extern struct xg_config xg_cfg;      /* the process's configuration */

@@ -12,6 +12,9 @@ set(XG_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/record_writer.c
   ${CMAKE_CURRENT_LIST_DIR}/storage.c
   ${CMAKE_CURRENT_LIST_DIR}/store.c
+  ${CMAKE_CURRENT_LIST_DIR}/store_events.c
+  ${CMAKE_CURRENT_LIST_DIR}/store_index.c
+  ${CMAKE_CURRENT_LIST_DIR}/store_rel.c
   ${CMAKE_CURRENT_LIST_DIR}/value.c
   ${CMAKE_CURRENT_LIST_DIR}/where.c
   ${CMAKE_CURRENT_LIST_DIR}/world.c)

@@ -327,14 +327,16 @@ static bool decode_record(xg_arena *a, const xg_class_desc *cls, const xg_value 
         bool ctor = f->qual != XG_Q_RO_RUNTIME && !(f->flags & (XG_F_INTERNAL | XG_F_MAINTAINED));
         if (ctor)
             mv = xg_value_member(v, f->name);
-        if (!mv && (f->flags & XG_F_HAS_DEFAULT))
-            mv = f->default_value;
-        if (!mv && ctor)
-            return xg_err_internal(err, "Server_helpers.Dispatcher_FieldNotFound(\"%s\")",
-                                   f->name);
         if (mv) {
             if (!xg_decode_in(a, f->type, mv, p, err))
                 return false;
+        } else if (f->flags & XG_F_HAS_DEFAULT) {
+            /* a shallow copy: decoded records are read-only and never
+             * freed, like the "" below */
+            memcpy(p, f->default_storage, xg_type_storage_size(f->type));
+        } else if (ctor) {
+            return xg_err_internal(err, "Server_helpers.Dispatcher_FieldNotFound(\"%s\")",
+                                   f->name);
         } else if (f->type->kind == XG_K_STRING) {
             *(const char **)p = "";
         } else if (f->type->kind == XG_K_REF) {

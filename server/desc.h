@@ -74,7 +74,10 @@ typedef struct xg_field_desc {
     uint32_t offset;                  /* offsetof in the record struct */
     uint8_t qual;                     /* enum xg_qual */
     uint8_t flags;                    /* enum xg_field_flags */
-    const xg_value *default_value;    /* when XG_F_HAS_DEFAULT (decoded by decode.c) */
+    /* When XG_F_HAS_DEFAULT: the IDL default as C storage of `type`,
+     * generated typed (an enum's index, a datetime's seconds, xg_set…);
+     * read-only, copied into records, never decoded at run time. */
+    const void *default_storage;
     /* Relations: on a ref field ("VM.resident_on"), the maintained set on
      * the target ("host.resident_VMs"); on that set, the ref field. */
     const struct xg_field_desc *inverse;

@@ -47,6 +47,7 @@ struct xg_http_ex {
 
     /* answer (mu) */
     bool answered, head_taken, done, keep_alive, want_close;
+    bool aborted;                /* xg_http_abort: no end of body, close */
     struct xg_http_ex_head head;
     char ctype[128];
     char *extra;
@@ -221,6 +222,14 @@ bool xg_http_reply(xg_http_ex *x, int status, const char *content_type, const ch
            xg_http_write(x, body, n);
 }
 
+void xg_http_abort(xg_http_ex *x)
+{
+    pthread_mutex_lock(&x->mu);
+    x->aborted = true;
+    x->want_close = true;
+    pthread_mutex_unlock(&x->mu);
+}
+
 bool xg_http_gone(xg_http_ex *x)
 {
     pthread_mutex_lock(&x->mu);
@@ -244,7 +253,7 @@ static void finish(xg_http_ex *x)
         xg_http_reply(x, 500, "text/plain", "Internal error\n");
         pthread_mutex_lock(&x->mu);
     }
-    if (x->head.chunked)
+    if (x->head.chunked && !x->aborted)
         xg_out_append(&x->out, "0\r\n\r\n", 5);
     int64_t cl = x->head.content_length;
     x->keep_alive = !(x->route->flags & XG_ROUTE_RAW_BODY) && cl != XG_HTTP_RAW &&

@@ -117,6 +117,10 @@ bool xg_http_write(xg_http_ex *x, const void *data, size_t n);
 /* A whole short answer: respond + write. */
 bool xg_http_reply(xg_http_ex *x, int status, const char *content_type,
                    const char *body);
+/* A streamed answer failed half-way: the body is left unterminated (no
+ * last chunk) and the connection closes, so the client sees a truncated
+ * transfer, never a complete-looking one (XO checks for this). */
+void xg_http_abort(xg_http_ex *x);
 /* The client is gone: long producers poll it between steps. */
 bool xg_http_gone(xg_http_ex *x);
 

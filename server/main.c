@@ -19,6 +19,7 @@
 #include "../handlers/handlers.h"
 #include "auth.h"
 #include "config.h"
+#include "lifecycle.h"
 #include "limits.h"
 #include "log.h"
 #include "notify.h"
@@ -375,12 +376,21 @@ int main(int argc, char **argv)
     XG_INFO("main", "signal %d: shutting down", sig);
     xg_notify_stopping();
     xg_io_stop();
+    /* Timer callbacks (the 10 s domain resync, session expiry, task gc,
+     * event timeouts) use the driver and the store: they must have ended
+     * before either is closed. A resync firing while the driver was being
+     * closed crashed the gateway on SIGTERM (SIGSEGV under load). Stopping
+     * waits for the callback in flight, if any, and runs no other. */
+    xg_timer_stop();
+    /* a login finishing on the auth pool writes a session: before the store
+     * is flushed and closed */
+    xg_auth_shutdown();
     xg_www_close();
     xg_handlers_shutdown();
-    xg_auth_shutdown();
-    /* the timer thread may still serve deferred work of closed calls; the
-     * process exits without joining it */
+    /* the process exits, or becomes a new image (host.restart_agent) */
     fflush(stdout);
     fflush(stderr);
+    if (xg_lifecycle_after() != XG_AFTER_EXIT)
+        xg_lifecycle_reexec(argv);
     _exit(0);
 }

@@ -29,4 +29,9 @@ bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
 bool xg_jsonrpc_parse(xg_arena *a, const char *body, size_t len,
                       struct xg_rpc_req *out, char *msg, size_t msglen);
 
+/* One <value> document (an XVA's ova.xml) into *out, with the same
+ * grammar and bounds; len is bounded by the caller. */
+bool xg_xmlrpc_parse_value(xg_arena *a, const char *doc, size_t len,
+                           xg_value *out, char *msg, size_t msglen);
+
 #endif

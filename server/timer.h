@@ -17,6 +17,9 @@ typedef struct xg_timer xg_timer;
 typedef void (*xg_timer_fn)(void *arg);
 
 bool xg_timer_start(void);            /* starts the thread */
+/* Ends the thread at shutdown: waits for the callback in flight, if any,
+ * and runs no other one (timers still queued or added later never fire), so
+ * what callbacks use (the driver, the store) can be closed afterwards. */
 void xg_timer_stop(void);
 xg_timer *xg_timer_add(uint64_t delay_ms, xg_timer_fn fn, void *arg);
 void xg_timer_cancel(xg_timer *t);    /* frees t; t may have fired already */

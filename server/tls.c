@@ -4,10 +4,13 @@
  * (resumption is 10x cheaper than a full handshake). Groups X25519 first:
  * P-384 (xapi's choice) costs 4x more per handshake, and is still offered. */
 #include "transport.h"
+#include "served_cert.h"
 
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <pthread.h>
+#include <string.h>
 
 #define TLS12_CIPHERS \
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:" \
@@ -90,4 +93,26 @@ SSL *xg_tls_ssl_new(void)
     SSL *ssl = current ? SSL_new(current) : NULL;
     pthread_mutex_unlock(&current_lock);
     return ssl;
+}
+
+size_t xg_tls_served_cert_pem(char *out, size_t cap)
+{
+    size_t n = 0;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b || cap == 0)
+        goto done;
+    pthread_mutex_lock(&current_lock);
+    X509 *x = current ? SSL_CTX_get0_certificate(current) : NULL;
+    bool ok = x && PEM_write_bio_X509(b, x) == 1;
+    pthread_mutex_unlock(&current_lock);
+    char *p;
+    long len = ok ? BIO_get_mem_data(b, &p) : 0;
+    if (len > 0 && (size_t)len < cap) {
+        memcpy(out, p, (size_t)len);
+        out[len] = '\0';
+        n = (size_t)len;
+    }
+done:
+    BIO_free(b);
+    return n;
 }

@@ -385,7 +385,8 @@ bool xg_xml_tag(xg_xml *x, struct xg_xml_tag *t)
         x->p = p + 1;
         return true;
     }
-    for (;;) {                            /* attributes: checked, ignored */
+    t->attrs = p;
+    for (;;) {                            /* attributes: checked, kept as a span */
         const char *before = p;
         while (p < end && is_space(*p))
             p++;
@@ -393,6 +394,7 @@ bool xg_xml_tag(xg_xml *x, struct xg_xml_tag *t)
         if (p >= end)
             return lex_fail(x, "unterminated tag");
         if (*p == '>' || (*p == '/' && end - p >= 2 && p[1] == '>')) {
+            t->attrs_len = (size_t)(p - t->attrs);
             t->kind = *p == '>' ? XG_XML_OPEN : XG_XML_EMPTY;
             x->p = p + (*p == '>' ? 1 : 2);
             return true;
@@ -415,6 +417,42 @@ bool xg_xml_tag(xg_xml *x, struct xg_xml_tag *t)
             return lex_fail(x, "malformed attribute");
         p = q + 1;
     }
+}
+
+const char *xg_xml_attr(xg_xml *x, const struct xg_xml_tag *t, const char *name)
+{
+    /* xg_xml_tag checked the span: name = "..." or '...' pairs, spaced */
+    const char *p = t->attrs, *end = t->attrs + t->attrs_len;
+    size_t want = strlen(name);
+    while (p < end) {
+        while (p < end && is_space(*p))
+            p++;
+        const char *an = p;
+        while (p < end && name_char(*p))
+            p++;
+        size_t alen = (size_t)(p - an);
+        while (p < end && (is_space(*p) || *p == '='))
+            p++;
+        if (p >= end)
+            break;
+        const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+        if (!q)
+            break;
+        if (alen == want && memcmp(an, name, want) == 0) {
+            char *out = xg_arena_alloc(x->a, (size_t)(q - p));
+            if (!out) {
+                xg_xml_fail(x, "request too large");
+                return NULL;
+            }
+            size_t o = 0;
+            if (!decode(x, p + 1, q, out, &o))
+                return NULL;
+            out[o] = '\0';
+            return out;
+        }
+        p = q + 1;
+    }
+    return NULL;
 }
 
 bool xg_xml_is(const struct xg_xml_tag *t, const char *name)

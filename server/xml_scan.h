@@ -35,6 +35,8 @@ struct xg_xml_tag {
     enum xg_xml_kind kind;
     const char *name;      /* not terminated: name_len bytes */
     size_t name_len;
+    const char *attrs;     /* the (checked) attributes of a start tag */
+    size_t attrs_len;
 };
 
 /* Sets up x over body: a UTF-8 BOM is skipped; a UTF-16 BOM or an
@@ -66,6 +68,11 @@ static inline bool xg_xml_at_close(const xg_xml *x)
 {
     return x->end - x->p >= 2 && x->p[0] == '<' && x->p[1] == '/';
 }
+
+/* The value of attribute name of start tag t (read by xg_xml_tag from x),
+ * references decoded, NUL-terminated in the arena; NULL when t has no such
+ * attribute (or on an error, then set in x). */
+const char *xg_xml_attr(xg_xml *x, const struct xg_xml_tag *t, const char *name);
 
 /* true when t is a tag named name */
 bool xg_xml_is(const struct xg_xml_tag *t, const char *name);

@@ -400,3 +400,18 @@ bool xg_xmlrpc_parse(xg_arena *a, const char *body, size_t len,
     struct reader r = { .a = a };
     return xg_xml_begin(&r.x, a, body, len, msg, msglen) && method_call(&r, out);
 }
+
+/* A document that is one <value> (XVA's ova.xml): the same reader and
+ * bounds as a call's parameters; the caller bounds len. */
+bool xg_xmlrpc_parse_value(xg_arena *a, const char *doc, size_t len,
+                           xg_value *out, char *msg, size_t msglen)
+{
+    struct reader r = { .a = a };
+    memset(out, 0, sizeof(*out));
+    if (!xg_xml_begin(&r.x, a, doc, len, msg, msglen) || !xg_xml_skip_space(&r.x) ||
+        !value(&r, out, 1) || !xg_xml_skip_space(&r.x))
+        return false;
+    if (r.x.p != r.x.end)
+        return xg_xml_fail(&r.x, "Xmlrpc.Parse_error(\"data\", \"eof\", _)");
+    return true;
+}

@@ -1,7 +1,7 @@
 """gen_types.py: xapi_types.h/.c: enums, record structs, type/field/class
 descriptors, field-index constants, typed setters and lookups."""
 from .cnames import enum_value_cname
-from .emit import (BANNER, KIND, STORAGE, ValueEmitter, comment, cstr, type_cname)
+from .emit import (BANNER, KIND, STORAGE, StorageEmitter, comment, cstr, type_cname)
 from .model import cname
 
 
@@ -141,16 +141,14 @@ def gen_source(model):
         if cls.fields:
             pass    # declared in xapi_types.h
     o.append("\n")
-    ve = ValueEmitter("default_items")
+    se = StorageEmitter()
     defaults = {}
     for cls in model.classes:
         for f in cls.fields:
             if f.has_default:
                 name = "default_%s_%s" % (cls.cname, f.cname)
-                defaults[(cls.name, f.name)] = name
-                init = ve.value(f.type, f.default)
-                ve.lines.append("static const xg_value %s = %s;\n" % (name, init))
-    o.extend(ve.lines)
+                defaults[(cls.name, f.name)] = se.define(name, f.type, f.default)
+    o.extend(se.lines)
     o.append("\n")
     for cls in model.classes:
         cc = cls.cname

@@ -23,12 +23,16 @@ struct cons_term;
 struct cons_viewer;
 
 /* ---- term.c: a text console rendered by libvterm ---------------------- */
-struct cons_term *cons_term_new(void);
+/* Cells [c0,c1) of row changed: the owner redraws them for its viewers.
+ * A function pointer, so that term.c never calls its owner (service.c). */
+typedef void (*cons_damage_fn)(void *arg, int row, int c0, int c1);
+struct cons_term *cons_term_new(cons_damage_fn damage, void *arg);
 void cons_term_free(struct cons_term *t);
-/* The guest printed n bytes: the screen changes, damage goes to
- * cons_viewer_damage of every viewer in its list. */
+/* The guest printed n bytes: the screen changes, damage goes to the
+ * cons_damage_fn given at creation. */
 void cons_term_feed(struct cons_term *t, const char *buf, size_t n);
-/* The viewers to damage: a list service.c links through its viewers. */
+/* The term's viewers: a list service.c links through its viewers and
+ * keeps here, next to the screen they show. */
 struct cons_viewer *cons_term_viewers(struct cons_term *t);
 void cons_term_set_viewers(struct cons_term *t, struct cons_viewer *head);
 /* An X keysym pressed with modifiers (VTermModifier bits): the bytes the
@@ -95,9 +99,5 @@ bool cons_ws_input(struct cons_ws *w, uint8_t *p, size_t n, xg_out *o,
 /* Moves src into dst as one binary frame. */
 void cons_ws_frame(xg_out *dst, xg_out *src);
 void cons_ws_close_frame(xg_out *dst);
-
-/* ---- service.c ------------------------------------------------------- */
-void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1);
-struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v);
 
 #endif

@@ -163,12 +163,22 @@ static void source_watch(struct source *s)
     epoll_ctl(S.ep, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
+/* The screen of source arg changed: every viewer of it redraws the cells. */
+static void source_damage(void *arg, int row, int c0, int c1)
+{
+    struct source *s = arg;
+    if (!s->term)
+        return;                      /* cons_term_new draws the blank screen */
+    for (struct cons_viewer *v = cons_term_viewers(s->term); v; v = v->tnext)
+        cons_rfb_damage(&v->rfb, row, c0, c1);
+}
+
 static struct source *source_open(const struct xg_console_target *t, int fd)
 {
     struct source *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->term = cons_term_new();
+    s->term = cons_term_new(source_damage, s);
     if (!s->term) {
         free(s);
         return NULL;
@@ -401,16 +411,6 @@ static void viewer_settle(struct cons_viewer *v)
             break;
     }
     viewer_rewatch(v);
-}
-
-struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v)
-{
-    return v->tnext;
-}
-
-void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1)
-{
-    cons_rfb_damage(&v->rfb, row, c0, c1);
 }
 
 /* ===== new streams ==================================================== */

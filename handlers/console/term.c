@@ -18,7 +18,9 @@ struct cons_term {
     VTermScreen *vs;
     VTermPos cursor;
     bool cursor_visible;
-    struct cons_viewer *viewers;     /* linked through the viewers */
+    struct cons_viewer *viewers;     /* kept for service.c */
+    cons_damage_fn damage;
+    void *damage_arg;
     char to_guest[TO_GUEST_MAX];
     size_t to_guest_len;
 };
@@ -30,9 +32,8 @@ unsigned cons_cell_height(void)
 
 static void damage_all(struct cons_term *t, int r0, int r1, int c0, int c1)
 {
-    for (struct cons_viewer *v = t->viewers; v; v = cons_viewer_next_of_term(v))
-        for (int r = r0; r < r1; r++)
-            cons_viewer_damage(v, r, c0, c1);
+    for (int r = r0; r < r1; r++)
+        t->damage(t->damage_arg, r, c0, c1);
 }
 
 static int on_damage(VTermRect r, void *user)
@@ -82,11 +83,13 @@ static void on_output(const char *s, size_t len, void *user)
     cons_term_send(user, s, len);
 }
 
-struct cons_term *cons_term_new(void)
+struct cons_term *cons_term_new(cons_damage_fn damage, void *arg)
 {
     struct cons_term *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->damage = damage;
+    t->damage_arg = arg;
     t->vt = vterm_new(CONS_ROWS, CONS_COLS);
     if (!t->vt) {
         free(t);
@@ -98,6 +101,13 @@ struct cons_term *cons_term_new(void)
     vterm_screen_set_callbacks(t->vs, &screen_cbs, t);
     vterm_screen_set_damage_merge(t->vs, VTERM_DAMAGE_SCROLL);
     vterm_screen_reset(t->vs, 1);
+    /* libvterm 0.1.4 (Debian 12) loops forever on REP (CSI n b) while no
+     * glyph was ever printed: the width it steps by is still 0 (fixed
+     * upstream later). A guest could hang the console thread with four
+     * bytes; a blank printed and the cursor sent home first means there
+     * always is a glyph to repeat (found by fuzz_console). */
+    static const char prime[] = " \x1b[H";
+    vterm_input_write(t->vt, prime, sizeof prime - 1);
     t->cursor_visible = true;
     return t;
 }

@@ -33,6 +33,7 @@ add_library(xg_driver_sim OBJECT
   ${XG_DRIVER_DIR}/sim/sim_dom.c
   ${XG_DRIVER_DIR}/sim/sim_fixture.c
   ${XG_DRIVER_DIR}/sim/sim_guest.c
+  ${XG_DRIVER_DIR}/sim/sim_handover.c
   ${XG_DRIVER_DIR}/sim/sim_nic.c
   ${XG_DRIVER_DIR}/sim/sim_ops.c
   ${XG_DRIVER_DIR}/sim/sim_stats.c

@@ -183,6 +183,12 @@ struct xg_driver {
     bool (*open)(struct xg_drv **out, const struct xg_drv_config *cfg,
                  const struct xg_drv_events *ev, xg_err *err);
     void (*close)(struct xg_drv *d);
+    /* Optional (NULL: nothing to do). The gateway is about to close the
+     * driver and start again in place: after restart_agent (host_reboot
+     * false: the hypervisor's domains outlive the agent) or a simulated
+     * host reboot (true: they do not). A real hypervisor needs nothing;
+     * a simulated one hands its domains over to the next open. */
+    void (*restarting)(struct xg_drv *d, bool host_reboot);
 
     bool (*host_info)(struct xg_drv *d, struct xg_host_info *out, xg_err *err);
     bool (*host_stats)(struct xg_drv *d, xg_arena *a, struct xg_host_stats *out, xg_err *err);

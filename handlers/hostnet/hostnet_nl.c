@@ -19,6 +19,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/route.h>
+#include <nftables/libnftables.h>
 
 #include "../../server/log.h"
 #include "hostnet.h"
@@ -37,6 +39,7 @@ struct pci_name {
 struct hn_net {
     struct gw_hostnet base;
     struct nl_sock *sock;
+    char *filters;                  /* the port filter ruleset last applied */
     /* pci.ids is read once per NIC model, not on every resync */
     struct pci_name pci[PCI_CACHE];
     uint32_t npci;
@@ -254,9 +257,206 @@ static bool hn_bridge_del(struct gw_hostnet *h, const char *name, xg_err *err)
     return true;
 }
 
+/* RTM_NEWLINK on an existing link with only the given changes. */
+static bool link_change(struct hn_net *s, const char *name, struct rtnl_link *changes,
+                        const char *what, xg_err *err)
+{
+    struct rtnl_link *k = NULL;
+    int rc = rtnl_link_get_kernel(s->sock, 0, name, &k);
+    if (rc < 0)
+        return xg_err_internal(err, "no link %s: %s", name, nl_geterror(rc));
+    rc = rtnl_link_change(s->sock, k, changes, 0);
+    rtnl_link_put(k);
+    if (rc < 0) {
+        XG_WARN(AREA, "%s %s: RTM_NEWLINK: %s", what, name, nl_geterror(rc));
+        return xg_err_internal(err, "cannot %s %s: %s", what, name, nl_geterror(rc));
+    }
+    return true;
+}
+
+static bool hn_link_set(struct gw_hostnet *h, const char *name, uint32_t mtu, int up,
+                        xg_err *err)
+{
+    struct rtnl_link *ch = rtnl_link_alloc();
+    if (!ch)
+        return xg_err_internal(err, "link_set: out of memory");
+    if (mtu)
+        rtnl_link_set_mtu(ch, mtu);
+    if (up > 0)
+        rtnl_link_set_flags(ch, IFF_UP);
+    else if (up == 0)
+        rtnl_link_unset_flags(ch, IFF_UP);
+    bool ok = link_change((struct hn_net *)h, name, ch, "configure", err);
+    rtnl_link_put(ch);
+    return ok;
+}
+
+static bool hn_port_move(struct gw_hostnet *h, const char *port, const char *bridge,
+                         xg_err *err)
+{
+    struct hn_net *s = (struct hn_net *)h;
+    struct rtnl_link *br = NULL;
+    int rc = rtnl_link_get_kernel(s->sock, 0, bridge, &br);
+    if (rc < 0)
+        return xg_err_internal(err, "no bridge %s: %s", bridge, nl_geterror(rc));
+    int master = rtnl_link_get_ifindex(br);
+    rtnl_link_put(br);
+    struct rtnl_link *ch = rtnl_link_alloc();
+    if (!ch)
+        return xg_err_internal(err, "port_move: out of memory");
+    rtnl_link_set_master(ch, master);
+    bool ok = link_change(s, port, ch, "move", err);
+    rtnl_link_put(ch);
+    return ok;
+}
+
+static bool ifindex_of(struct hn_net *s, const char *name, int *out, xg_err *err)
+{
+    struct rtnl_link *k = NULL;
+    int rc = rtnl_link_get_kernel(s->sock, 0, name, &k);
+    if (rc < 0)
+        return xg_err_internal(err, "no link %s: %s", name, nl_geterror(rc));
+    *out = rtnl_link_get_ifindex(k);
+    rtnl_link_put(k);
+    return true;
+}
+
+/* An IPv4 nl_addr from dotted text (validated by the caller). */
+static struct nl_addr *ipv4_addr(const char *text, int prefix)
+{
+    struct in_addr in;
+    if (inet_pton(AF_INET, text, &in) != 1)
+        return NULL;
+    struct nl_addr *a = nl_addr_build(AF_INET, &in, sizeof in);
+    if (a)
+        nl_addr_set_prefixlen(a, prefix);
+    return a;
+}
+
+/* Removes the link's IPv4 addresses other than keep (NULL: all). */
+static bool drop_ipv4(struct hn_net *s, int ifindex, const struct nl_addr *keep, xg_err *err)
+{
+    struct nl_cache *addrs = NULL;
+    int rc = rtnl_addr_alloc_cache(s->sock, &addrs);
+    if (rc < 0)
+        return xg_err_internal(err, "addresses: %s", nl_geterror(rc));
+    for (struct nl_object *o = nl_cache_get_first(addrs); o && rc >= 0; o = nl_cache_get_next(o)) {
+        struct rtnl_addr *ad = (struct rtnl_addr *)o;
+        if (rtnl_addr_get_ifindex(ad) != ifindex || rtnl_addr_get_family(ad) != AF_INET)
+            continue;
+        const struct nl_addr *local = rtnl_addr_get_local(ad);
+        if (keep && local && nl_addr_cmp(local, keep) == 0 &&
+            rtnl_addr_get_prefixlen(ad) == (int)nl_addr_get_prefixlen(keep))
+            continue;
+        rc = rtnl_addr_delete(s->sock, ad, 0);
+    }
+    nl_cache_free(addrs);
+    if (rc < 0)
+        return xg_err_internal(err, "cannot remove an address: %s", nl_geterror(rc));
+    return true;
+}
+
+static bool default_route(struct hn_net *s, int ifindex, const char *gateway, xg_err *err)
+{
+    struct nl_addr *dst = ipv4_addr("0.0.0.0", 0), *gw = ipv4_addr(gateway, 32);
+    struct rtnl_route *r = rtnl_route_alloc();
+    struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    int rc = -NLE_NOMEM;
+    if (dst && gw && r && nh) {
+        rtnl_route_set_family(r, AF_INET);
+        rtnl_route_set_dst(r, dst);
+        rtnl_route_nh_set_ifindex(nh, ifindex);
+        rtnl_route_nh_set_gateway(nh, gw);
+        rtnl_route_add_nexthop(r, nh);
+        nh = NULL;                  /* the route owns it */
+        rc = rtnl_route_add(s->sock, r, NLM_F_CREATE | NLM_F_REPLACE);
+    }
+    if (nh)
+        rtnl_route_nh_free(nh);
+    if (r)
+        rtnl_route_put(r);
+    nl_addr_put(dst);
+    nl_addr_put(gw);
+    if (rc < 0) {
+        XG_WARN(AREA, "default route via %s: %s", gateway, nl_geterror(rc));
+        return xg_err_internal(err, "cannot route through %s: %s", gateway, nl_geterror(rc));
+    }
+    return true;
+}
+
+static bool hn_ipv4_set(struct gw_hostnet *h, const char *name, const char *ipv4, int prefix,
+                        const char *gateway, xg_err *err)
+{
+    struct hn_net *s = (struct hn_net *)h;
+    int ifindex = 0;
+    if (!ifindex_of(s, name, &ifindex, err))
+        return false;
+    struct nl_addr *local = ipv4[0] ? ipv4_addr(ipv4, prefix) : NULL;
+    if (ipv4[0] && !local)
+        return xg_err_internal(err, "bad address %s", ipv4);
+    /* the new address first, so that an unchanged one never goes away */
+    bool ok = true;
+    if (local) {
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        int rc = a ? 0 : -NLE_NOMEM;
+        if (a) {
+            rtnl_addr_set_ifindex(a, ifindex);
+            rtnl_addr_set_local(a, local);
+            rc = rtnl_addr_add(s->sock, a, NLM_F_REPLACE);
+            rtnl_addr_put(a);
+        }
+        if (rc < 0 && rc != -NLE_EXIST) {
+            XG_WARN(AREA, "%s: address %s/%d: %s", name, ipv4, prefix, nl_geterror(rc));
+            ok = xg_err_internal(err, "cannot set %s/%d on %s: %s", ipv4, prefix, name,
+                                 nl_geterror(rc));
+        }
+    }
+    ok = ok && drop_ipv4(s, ifindex, local, err);
+    ok = ok && (!gateway[0] || default_route(s, ifindex, gateway, err));
+    nl_addr_put(local);
+    return ok;
+}
+
+/* The port filters through libnftables (the nft command's own library: one
+ * netlink transaction, no process); unchanged filters are not re-applied. */
+static bool hn_port_filters(struct gw_hostnet *h, const struct gw_port_filter *f, uint32_t n,
+                            xg_err *err)
+{
+    struct hn_net *s = (struct hn_net *)h;
+    char *text = gw_nft_ruleset(f, n);
+    if (!text)
+        return xg_err_internal(err, "port filters: out of memory");
+    if (s->filters && strcmp(s->filters, text) == 0) {
+        free(text);
+        return true;
+    }
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) {
+        free(text);
+        return xg_err_internal(err, "port filters: out of memory");
+    }
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    int rc = nft_run_cmd_from_buffer(ctx, text);
+    if (rc != 0) {
+        const char *why = nft_ctx_get_error_buffer(ctx);
+        XG_WARN(AREA, "port filters (%u ports): nftables: %s", n, why ? why : "failed");
+        xg_err_internal(err, "cannot set the VIF filters: %.200s", why ? why : "nftables failed");
+        free(text);
+        text = NULL;
+    } else {
+        XG_INFO(AREA, "port filters: %u port(s) filtered", n);
+    }
+    nft_ctx_free(ctx);
+    free(s->filters);
+    s->filters = text;              /* NULL after a failure: the next call retries */
+    return rc == 0;
+}
+
 static void hn_close(struct gw_hostnet *h)
 {
     struct hn_net *s = (struct hn_net *)h;
+    free(s->filters);
     nl_socket_free(s->sock);
     free(s);
 }
@@ -266,6 +466,10 @@ static const struct gw_hostnet_ops hn_ops = {
     .links = hn_links,
     .bridge_add = hn_bridge_add,
     .bridge_del = hn_bridge_del,
+    .link_set = hn_link_set,
+    .port_move = hn_port_move,
+    .ipv4_set = hn_ipv4_set,
+    .port_filters = hn_port_filters,
     .close = hn_close,
 };
 

@@ -47,6 +47,16 @@ static void test_defaults_and_ids(void **state)
     assert_string_equal(((char **)vm->other_config.keys)[0], "k");
     assert_string_equal(vm->resident_on.s, "OpaqueRef:NULL");
     assert_int_equal(vm->domid, -1);
+    assert_int_equal(vm->start_time, 0);
+    assert_int_equal(vm->tags.n, 0);
+    /* the descriptors carry the defaults as typed C storage, generated:
+     * nothing parses default text when a record is made */
+    const xg_field_desc *ps = &xapi_class_vm.fields[XAPI_VM_F_POWER_STATE];
+    assert_int_equal(*(const int *)ps->default_storage, XAPI_VM_POWER_STATE_HALTED);
+    const xg_map *oc = xapi_class_vm.fields[XAPI_VM_F_OTHER_CONFIG].default_storage;
+    assert_int_equal(oc->n, 1);
+    assert_string_equal(((const char *const *)oc->vals)[0], "v");
+    assert_true(*(const double *)xapi_class_vm.fields[XAPI_VM_F_RATIO].default_storage == 1.5);
     assert_int_equal(strlen(vm->uuid), 36);
     assert_int_equal(strncmp(vm->obj.ref.s, "OpaqueRef:", 10), 0);
     assert_ptr_equal(xapi_vm_get(vm->obj.ref.s), vm);

@@ -1,9 +1,9 @@
 """Networking on the sim driver: network, PIF, PIF_metrics, VIF, VIF_metrics, Bond, VLAN,
-tunnel records against the datamodel; the simulated host (eth0 on xenbr0, the host-internal
-network); network.create/destroy and their errors; VIF.create (XAPI's MAC from mac_seed,
-MAC_INVALID, INVALID_DEVICE, DEVICE_ALREADY_EXISTS), destroy, plug/unplug hot-plug and their
-errors; VM.get_allowed_VIF_devices; VIFs across VM start/stop, clone and destroy; events;
-persistence across a restart."""
+tunnel records against the datamodel; the simulated host (eth0 on xenbr0, eth1 on xenbr1, the
+host-internal network); network.create/destroy/set_MTU and their errors; PIF.scan/plug/unplug;
+VIF.create (XAPI's MAC from mac_seed, MAC_INVALID, INVALID_DEVICE, DEVICE_ALREADY_EXISTS),
+destroy, plug/unplug hot-plug, move and their errors; VM.get_allowed_VIF_devices; VIFs across VM
+start/stop, clone and destroy; events; persistence across a restart."""
 import hashlib
 import json
 import unittest
@@ -74,9 +74,8 @@ class NetworkTest(GatewayTestCase):
     def test_simulated_host(self):
         host = self.s.call("host.get_all")[0]
         pifs = self.s.call("PIF.get_all_records")
-        self.assertEqual(len(pifs), 1)
-        ref, pif = next(iter(pifs.items()))
-        self.assertEqual(pif["device"], "eth0")
+        self.assertEqual(sorted(p["device"] for p in pifs.values()), ["eth0", "eth1"])
+        ref, pif = [(r, p) for r, p in pifs.items() if p["device"] == "eth0"][0]
         self.assertTrue(pif["physical"])
         self.assertTrue(pif["management"])
         self.assertTrue(pif["currently_attached"])
@@ -86,7 +85,15 @@ class NetworkTest(GatewayTestCase):
         self.assertEqual(pif["VLAN_master_of"], NULL)
         self.assertEqual(pif["IP"], self.s.call("host.get_address", host))
         self.assertRegex(pif["MAC"], r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-        self.assertEqual(self.s.call("host.get_PIFs", host), [ref])
+        self.assertEqual(sorted(self.s.call("host.get_PIFs", host)), sorted(pifs))
+        # the second NIC: bridged, up, without an address
+        eth1 = [p for p in pifs.values() if p["device"] == "eth1"][0]
+        self.assertFalse(eth1["management"])
+        self.assertTrue(eth1["currently_attached"])
+        self.assertEqual((eth1["IP"], eth1["ip_configuration_mode"]), ("", "None"))
+        self.assertEqual(self.s.call("network.get_bridge", eth1["network"]), "xenbr1")
+        self.assertEqual(self.s.call("network.get_name_label", eth1["network"]),
+                         "Pool-wide network associated with eth1")
         m = self.s.call("PIF_metrics.get_record", pif["metrics"])
         self.assertTrue(m["carrier"])
         self.assertEqual(m["speed"], "1000")
@@ -197,6 +204,55 @@ class NetworkTest(GatewayTestCase):
         self.s.call("VIF.destroy", v3)
         self.assertFailure(["HANDLE_INVALID", "VIF", v3], self.s.call, "VIF.get_record", v3)
         self.assertEqual(sorted(self.s.call("VM.get_VIFs", self.vm)), sorted([v0, v1]))
+
+    def test_locking_setters(self):
+        vif = self.s.call("VIF.create", vif_record(self.vm, self.phys_net(), "0"))
+        call = self.s.call
+        call("VIF.set_locking_mode", vif, "locked")
+        self.assertEqual(call("VIF.get_locking_mode", vif), "locked")
+        # Listext.setify, then Helpers.assert_is_valid_ip_addr on each entry
+        call("VIF.set_ipv4_allowed", vif, ["10.0.0.1", "10.0.0.1", "10.1.0.0/16"])
+        self.assertEqual(call("VIF.get_ipv4_allowed", vif), ["10.0.0.1", "10.1.0.0/16"])
+        for bad in (["bogus"], ["10.0.0.1", "fe80::1"], ["10.0.0.0/33"], ["10.0.0.0/"]):
+            self.assertFailure(["INVALID_IP_ADDRESS_SPECIFIED", "ipv4_allowed"], call,
+                               "VIF.set_ipv4_allowed", vif, bad)
+        self.assertFailure(["INVALID_IP_ADDRESS_SPECIFIED", "ipv4_allowed"], call,
+                           "VIF.add_ipv4_allowed", vif, "fe80::1")
+        self.assertFailure(["INVALID_IP_ADDRESS_SPECIFIED", "ipv6_allowed"], call,
+                           "VIF.add_ipv6_allowed", vif, "10.0.0.1")
+        call("VIF.add_ipv6_allowed", vif, "fe80::1")
+        call("VIF.add_ipv6_allowed", vif, "2001:db8::/64")
+        self.assertEqual(sorted(call("VIF.get_ipv6_allowed", vif)), ["2001:db8::/64", "fe80::1"])
+        call("VIF.remove_ipv4_allowed", vif, "10.0.0.1")
+        call("VIF.remove_ipv4_allowed", vif, "10.9.9.9")         # absent: no-op
+        self.assertEqual(call("VIF.get_ipv4_allowed", vif), ["10.1.0.0/16"])
+        call("VIF.set_ipv6_allowed", vif, [])
+        self.assertEqual(call("VIF.get_ipv6_allowed", vif), [])
+        call("VIF.set_locking_mode", vif, "network_default")
+
+    def test_locking_on_a_running_guest(self):
+        """The host's filters follow every locking change of an attached VIF (on the sim host
+        they are made, not enforced): none of these changes may fail, even with entries that
+        VIF.create stored unchecked, as XAPI's create does."""
+        net = self.phys_net()
+        vif = self.s.call("VIF.create", vif_record(self.vm, net, "0", locking_mode="locked",
+                                                   ipv4_allowed=["10.0.0.5", "x; flush ruleset"]))
+        self.s.call("VM.start", self.vm, False, False)
+        self.assertTrue(self.s.call("VIF.get_currently_attached", vif))
+        self.s.call("VIF.add_ipv4_allowed", vif, "10.0.0.6")
+        self.s.call("VIF.set_ipv6_allowed", vif, ["fe80::5"])
+        self.s.call("VIF.set_locking_mode", vif, "disabled")
+        self.s.call("VIF.set_locking_mode", vif, "network_default")
+        self.s.call("network.set_default_locking_mode", net, "disabled")
+        try:
+            self.assertEqual(self.s.call("network.get_default_locking_mode", net), "disabled")
+            self.s.call("VIF.unplug", vif)
+            self.s.call("VIF.plug", vif)
+        finally:
+            self.s.call("network.set_default_locking_mode", net, "unlocked")
+        self.s.call("VM.hard_shutdown", self.vm)
+        self.assertEqual(self.s.call("VIF.get_ipv4_allowed", vif),
+                         ["10.0.0.5", "x; flush ruleset", "10.0.0.6"])
 
     # ---------------------------------------------------------------- hot-plug
     def test_plug_unplug_lifecycle(self):
@@ -372,6 +428,148 @@ class GuestNetworksTest(GatewayTestCase):
 
 
 @sim_only
+class PifAndMoveTest(GatewayTestCase):
+    """PIF.scan/plug/unplug, network.set_MTU and VIF.move with xapi_pif.ml's, xapi_network.ml's
+    and xapi_vif.ml's checks, reflected in what the host then reports."""
+    sim_vms = 0
+
+    def pif(self, device):
+        return [r for r, p in self.s.call("PIF.get_all_records").items() if p["device"] == device][0]
+
+    def running_vm_with_vif(self, net, name):
+        vm = self.s.call("VM.create", vm_create_record(name))
+        vif = self.s.call("VIF.create", vif_record(vm, net, "0"))
+        self.s.call("VM.start", vm, False, False)
+        self.addCleanup(self.s.call, "VM.destroy", vm)
+        self.addCleanup(self.s.call, "VM.hard_shutdown", vm)
+        return vm, vif
+
+    def test_plug_unplug(self):
+        eth0, eth1 = self.pif("eth0"), self.pif("eth1")
+        host = self.s.call("host.get_all")[0]
+        self.assertFailure(["PIF_IS_MANAGEMENT_IFACE", eth0], self.s.call, "PIF.unplug", eth0)
+        self.s.call("PIF.unplug", eth1)
+        self.assertFalse(self.s.call("PIF.get_currently_attached", eth1))
+        m = self.s.call("PIF.get_metrics", eth1)
+        self.assertFalse(self.s.call("PIF_metrics.get_carrier", m))
+        self.assertEqual(self.s.call("PIF_metrics.get_speed", m), "1000")
+        # a scan finds the same host: nothing is made or lost
+        pifs = sorted(self.s.call("PIF.get_all"))
+        self.s.call("PIF.scan", host)
+        self.assertEqual(sorted(self.s.call("PIF.get_all")), pifs)
+        self.assertFalse(self.s.call("PIF.get_currently_attached", eth1))
+        self.s.call("PIF.plug", eth1)
+        self.assertTrue(self.s.call("PIF.get_currently_attached", eth1))
+        self.assertTrue(self.s.call("PIF_metrics.get_carrier", m))
+        self.s.call("PIF.plug", eth1)         # already up: XAPI brings it up again, no error
+        self.assertTrue(self.s.call("PIF.get_currently_attached", eth0))
+
+    def test_unplug_refused_while_a_running_vm_uses_the_network(self):
+        eth1 = self.pif("eth1")
+        net1 = self.s.call("PIF.get_network", eth1)
+        vm, vif = self.running_vm_with_vif(net1, "e2e-pif-inuse")
+        self.assertFailure(["VIF_IN_USE", net1, vif], self.s.call, "PIF.unplug", eth1)
+        self.assertTrue(self.s.call("PIF.get_currently_attached", eth1))
+        self.s.call("VIF.unplug", vif)
+        self.s.call("PIF.unplug", eth1)
+        self.s.call("PIF.plug", eth1)
+
+    def test_set_mtu(self):
+        eth1 = self.pif("eth1")
+        net1 = self.s.call("PIF.get_network", eth1)
+        self.s.call("network.set_MTU", net1, "9000")
+        self.assertEqual(self.s.call("network.get_MTU", net1), "9000")
+        # the bridge's NIC took it: PIF.MTU is read back from the host
+        self.assertEqual(self.s.call("PIF.get_MTU", eth1), "9000")
+        for bad in ("10", "67", "70000", "-5"):
+            self.assertFailure(["INVALID_VALUE", "MTU", bad], self.s.call, "network.set_MTU", net1, bad)
+        self.assertEqual(self.s.call("network.get_MTU", net1), "9000")
+        self.s.call("network.set_MTU", net1, "1500")
+        self.assertEqual(self.s.call("PIF.get_MTU", eth1), "1500")
+        # a network without a bridge yet keeps the MTU for when it is made
+        n = self.s.call("network.create", {"name_label": "e2e-mtu", "name_description": "",
+                                           "MTU": "1500", "other_config": {}})
+        self.s.call("network.set_MTU", n, "4000")
+        self.assertEqual(self.s.call("network.get_MTU", n), "4000")
+        self.s.call("network.destroy", n)
+
+    def test_reconfigure_ip(self):
+        eth0, eth1 = self.pif("eth0"), self.pif("eth1")
+        host = self.s.call("host.get_all")[0]
+        call = self.s.call
+        call("PIF.reconfigure_ip", eth1, "Static", "192.168.50.10", "255.255.255.0",
+             "192.168.50.1", "192.168.50.53,fe80::53,bogus")
+        rec = call("PIF.get_record", eth1)
+        self.assertEqual((rec["ip_configuration_mode"], rec["IP"], rec["netmask"], rec["gateway"],
+                          rec["DNS"]),
+                         ("Static", "192.168.50.10", "255.255.255.0", "192.168.50.1", "192.168.50.53"))
+        self.assertFalse(rec["management"])
+        # XAPI's checks, in its order
+        bad = [(("Static", "", "255.255.255.0", "", ""), "IP"),
+               (("Static", "10.0.0.1", "", "", ""), "netmask"),
+               (("Static", "10.0.0.1", "255.255.255.0", "10.0.0", ""), "gateway"),
+               (("None", "10.0.0.300", "", "", ""), "IP"),
+               (("Static", "10.0.0.1", "255.0.255.0", "", ""), "netmask")]
+        for args, field in bad:
+            self.assertFailure(["INVALID_IP_ADDRESS_SPECIFIED", field], call,
+                               "PIF.reconfigure_ip", eth1, *args)
+        self.assertFailure(["PIF_IS_MANAGEMENT_IFACE", eth0], call,
+                           "PIF.reconfigure_ip", eth0, "None", "", "", "", "")
+        self.assertFailure("OPERATION_NOT_ALLOWED", call, "PIF.reconfigure_ip", eth1, "DHCP",
+                           "", "", "", "")
+        self.assertEqual(call("PIF.get_IP", eth1), "192.168.50.10")
+        call("PIF.reconfigure_ip", eth1, "None", "", "", "", "")
+        rec = call("PIF.get_record", eth1)
+        self.assertEqual((rec["ip_configuration_mode"], rec["IP"], rec["gateway"], rec["DNS"]),
+                         ("None", "", "", ""))
+        # the management interface keeps its role when its address changes: the host's
+        # address follows it
+        old = call("host.get_address", host)
+        call("PIF.reconfigure_ip", eth0, "Static", "127.0.0.2", "255.0.0.0", "", "")
+        self.assertEqual(call("host.get_address", host), "127.0.0.2")
+        rec = call("PIF.get_record", eth0)
+        self.assertEqual((rec["IP"], rec["netmask"], rec["management"]), ("127.0.0.2", "255.0.0.0", True))
+        call("PIF.reconfigure_ip", eth0, "Static", old, "255.255.255.0", "", "")
+        self.assertEqual(call("host.get_address", host), old)
+        self.assertTrue(call("PIF.get_management", eth0))
+
+    def test_vif_move(self):
+        net0 = self.s.call("PIF.get_network", self.pif("eth0"))
+        net1 = self.s.call("PIF.get_network", self.pif("eth1"))
+        vm, vif = self.running_vm_with_vif(net0, "e2e-vif-move")
+        mac = self.s.call("VIF.get_MAC", vif)
+        self.s.call("VIF.move", vif, net1)
+        rec = self.s.call("VIF.get_record", vif)
+        self.assertEqual((rec["network"], rec["currently_attached"], rec["MAC"]), (net1, True, mac))
+        self.assertNotIn(vif, self.s.call("network.get_VIFs", net0))
+        self.assertIn(vif, self.s.call("network.get_VIFs", net1))
+        # an internal network's bridge is made on demand
+        internal = self.s.call("network.create", {"name_label": "e2e-move", "name_description": "",
+                                                  "MTU": "1500", "other_config": {}})
+        task = self.s.call("Async.VIF.move", vif, internal)
+        self.assertEqual(wait_task(self.s, task)["status"], "success")
+        self.assertEqual(self.s.call("VIF.get_network", vif), internal)
+        # a plugged VIF cannot move to a network the host cannot attach
+        absent = self.s.call("network.create", {"name_label": "e2e-absent", "name_description": "",
+                                                "MTU": "1500", "other_config": {},
+                                                "bridge": "br-gone", "managed": False})
+        host = self.s.call("VM.get_resident_on", vm)
+        self.assertFailure(["HOST_CANNOT_ATTACH_NETWORK", host, absent], self.s.call,
+                           "VIF.move", vif, absent)
+        self.assertEqual(self.s.call("VIF.get_network", vif), internal)
+        # an unplugged VIF only changes its record
+        self.s.call("VIF.unplug", vif)
+        self.s.call("VIF.move", vif, absent)
+        self.assertEqual(self.s.call("VIF.get_network", vif), absent)
+        self.s.call("VIF.move", vif, net0)
+        self.s.call("VIF.plug", vif)
+        self.s.call("network.destroy", absent)
+        self.s.call("network.destroy", internal)
+        self.assertFailure(["HANDLE_INVALID", "network", "OpaqueRef:nope"], self.s.call,
+                           "VIF.move", vif, "OpaqueRef:nope")
+
+
+@sim_only
 class BareHostTest(GatewayTestCase):
     """A host with no guests: only the PIF and the system flag protect its networks."""
     sim_vms = 0
@@ -422,6 +620,25 @@ class NetworkPersistenceTest(GatewayTestCase):
         s.call("VM.start", vm, False, False)
         self.assertTrue(s.call("VIF.get_currently_attached", vif))
         s.call("VM.hard_shutdown", vm)
+
+
+@sim_only
+class LockedAcrossRestartTest(GatewayTestCase):
+    def test_locked_vif_of_a_running_guest_across_restart(self):
+        """A guest found running at start-up (the sim's fixture guests are, as libxl's survive
+        a restart) whose VIF is locked gets its filter while the objects are still being built."""
+        running = [r for r, v in self.s.call("VM.get_all_records").items()
+                   if v["power_state"] == "Running" and not v["is_control_domain"] and v["VIFs"]]
+        self.assertTrue(running)
+        vif = self.s.call("VM.get_VIFs", running[0])[0]
+        self.s.call("VIF.set_ipv4_allowed", vif, ["10.0.0.9"])
+        self.s.call("VIF.set_locking_mode", vif, "locked")
+        self.gw.restart()
+        from gateway import XapiSession
+        s = XapiSession(self.gw)
+        self.assertEqual(s.call("VIF.get_locking_mode", vif), "locked")
+        self.assertTrue(s.call("VIF.get_currently_attached", vif))
+        s.call("VIF.set_locking_mode", vif, "unlocked")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import tempfile
 import threading
 import unittest
 
-from gateway import Failure, Gateway, sim_only, wait_task
+from gateway import Failure, Gateway, scaled, sim_only, wait_task
 
 # XenAPIPlugin's convention, by hand: argv[1] is a methodCall, stdout a methodResponse.
 PY_HEAD = """#!/usr/bin/env python3
@@ -59,8 +59,12 @@ class PluginTest(unittest.TestCase):
         with open(os.path.join(cls.tmp, "outside.sh"), "w") as f:
             f.write("#!/bin/sh\necho outside\n")
         os.chmod(os.path.join(cls.tmp, "outside.sh"), 0o755)
+        # The kill timeout is what test_timeout_kills waits for; every other
+        # plugin must finish well inside it even on a loaded machine (3 s
+        # killed a Python plugin that was still starting at load 30).
+        cls.timeout_s = int(scaled(8))
         cls.gw = Gateway(sim_vms=0, extra_args=["--plugin-dir", cls.dir,
-                                                "--plugin-timeout-s", "3"]).start()
+                                                "--plugin-timeout-s", str(cls.timeout_s)]).start()
         cls.s = cls.gw.xapi()
         cls.host = cls.s.call("host.get_all")[0]
 
@@ -120,7 +124,7 @@ class PluginTest(unittest.TestCase):
     def test_timeout_kills(self):
         d = self.failure("sleeper.sh")
         self.assertEqual(d[:2], ["XENAPI_PLUGIN_FAILURE", "signal: SIGKILL"])
-        self.assertIn("killed after 3 s", d[3])
+        self.assertIn("killed after %d s" % self.timeout_s, d[3])
 
     def test_runs_off_network_threads(self):
         # four slow plugins through Async: the gateway keeps answering while they run

@@ -12,8 +12,9 @@ from test_storage import MiB, NULL, StorageBase
 EPOCH = "19700101T00:00:00Z"
 
 
-@sim_only
-class SnapshotRevertTest(StorageBase):
+class DiskBytesBase(StorageBase):
+    """Disk contents in and out over /import_raw_vdi and /export_raw_vdi (also test_xva)."""
+
     def url(self, path, **q):
         q.setdefault("session_id", self.s.ref)
         return "%s?%s" % (path, urllib.parse.urlencode(q))
@@ -35,6 +36,9 @@ class SnapshotRevertTest(StorageBase):
                 return r["VDI"]
         self.fail("no VBD %s on %s" % (userdevice, vm))
 
+
+@sim_only
+class SnapshotRevertTest(DiskBytesBase):
     def make_vm(self):
         vm = self.new_vm("snap e2e")
         a = self.vdi(size=4 * MiB, name="system")
@@ -123,6 +127,40 @@ class SnapshotRevertTest(StorageBase):
         self.s.call("VM.destroy", vm)
         for v in (now, b):
             self.s.call("VDI.destroy", v)
+
+    def test_checkpoint_and_revert(self):
+        vm, a, b = self.make_vm()
+        before = os.urandom(MiB) + b"\0" * (3 * MiB)
+        self.write(a, before)
+        self.assertFailure(["VM_BAD_POWER_STATE", vm, "running", "halted"], self.s.call,
+                           "VM.checkpoint", vm, "not running")
+        self.s.call("VM.start", vm, False, False)
+        cp = self.wait_task(self.s.call("Async.VM.checkpoint", vm, "with memory"))
+        rec = self.s.call("VM.get_record", cp)
+        self.assertEqual(rec["power_state"], "Suspended")
+        self.assertTrue(rec["is_a_snapshot"])
+        self.assertEqual(rec["snapshot_of"], vm)
+        self.assertEqual(rec["snapshot_info"]["power-state-at-snapshot"], "Running")
+        mem = rec["suspend_VDI"]
+        mrec = self.s.call("VDI.get_record", mem)
+        self.assertEqual(mrec["type"], "suspend")
+        self.assertGreater(int(mrec["virtual_size"]), 0)
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Running")
+        self.assertEqual(self.s.call("VM.get_parent", vm), cp)
+        self.assertEqual(self.read(self.disk_of(cp)), before)
+        self.s.call("VM.set_is_a_template", cp, False)     # as XO does
+        # the VM goes on and changes its disk; reverting brings back the disk and the memory
+        self.s.call("VM.hard_shutdown", vm)
+        self.write(self.disk_of(vm), os.urandom(4 * MiB))
+        self.s.call("VM.revert", cp)
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Suspended")
+        self.assertEqual(self.read(self.disk_of(vm)), before)
+        self.s.call("VM.resume", vm, False, False)       # what XO does after a revert
+        self.assertEqual(self.s.call("VM.get_power_state", vm), "Running")
+        self.s.call("VM.hard_shutdown", vm)
+        # destroying the checkpoint takes its memory image along
+        self.s.call("VM.destroy", cp)
+        self.assertFailure(["HANDLE_INVALID", "VDI", mem], self.s.call, "VDI.get_record", mem)
 
     def test_running_vm_and_errors(self):
         vm, a, b = self.make_vm()

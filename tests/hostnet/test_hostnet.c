@@ -18,6 +18,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <nftables/libnftables.h>
 #include <unistd.h>
 
 #include "../../handlers/hostnet/hostnet.h"
@@ -70,6 +72,88 @@ static void common_bridge_rules(struct gw_hostnet *h)
     xg_arena_free(a);
 }
 
+/* link_set / port_move / ipv4_set, on a bridge with a port and a second
+ * bridge, the same on every backend. */
+static void common_link_rules(struct gw_hostnet *h, const char *bridge, const char *port,
+                              const char *other)
+{
+    xg_arena *a = xg_arena_new(4 << 20);
+    xg_err err = XG_ERR_INIT;
+    struct gw_link *l;
+    assert_true(h->ops->link_set(h, port, 1400, -1, &err));
+    assert_true(h->ops->link_set(h, bridge, 1400, -1, &err));
+    uint32_t n = list(h, a, &l);
+    assert_int_equal(find(l, n, bridge)->mtu, 1400);
+    assert_int_equal(find(l, n, port)->mtu, 1400);
+    assert_true(h->ops->link_set(h, port, 0, 0, &err));
+    n = list(h, a, &l);
+    assert_false(find(l, n, port)->up);
+    assert_int_equal(find(l, n, port)->mtu, 1400);          /* 0 keeps it */
+    assert_true(h->ops->link_set(h, port, 1500, 1, &err));
+    assert_true(h->ops->link_set(h, bridge, 1500, -1, &err));
+    n = list(h, a, &l);
+    assert_true(find(l, n, port)->up);
+    assert_false(h->ops->link_set(h, "xgnone", 1500, 1, &err));
+    xg_err_clear(&err);
+
+    assert_true(h->ops->port_move(h, port, other, &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, port)->master, other);
+    assert_false(h->ops->port_move(h, port, "xgnone", &err));   /* no such bridge */
+    xg_err_clear(&err);
+    assert_true(h->ops->port_move(h, port, bridge, &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, port)->master, bridge);
+
+    assert_true(h->ops->ipv4_set(h, bridge, "203.0.113.5", 25, "", &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, bridge)->ipv4, "203.0.113.5");
+    assert_string_equal(find(l, n, bridge)->netmask, "255.255.255.128");
+    assert_true(h->ops->ipv4_set(h, bridge, "203.0.113.5", 25, "", &err));  /* again: same */
+    assert_true(h->ops->ipv4_set(h, bridge, "", 0, "", &err));
+    n = list(h, a, &l);
+    assert_string_equal(find(l, n, bridge)->ipv4, "");
+    xg_arena_free(a);
+}
+
+/* The ruleset text: one transaction, only parsed-and-rewritten addresses. */
+static void nft_ruleset_text(void **state)
+{
+    (void)state;
+    char *t = gw_nft_ruleset(NULL, 0);
+    assert_string_equal(t, "add table bridge xapi_gateway\ndelete table bridge xapi_gateway\n");
+    free(t);
+    static const char *const v4[] = {"10.0.0.1", "10.0.0.1; flush ruleset", "10.1.0.0/16",
+                                     "10.0.0.0/33", "010.0.0.1", "", "10.2.0.0/"};
+    static const char *const v6[] = {"FE80::0001", "2001:db8::/64", "::ffff:1.2.3.4/129"};
+    struct gw_port_filter f[2] = {
+        {.port = "vif5.0", .tap = "vif5.0-emu", .lock = GW_PORT_LOCKED,
+         .mac = {0x00, 0x16, 0x3e, 0xaa, 0xbb, 0x01}, .ipv4 = v4, .n4 = 7, .ipv6 = v6, .n6 = 3},
+        {.port = "vif6.1", .lock = GW_PORT_DISABLED},
+    };
+    t = gw_nft_ruleset(f, 2);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "prerouting iifname { \"vif5.0\", \"vif5.0-emu\" } jump port0\n"));
+    assert_non_null(strstr(t, "port0 ether saddr != 00:16:3e:aa:bb:01 drop\n"));
+    assert_non_null(strstr(t, "port0 ip saddr { 10.0.0.1, 10.1.0.0/16 } accept\n"));
+    assert_non_null(strstr(t, "port0 ip6 saddr { fe80::1, 2001:db8::/64 } accept\n"));
+    assert_non_null(strstr(t, "arp operation reply arp saddr ether 00:16:3e:aa:bb:01 "
+                              "arp saddr ip { 10.0.0.1, 10.1.0.0/16 } accept\n"));
+    assert_null(strstr(t, "flush"));
+    assert_null(strstr(t, "/33"));
+    assert_non_null(strstr(t, "port1 drop\n"));
+    assert_non_null(strstr(t, "forward oifname { \"vif6.1\" } drop\n"));
+    assert_non_null(strstr(t, "output oifname { \"vif6.1\" } drop\n"));
+    free(t);
+    /* locked without an allowed address: only the MAC check, DHCP and the drop */
+    struct gw_port_filter bare = {.port = "vif7.0", .lock = GW_PORT_LOCKED};
+    t = gw_nft_ruleset(&bare, 1);
+    assert_null(strstr(t, "saddr ip"));
+    assert_null(strstr(t, "ip saddr"));
+    assert_non_null(strstr(t, "port0 drop\n"));
+    free(t);
+}
+
 static void sim_host(void **state)
 {
     (void)state;
@@ -89,7 +173,11 @@ static void sim_host(void **state)
     assert_string_equal(br->ipv4, "192.0.2.10");
     assert_false(h->ops->bridge_del(h, "eth0", &err));     /* not a bridge */
     xg_err_clear(&err);
+    /* the second NIC, bridged, without an address */
+    assert_string_equal(find(l, n, "eth1")->master, "xenbr1");
+    assert_string_equal(find(l, n, "xenbr1")->ipv4, "");
     common_bridge_rules(h);
+    common_link_rules(h, "xenbr1", "eth1", "xenapi");
     xg_arena_free(a);
     h->ops->close(h);
 }
@@ -144,6 +232,45 @@ static void netlink_host(void **state)
     assert_string_equal(br->netmask, "255.255.255.0");
     assert_false(h->ops->bridge_del(h, "xgport0", &err));   /* not a bridge */
     xg_err_clear(&err);
+    assert_true(h->ops->bridge_add(h, "xgbr2", 1500, &err));
+    common_link_rules(h, "xgbr1", "xgport0", "xgbr2");
+    /* the default route through a gateway on the bridge's subnet */
+    assert_true(h->ops->link_set(h, "xgbr1", 0, 1, &err));
+    assert_true(h->ops->ipv4_set(h, "xgbr1", "198.51.100.7", 24, "198.51.100.1", &err));
+    struct nl_sock *s = nl_socket_alloc();
+    assert_int_equal(nl_connect(s, NETLINK_ROUTE), 0);
+    struct nl_cache *routes = NULL;
+    assert_int_equal(rtnl_route_alloc_cache(s, AF_INET, 0, &routes), 0);
+    bool found = false;
+    for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *r = (struct rtnl_route *)o;
+        if (nl_addr_get_prefixlen(rtnl_route_get_dst(r)) == 0 && rtnl_route_get_nnexthops(r) == 1) {
+            char gw[64];
+            nl_addr2str(rtnl_route_nh_get_gateway(rtnl_route_nexthop_n(r, 0)), gw, sizeof gw);
+            found = strcmp(gw, "198.51.100.1") == 0;
+        }
+    }
+    nl_cache_free(routes);
+    nl_socket_free(s);
+    assert_true(found);
+    assert_true(h->ops->bridge_del(h, "xgbr2", &err));
+
+    /* port filters reach the kernel (the bridge family table) and go again */
+    static const char *const allowed[] = {"198.51.100.9"};
+    struct gw_port_filter f = {.port = "xgport0", .lock = GW_PORT_LOCKED,
+                               .mac = {0x02, 0, 0, 0, 0, 9}, .ipv4 = allowed, .n4 = 1};
+    assert_true(h->ops->port_filters(h, &f, 1, &err));
+    assert_true(h->ops->port_filters(h, &f, 1, &err));      /* unchanged: not re-applied */
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    assert_int_equal(nft_run_cmd_from_buffer(ctx, "list table bridge xapi_gateway"), 0);
+    const char *listed = nft_ctx_get_output_buffer(ctx);
+    assert_non_null(strstr(listed, "iifname \"xgport0\" jump port0"));
+    assert_non_null(strstr(listed, "ip saddr 198.51.100.9 accept"));
+    assert_true(h->ops->port_filters(h, NULL, 0, &err));
+    assert_int_not_equal(nft_run_cmd_from_buffer(ctx, "list table bridge xapi_gateway"), 0);
+    nft_ctx_free(ctx);
     assert_true(h->ops->bridge_del(h, "xgbr1", &err));
     n = list(h, a, &l);
     assert_string_equal(find(l, n, "xgport0")->master, "");  /* its port fell off */
@@ -157,6 +284,7 @@ int main(void)
     if (!have_netns)
         fprintf(stderr, "no network namespace (not root?): netlink tests skipped\n");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nft_ruleset_text),
         cmocka_unit_test(sim_host),
         cmocka_unit_test(netlink_host),
     };

@@ -9,26 +9,22 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../../handlers/console/cons_internal.h"
 #include "../../handlers/console/font.h"
 
-/* ---- test double of service.c: one viewer, damage goes to its rfb ---- */
+/* ---- in place of service.c: one viewer, damage goes to its rfb ---- */
 struct cons_viewer {
     struct cons_rfb rfb;
 };
 
-void cons_viewer_damage(struct cons_viewer *v, int row, int c0, int c1)
+static void viewer_damage(void *arg, int row, int c0, int c1)
 {
+    struct cons_viewer *v = arg;
     cons_rfb_damage(&v->rfb, row, c0, c1);
-}
-
-struct cons_viewer *cons_viewer_next_of_term(struct cons_viewer *v)
-{
-    (void)v;
-    return NULL;
 }
 
 static size_t take(xg_out *o, uint8_t *buf, size_t n)
@@ -150,11 +146,10 @@ static void handshake(struct cons_viewer *v, struct cons_term *t, xg_out *o)
 
 static void test_rfb_keys_reach_the_guest(void **st)
 {
-    struct cons_term *t = cons_term_new();
-    struct cons_viewer v;
+    struct cons_viewer v = {0};
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
     xg_out o;
     xg_out_init(&o);
-    cons_term_set_viewers(t, &v);
     handshake(&v, t, &o);
     /* 'a' down/up, then Return, then Ctrl-C (modifier held) */
     const uint8_t keys[] = {
@@ -177,11 +172,10 @@ static void test_rfb_keys_reach_the_guest(void **st)
 
 static void test_rfb_update_shows_the_glyphs(void **st)
 {
-    struct cons_term *t = cons_term_new();
-    struct cons_viewer v;
+    struct cons_viewer v = {0};
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
     xg_out o;
     xg_out_init(&o);
-    cons_term_set_viewers(t, &v);
     handshake(&v, t, &o);
     /* 16 bpp big endian 5-6-5 */
     const uint8_t spf[20] = { 0, 0, 0, 0, 16, 16, 1, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0 };
@@ -223,6 +217,27 @@ static void test_rfb_update_shows_the_glyphs(void **st)
     cons_term_free(t);
 }
 
+/* libvterm 0.1.4 looped forever on REP (CSI n b) before any glyph was
+ * printed (fuzz_console's first finding, corpus/console/regress_rep_*):
+ * a guest starting with it must not hang the console thread. */
+static void test_guest_rep_first_does_not_hang(void **st)
+{
+    struct cons_viewer v;
+    memset(&v, 0, sizeof v);
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
+    alarm(30);                                     /* the hang guard */
+    cons_term_feed(t, "\x1b[3bok\x1b[6n", 11);
+    alarm(0);
+    char answer[32] = "";
+    size_t n = cons_term_take_input(t, answer, sizeof answer - 1);
+    answer[n] = 0;
+    /* the terminal goes on: it answers the cursor position report */
+    assert_true(n >= 6);
+    assert_memory_equal(answer, "\x1b[1;", 4);
+    assert_int_equal(answer[n - 1], 'R');
+    cons_term_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_ws_frames),
         cmocka_unit_test(test_rfb_keys_reach_the_guest),
         cmocka_unit_test(test_rfb_update_shows_the_glyphs),
+        cmocka_unit_test(test_guest_rep_first_does_not_hang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

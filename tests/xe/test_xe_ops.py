@@ -3,9 +3,10 @@ commands and the specific commands (vm-start ... vm-install, vm-uninstall's prom
 host-cpu-info), each checked against the API's view, with xe's exact error texts and exit
 status, over plain HTTP and TLS (stunnel)."""
 import os
+import subprocess
 import unittest
 
-from gateway import Gateway, XapiSession, free_port, sim_only
+from gateway import Gateway, XapiSession, free_port, scaled, sim_only, wait_until
 from xe_client import XE, XeClient
 
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
@@ -262,6 +263,20 @@ class XeOps(XeClient, unittest.TestCase):
                          "new-name-label=xe-inst2", tls=True).strip()
             self.assertEqual(self.vm(u2)["name_label"], "xe-inst2")
             self.ok("vm-uninstall", "uuid=" + u2, "--force")
+        # sr-uuid=: a full copy into that SR, and the template's disks provisioned there
+        tpl = self.s.call("VM.clone", self.s.call("VM.get_by_uuid", t["uuid"]), "xe-tpl-disks")
+        self.s.call("VM.add_to_other_config", tpl, "disks",
+                    '<provision><disk device="0" size="8388608" sr="" bootable="true" '
+                    'type="system"/></provision>')
+        sr = self.s.call("pool.get_default_SR", self.s.call("pool.get_all")[0])
+        sr_uuid = self.s.call("SR.get_uuid", sr)
+        u3 = self.ok("vm-install", "template-uuid=" + self.s.call("VM.get_uuid", tpl),
+                     "new-name-label=xe-inst-sr", "sr-uuid=" + sr_uuid).strip()
+        vdis = [self.s.call("VBD.get_VDI", v) for v in self.vm(u3)["VBDs"]]
+        self.assertEqual(len(vdis), 1)
+        self.assertEqual(self.s.call("VDI.get_SR", vdis[0]), sr)
+        self.ok("vm-uninstall", "uuid=" + u3, "--force")
+        self.s.call("VM.destroy", tpl)
         rc, out, e = self.xe("vm-install", "template=no-such-template", "new-name-label=x")
         self.assertEqual((rc, e), (1, "Error: No templates matched\n"))
         rc, out, e = self.xe("vm-install", "new-name-label=x")
@@ -285,6 +300,138 @@ class XeOps(XeClient, unittest.TestCase):
         left = self.s.call("VDI.get_all")
         for d in disks:
             self.assertNotIn(d, left)
+
+    def test_storage_and_network_commands(self):
+        u = self.new_vm("xe-dev")
+        vm = self.s.call("VM.get_by_uuid", u)
+        pool = self.s.call("pool.get_all")[0]
+        sr = self.s.call("pool.get_default_SR", pool)
+        sr_uuid = self.s.call("SR.get_uuid", sr)
+        self.assertIn(sr_uuid, self.ok("sr-list", "--minimal").strip().split(","))
+        out = self.ok("sr-list", "uuid=" + sr_uuid)
+        self.assertIn("name-label ( RW): %s\n" % self.s.call("SR.get_name_label", sr), out)
+        # vdi-create, then vbd-create of it on our VM
+        vdi_u = self.ok("vdi-create", "sr-uuid=" + sr_uuid, "name-label=xe-disk",
+                        "virtual-size=64MiB", "sm-config:xe=1").strip()
+        vdi = self.s.call("VDI.get_by_uuid", vdi_u)
+        r = self.s.call("VDI.get_record", vdi)
+        self.assertEqual((r["name_label"], r["virtual_size"], r["type"], r["sm_config"]["xe"]),
+                         ("xe-disk", str(64 << 20), "user", "1"))
+        self.assertEqual(self.ok("vdi-list", "sr-uuid=" + sr_uuid, "name-label=xe-disk",
+                                 "--minimal"), vdi_u + "\n")
+        vbd_u = self.ok("vbd-create", "vm-uuid=" + u, "vdi-uuid=" + vdi_u, "device=3",
+                        "mode=ro", tls=True).strip()
+        r = self.s.call("VBD.get_record", self.s.call("VBD.get_by_uuid", vbd_u))
+        self.assertEqual((r["VM"], r["VDI"], r["userdevice"], r["mode"], r["type"]),
+                         (vm, vdi, "3", "RO", "Disk"))
+        self.assertIn(vbd_u, self.ok("vbd-list", "vm-uuid=" + u, "--minimal").strip().split(","))
+        rc, out, e = self.xe("vbd-create", "vm-uuid=" + u, "device=4")
+        self.assertEqual((rc, e), (1, "Error: Empty VBDs can only be made for type=CD\n"))
+        rc, out, e = self.xe("vbd-create", "vm-uuid=" + u, "device=5", "type=cd")
+        self.assertEqual((rc, e), (1, "Read/write CDs are not supported\n"))
+        cd_u = self.ok("vbd-create", "vm-uuid=" + u, "device=5", "type=cd", "mode=RO").strip()
+        self.assertTrue(self.s.call("VBD.get_empty", self.s.call("VBD.get_by_uuid", cd_u)))
+        rc, out, e = self.xe("vbd-create", "vm-uuid=" + u, "device=6", "mode=wo")
+        self.assertEqual((rc, e), (1, 'Error: Unknown mode: wo (should be "ro" or "rw"\n'))
+        # vm-disk-add: a disk the VM owns (vm-uninstall takes it along)
+        before = set(self.s.call("VM.get_VBDs", vm))
+        self.ok("vm-disk-add", "vm=xe-dev", "disk-size=32MiB", "device=7")
+        (new,) = set(self.s.call("VM.get_VBDs", vm)) - before
+        nr = self.s.call("VBD.get_record", new)
+        self.assertEqual((nr["userdevice"], "owner" in nr["other_config"]), ("7", True))
+        self.assertEqual(self.s.call("VDI.get_name_label", nr["VDI"]), "Created by xe")
+        # vif-create on a network; network-list and vif-list with xe's column names
+        (net_u,) = [n for n in self.ok("network-list", "--minimal").strip().split(",")
+                    if self.s.call("network.get_bridge", self.s.call("network.get_by_uuid", n))
+                    == "xenbr0"]
+        self.assertIn("bridge ( RO): xenbr0", self.ok("network-list", "uuid=" + net_u))
+        vif_u = self.ok("vif-create", "vm-uuid=" + u, "network-uuid=" + net_u,
+                        "device=2").strip()
+        r = self.s.call("VIF.get_record", self.s.call("VIF.get_by_uuid", vif_u))
+        self.assertEqual((r["VM"], r["device"]), (vm, "2"))
+        self.assertRegex(r["MAC"], "^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+        out = self.ok("vif-list", "vm-uuid=" + u)
+        self.assertIn("network-uuid ( RO): %s\n" % net_u, out)
+        self.assertIn("vm-uuid ( RO): %s\n" % u, out)
+        mac = "02:00:00:00:00:42"
+        self.ok("vif-create", "vm-uuid=" + u, "network-uuid=" + net_u, "device=3", "mac=" + mac)
+        self.assertEqual(self.ok("vif-list", "MAC=" + mac, "params=device", "--minimal"), "3\n")
+        self.ok("vm-uninstall", "vm=xe-dev", "--force")
+        left = self.s.call("VDI.get_all")
+        self.assertNotIn(nr["VDI"], left)          # owned: destroyed with the VM
+        self.assertIn(vdi, left)                   # attached by vbd-create: kept
+        self.s.call("VDI.destroy", vdi)
+
+    def test_event_wait(self):
+        u = self.new_vm("xe-ev")
+        # already true: returns at once
+        self.assertEqual(self.ok("event-wait", "class=vm", "name-label=xe-ev",
+                                 "power-state=halted"), "")
+        self.assertEqual(self.ok("event-wait", "class=vm", "uuid=" + u,
+                                 "power-state=/=running"), "")
+        rc, out, e = self.xe("event-wait", "class=vm", "frob=1")
+        self.assertEqual((rc, e), (1, "Error: key missing: frob\n"))
+        rc, out, e = self.xe("event-wait", "class=frob")
+        self.assertEqual((rc, e), (1, "Error: Cli listening for class 'frob' not currently "
+                                      "implemented\n"))
+        # not yet true: xe waits until a change makes it true
+        env = dict(os.environ, HOME=self.gw._tmp)
+        p = subprocess.Popen([XE, "event-wait", "class=vm", "uuid=" + u, "power-state=running",
+                              "-s", "127.0.0.1", "-p", str(self.http_port), "-u", "root",
+                              "-pw", self.gw.password], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            with self.assertRaises(subprocess.TimeoutExpired):
+                p.wait(timeout=1.5)            # still waiting: the VM is halted
+            self.s.call("VM.start", self.s.call("VM.get_by_uuid", u), False, False)
+            out, err = p.communicate(timeout=scaled(60))
+            self.assertEqual((p.returncode, out, err), (0, "", ""))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.ok("vm-shutdown", "uuid=" + u, "--force")
+        self.ok("vm-destroy", "uuid=" + u)
+
+    def test_vdi_export_through_xe(self):
+        pool = self.s.call("pool.get_all")[0]
+        sr_uuid = self.s.call("SR.get_uuid", self.s.call("pool.get_default_SR", pool))
+        size = 4 << 20
+        vdi_u = self.ok("vdi-create", "sr-uuid=" + sr_uuid, "name-label=xe-io",
+                        "virtual-size=%d" % size).strip()
+        data = os.urandom(size)
+        st, _, _ = self.gw.request("PUT", "/import_raw_vdi?session_id=%s&vdi=%s&format=raw"
+                                   % (self.s.ref, vdi_u), body=data)
+        self.assertEqual(st, 200)
+        for tls in (False, True):
+            # HttpGet: xe writes the disk into a new file, then answers OK
+            dst = os.path.join(self.gw._tmp, "xe-out-%s.raw" % tls)
+            self.assertEqual(self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst,
+                                     "format=raw", tls=tls), "")
+            with open(dst, "rb") as f:
+                self.assertEqual(f.read(), data)
+            # an existing file: xe refuses to overwrite it and fails
+            rc, out, e = self.xe("vdi-export", "uuid=" + vdi_u, "filename=" + dst, tls=tls)
+            self.assertEqual(rc, 1)
+            self.assertIn("Operation failed", e)
+        rc, out, e = self.xe("vdi-export", "uuid=nope", "filename=x")
+        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VDI\n"
+                                      "uuid: nope\n"))
+        # no task is left behind by the transfers (one whose handler was still running
+        # when xe gave up goes when the handler ends)
+        wait_until(lambda: not [t for t in self.s.call("task.get_all_records").values()
+                                if t["name_label"] == "VDI export"],
+                   timeout=scaled(20), what="the export tasks to go")
+        self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
+
+    def test_console_list(self):
+        (dom0,) = [r for r in self.s.call("VM.get_all_records").values()
+                   if r["is_control_domain"]]
+        out = self.ok("console-list", "vm-uuid=" + dom0["uuid"])
+        self.assertRegex(out, r"(?m)^ +protocol \( RO\): (rfb|vt100)$")
+        self.assertEqual(set(self.ok("console-list", "vm-uuid=" + dom0["uuid"], "--minimal")
+                             .strip().split(",")),
+                         {self.s.call("console.get_uuid", c) for c in dom0["consoles"]})
 
     def test_destroy_task_cancel_cpu_info(self):
         (dom0,) = [r for r in self.s.call("VM.get_all_records").values()

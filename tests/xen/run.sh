@@ -24,6 +24,8 @@ if [ "${1:-}" = --inner ]; then
   # the e2e lifecycle and task checks boot the busybox PV test guest of the image
   export XG_E2E_GUEST_KERNEL=/var/lib/xg-test/vmlinux XG_E2E_GUEST_RAMDISK=/var/lib/xg-test/initrd.gz
   export XG_E2E_GUEST_ARGS="console=hvc0 rdinit=/init"
+  # the real xe of the xe ctest fixture, when it was built (test_libxl.py uses it)
+  export XG_XE="${XG_BUILD_DIR:-}/xe/bin/xe"
   rc=0
   t=$(date +%s)
   if [ "${XG_XEN_E2E_MODULES:-}" != none ]; then

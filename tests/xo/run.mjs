@@ -17,6 +17,6 @@ if (process.argv[2] && env.XG_BUILD_DIR === undefined) env.XG_BUILD_DIR = proces
 const [major, minor] = process.versions.node.split('.').map(Number)
 const flags = ['--test', '--test-reporter=spec']
 if (major > 22 || (major === 20 && minor >= 14) || major === 22) flags.push('--test-force-exit')
-const r = spawnSync(process.execPath, [...flags, path.join(here, 'xo.test.mjs')],
+const r = spawnSync(process.execPath, [...flags, path.join(here, 'xo.test.mjs'), path.join(here, 'xo_session.test.mjs')],
   { env, stdio: 'inherit', cwd: here })
 process.exit(r.status ?? 1)

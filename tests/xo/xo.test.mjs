@@ -329,6 +329,83 @@ describe('with events (json-rpc auto transport)', () => {
     assert.deepEqual(eventErrors, [])
   })
 
+  test('VM_snapshot, VM_checkpoint, VM_export, VM_import and revert as @xen-orchestra/xapi does them', { skip: REMOTE && 'sim only', timeout: scaled(120e3) }, async () => {
+    await withTimeout(xapi.barrier(), 15e3, 'barrier')
+    const extractOpaqueRef = str => /OpaqueRef:[0-9a-z-]+/.exec(String(str))[0]
+    const sr = xapi.pool.$default_SR
+    const VM = await newVm(xapi, 'xo-e2e-backup')
+    const made = []
+    try {
+      const vdiRef = await xapi.call('VDI.create', {
+        name_description: '', name_label: 'xo backup disk', other_config: {}, read_only: false,
+        sharable: false, SR: sr.$ref, type: 'user', virtual_size: 8 * 1024 * 1024,
+      })
+      made.push(vdiRef)
+      await xapi.call('VBD.create', {
+        bootable: true, empty: false, mode: 'RW', other_config: {}, qos_algorithm_params: {},
+        qos_algorithm_type: '', type: 'Disk', unpluggable: false, userdevice: '0', VDI: vdiRef, VM,
+      })
+      await xapi.call('VM.start', VM, false, false)
+      // VM_snapshot: Async, with ignore_vdis; then the snapshot becomes a plain VM record
+      const snapRef = extractOpaqueRef(await xapi.callAsync('VM.snapshot', VM, 'xo snapshot', []))
+      await xapi.call('VM.set_is_a_template', snapRef, false)
+      // VM_checkpoint: the same, with memory; the VM keeps running
+      const cpRef = extractOpaqueRef(await xapi.callAsync('VM.checkpoint', VM, 'xo checkpoint'))
+      await xapi.call('VM.set_is_a_template', cpRef, false)
+      await withTimeout(xapi.barrier(cpRef), 15e3, 'barrier(checkpoint)')
+      const cp = xapi.getObjectByRef(cpRef)
+      assert.equal(cp.power_state, 'Suspended')
+      assert.equal(cp.$snapshot_of.$ref, VM)
+      assert.equal(cp.$suspend_VDI.type, 'suspend')
+      assert.equal(await xapi.call('VM.get_power_state', VM), 'Running')
+      // VM_export of the snapshot (XO exports snapshots of running VMs), zstd, under a task
+      const exportTask = await xapi.call('task.create', 'VM export', '')
+      const resp = await xapi.getResource('/export/', {
+        query: { ref: snapRef, use_compression: 'zstd' }, task: exportTask,
+      })
+      assert.equal(resp.statusCode, 200)
+      // VM_import: the export stream piped straight in, length unknown (XO's 1 PiB
+      // convention, after its empty probe PUT), the task's result names the new VM
+      const importTask = await xapi.call('task.create', 'VM import', '')
+      const result = await withTimeout(xapi.putResource(resp.body, '/import/', {
+        query: { sr_id: sr.$ref }, task: importTask,
+      }), 60e3, 'putResource /import/')
+      await withTimeout(resp.task, 15e3, 'export task settles')
+      const newVm = extractOpaqueRef(result)
+      made.push(newVm)
+      await withTimeout(xapi.barrier(newVm), 15e3, 'barrier(new VM)')
+      const imported = xapi.getObjectByRef(newVm)
+      assert.equal(imported.name_label, 'xo snapshot')
+      assert.equal(imported.is_a_snapshot, false)
+      assert.equal(imported.power_state, 'Halted')
+      assert.equal(imported.$VBDs.filter(b => b.type === 'Disk').length, 1)
+      assert.equal(imported.$VBDs[0].$VDI.virtual_size, 8 * 1024 * 1024)
+      // revert to the checkpoint: XO halts, reverts, then resumes a Suspended VM
+      await xapi.call('VM.hard_shutdown', VM)
+      await xapi.callAsync('VM.revert', cpRef)
+      assert.equal(await xapi.call('VM.get_power_state', VM), 'Suspended')
+      await xapi.callAsync('VM.resume', VM, false, true)
+      assert.equal(await xapi.call('VM.get_power_state', VM), 'Running')
+      // old snapshots go as XO's backups remove them
+      for (const ref of [snapRef, cpRef]) {
+        const vdis = (await xapi.call('VM.get_VBDs', ref)).length
+        assert.ok(vdis >= 1)
+        await xapi.call('VM.destroy', ref)
+      }
+    } finally {
+      await xapi.call('VM.hard_shutdown', VM).catch(() => {})
+      await xapi.call('VM.destroy', VM).catch(() => {})
+      for (const ref of made.reverse()) {
+        if (ref.startsWith('OpaqueRef:')) {
+          await xapi.call('VM.hard_shutdown', ref).catch(() => {})
+          await xapi.call('VM.destroy', ref).catch(() => {})
+          await xapi.call('VDI.destroy', ref).catch(() => {})
+        }
+      }
+    }
+    assert.deepEqual(eventErrors, [])
+  })
+
   test('task objects are cleaned up (valid_ref_counts.task is consistent)', async () => {
     await withTimeout(xapi.barrier(), 15e3, 'barrier')
     // the client's cache converges on the server's list through events (no sleep: poll both)

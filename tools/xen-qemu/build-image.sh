@@ -34,7 +34,7 @@ FORCE=0
 # qcow2 disks and CD drives.
 PKGS="xen-utils-$XENVER xen-hypervisor-$XENVER-amd64 kmod busybox-static procps iproute2 socat
   openssl libhttp-parser2.9 libyajl2 libssl3 libsqlite3-0 libpam0g libsystemd0
-  libnl-3-200 libnl-route-3-200
+  libnl-3-200 libnl-route-3-200 libnftables1
   libpam-runtime zlib1g libcrypt1 libvterm0
   qemu-utils libnbd-bin qemu-system-xen"
 PKGS=$(echo $PKGS)
@@ -129,6 +129,7 @@ mkdir -p "$RM"
 cp "$KM"/modules.order "$KM"/modules.builtin* "$RM"/
 (cd "$KM" && find kernel/drivers/xen kernel/drivers/net/xen-netback kernel/drivers/block/xen-blkback \
      kernel/net/bridge kernel/net/802 kernel/net/llc kernel/drivers/net/tun.ko \
+     kernel/net/netfilter/nf_tables.ko kernel/net/netfilter/nfnetlink.ko \
      kernel/drivers/net/dummy.ko kernel/drivers/block/loop.ko \
      kernel/drivers/virtio kernel/drivers/net/virtio_net.ko kernel/drivers/net/net_failover.ko \
      kernel/net/core/failover.ko kernel/drivers/net/ethernet/intel/e1000e kernel/drivers/net/ethernet/intel/e1000 \

@@ -4,6 +4,7 @@
  * hooks that make guests misbehave). Never calls back with d->lock held. */
 #include "sim.h"
 #include "sim_fixture.h"
+#include "sim_handover.h"
 #include "sim_internal.h"
 
 #include <inttypes.h>
@@ -19,33 +20,6 @@
 #define SIM_DOM0_MEM (4 * GiB)
 #define SIM_DOM0_VCPUS 8u
 #define SIM_HEADROOM (64 * GiB)      /* free memory left after the fixtures */
-
-static int fix_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct sim_fix_index *)a)->uuid,
-                  ((const struct sim_fix_index *)b)->uuid);
-}
-
-void sim_dom_apply_fixture(struct xg_drv *d, struct sim_dom *s)
-{
-    struct sim_fix_index key;
-    memcpy(key.uuid, s->uuid, sizeof key.uuid);
-    const struct sim_fix_index *f = d->nfix
-        ? bsearch(&key, d->fix, d->nfix, sizeof *d->fix, fix_cmp) : NULL;
-    struct sim_fixture_guest g;
-    if (f && sim_fixture_guest(f->index, d->cfg.sim_seed, &g)) {
-        s->pv_drivers = g.pv_drivers;
-        s->hostile = g.hostile;
-        snprintf(s->distro, sizeof s->distro, "%s", g.distro);
-        return;
-    }
-    /* A VM the handlers made: PV and PVH kernels have PV control; HVM
-     * guests are assumed to have their drivers installed. */
-    s->pv_drivers = true;
-    s->hostile = false;
-    snprintf(s->distro, sizeof s->distro, "%s",
-             s->type == XG_DOM_HVM ? "windows" : "debian");
-}
 
 static void add_dom0(struct xg_drv *d, uint64_t now)
 {
@@ -72,7 +46,9 @@ static void add_dom0(struct xg_drv *d, uint64_t now)
     d->used_bytes += SIM_DOM0_MEM;
 }
 
-static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
+/* The fixtures' index; their guests run only on the host's first boot (a
+ * handover or a reboot decides otherwise). */
+static bool add_fixtures(struct xg_drv *d, uint64_t now, bool run, xg_err *err)
 {
     uint32_t n = d->cfg.sim_vms;
     d->fix = calloc(n ? n : 1, sizeof *d->fix);
@@ -83,7 +59,7 @@ static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
         sim_fixture_guest(i, d->cfg.sim_seed, &g);
         memcpy(d->fix[i].uuid, g.uuid, sizeof g.uuid);
         d->fix[i].index = i;
-        if (g.power == SIM_FIX_HALTED)
+        if (g.power == SIM_FIX_HALTED || !run)
             continue;
         struct sim_dom *s = sim_dom_add(d, g.uuid, g.name, g.type, g.mem_static_max,
                                         g.mem_target, g.vcpus_max, g.vcpus_at_startup, err);
@@ -105,7 +81,7 @@ static bool add_fixtures(struct xg_drv *d, uint64_t now, xg_err *err)
         }
     }
     d->nfix = n;
-    qsort(d->fix, n, sizeof *d->fix, fix_cmp);
+    sim_fix_index_sort(d);
     return true;
 }
 
@@ -147,8 +123,13 @@ static bool sim_open(struct xg_drv **out, const struct xg_drv_config *cfg,
     }
     d->total_bytes = (need + 16 * GiB - 1) / (16 * GiB) * (16 * GiB);
 
+    enum sim_boot boot = sim_handover_take(d, now);
+    if (boot == SIM_BOOT_REBOOTED)
+        d->boot_wall = (int64_t)time(NULL);
     add_dom0(d, now);
-    if (!add_fixtures(d, now, err)) {
+    if (boot == SIM_BOOT_REBOOTED)
+        d->doms[0]->prior_run_ns = 0;
+    if (!add_fixtures(d, now, boot == SIM_BOOT_FIRST, err)) {
         sim_close(d);
         return false;
     }
@@ -372,6 +353,7 @@ const struct xg_driver xg_driver_sim = {
     .name = "sim",
     .open = sim_open,
     .close = sim_close,
+    .restarting = sim_restarting,
     .host_info = sim_host_info,
     .host_stats = sim_host_stats,
     .pcpu_list = sim_pcpu_list,

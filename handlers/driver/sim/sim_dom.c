@@ -1,5 +1,6 @@
-/* sim_dom.c: domains of the sim host: the domid table, memory accounting
- * and the folded Xen state. Callers hold d->lock; nothing here calls out. */
+/* sim_dom.c: domains of the sim host: the domid table, memory accounting,
+ * the folded Xen state, and the fixture facts of a domain made later.
+ * Callers hold d->lock; nothing here calls out. */
 #include "sim_internal.h"
 #include "sim_fixture.h"
 
@@ -12,6 +13,38 @@
 #include "../../../server/log.h"
 
 #define MiB (1024ull * 1024ull)
+
+static int fix_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sim_fix_index *)a)->uuid,
+                  ((const struct sim_fix_index *)b)->uuid);
+}
+
+void sim_fix_index_sort(struct xg_drv *d)
+{
+    qsort(d->fix, d->nfix, sizeof *d->fix, fix_cmp);
+}
+
+void sim_dom_apply_fixture(struct xg_drv *d, struct sim_dom *s)
+{
+    struct sim_fix_index key;
+    memcpy(key.uuid, s->uuid, sizeof key.uuid);
+    const struct sim_fix_index *f = d->nfix
+        ? bsearch(&key, d->fix, d->nfix, sizeof *d->fix, fix_cmp) : NULL;
+    struct sim_fixture_guest g;
+    if (f && sim_fixture_guest(f->index, d->cfg.sim_seed, &g)) {
+        s->pv_drivers = g.pv_drivers;
+        s->hostile = g.hostile;
+        snprintf(s->distro, sizeof s->distro, "%s", g.distro);
+        return;
+    }
+    /* A VM the handlers made: PV and PVH kernels have PV control; HVM
+     * guests are assumed to have their drivers installed. */
+    s->pv_drivers = true;
+    s->hostile = false;
+    snprintf(s->distro, sizeof s->distro, "%s",
+             s->type == XG_DOM_HVM ? "windows" : "debian");
+}
 
 struct sim_dom *sim_dom_get(struct xg_drv *d, uint32_t domid)
 {

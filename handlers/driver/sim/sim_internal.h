@@ -137,9 +137,11 @@ struct sim_dom *sim_dom_add(struct xg_drv *d, const char *uuid, const char *name
                             enum xg_dom_type type, uint64_t mem_max, uint64_t target,
                             uint32_t vcpus_max, uint32_t vcpus_online, xg_err *err);
 
-/* Shape of a new domain that is not in the spec: PV drivers, distro,
- * hostility; from the fixture when uuid is one of them. */
+/* sim_dom.c too: the shape of a new domain that is not in the spec (PV
+ * drivers, distro, hostility); from the fixture when uuid is one of them. */
 void sim_dom_apply_fixture(struct xg_drv *d, struct sim_dom *s);
+/* Sorts d->fix[0..nfix) by uuid for sim_dom_apply_fixture's lookup. */
+void sim_fix_index_sort(struct xg_drv *d);
 
 /* sim_stats.c */
 bool sim_host_info(struct xg_drv *d, struct xg_host_info *out, xg_err *err);

@@ -43,22 +43,25 @@ const xg_type xapi_type_host_ref_to_host_record_map = {XG_K_MAP, "(host ref -> h
 const xg_type xapi_type_string_to_string_map = {XG_K_MAP, "(string -> string) map", &xapi_type_string, &xapi_type_string, NULL, NULL, NULL};
 
 
-static const xg_value default_vm_name_label = {XG_V_STRING, 0, {.s = ""}};
-static const xg_value default_vm_power_state = {XG_V_STRING, 6, {.s = "Halted"}};
-static const xg_value default_vm_is_a_template = {XG_V_BOOL, 0, {.b = false}};
-static const xg_value default_vm_ratio = {XG_V_DOUBLE, 0, {.d = 1.5}};
-static const xg_value default_vm_start_time = {XG_V_DATETIME, 18, {.s = "19700101T00:00:00Z"}};
-static const xg_member default_items_0[] = {
-    {"k", 1, {XG_V_STRING, 1, {.s = "v"}}},
+static const char *const default_vm_name_label = "";
+static const int default_vm_power_state = XAPI_VM_POWER_STATE_HALTED;
+static const bool default_vm_is_a_template = false;
+static const double default_vm_ratio = 1.5;
+static const int64_t default_vm_start_time = INT64_C(0);
+static const char *const default_vm_other_config_keys[] = {
+    "k",
 };
-static const xg_value default_vm_other_config = {XG_V_STRUCT, 1, {.members = default_items_0}};
-static const xg_value default_vm_tags = {XG_V_ARRAY, 0, {.items = NULL}};
-static const xg_value default_vm_resident_on = {XG_V_STRING, 14, {.s = "OpaqueRef:NULL"}};
-static const xg_value default_vm_suspend_sr = {XG_V_STRING, 14, {.s = "OpaqueRef:NULL"}};
-static const xg_value default_vm_domid = {XG_V_INT, 0, {.i = INT64_C(-1)}};
-static const xg_value default_host_name_label = {XG_V_STRING, 0, {.s = ""}};
-static const xg_value default_host_resident_vms = {XG_V_ARRAY, 0, {.items = NULL}};
-static const xg_value default_session_originator = {XG_V_STRING, 0, {.s = ""}};
+static const char *const default_vm_other_config_vals[] = {
+    "v",
+};
+static const xg_map default_vm_other_config = {(void *)default_vm_other_config_keys, (void *)default_vm_other_config_vals, 1, 1};
+static const xg_set default_vm_tags = {NULL, 0, 0};
+static const xg_ref default_vm_resident_on = {"OpaqueRef:NULL"};
+static const xg_ref default_vm_suspend_sr = {"OpaqueRef:NULL"};
+static const int64_t default_vm_domid = INT64_C(-1);
+static const char *const default_host_name_label = "";
+static const xg_set default_host_resident_vms = {NULL, 0, 0};
+static const char *const default_session_originator = "";
 
 const xg_field_desc xapi_fields_vm[12] = {
     {"uuid", &xapi_type_string, offsetof(xapi_vm, uuid), XG_Q_RO_RUNTIME, XG_F_PERSIST,
