@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,8 @@ static bool ends_with(const char *s, const char *suffix, size_t *prefix_len)
 /* The API method `<Class>.<verb><field>` exists (set_, add_to_, add_, ...). */
 static bool has_method(const xg_class_desc *cls, const char *verb, const xg_field_desc *f)
 {
+    if (f < cls->fields || f >= cls->fields + cls->nfields)
+        return false;                  /* read through a reference: not this class's */
     char name[256];
     snprintf(name, sizeof(name), "%s.%s%s", cls->name, verb, f->name);
     return xg_method_find(name) != NULL;
@@ -325,15 +328,126 @@ static char *render_value(const xg_type *t, const void *p)
     return s;
 }
 
-static char *render_str(const xg_field_desc *f, const void *obj)
+/* Fields xe shows on a class that live in a record the class refers to
+ * (records.ml reads them from VM_metrics, VM_guest_metrics, host_metrics). */
+static const struct { const char *cls, *via, *field, *xe; } linked[] = {
+    {"VM", "metrics", "memory_actual", "memory-actual"},
+    {"VM", "metrics", "VCPUs_number", "VCPUs-number"},
+    {"VM", "metrics", "start_time", "start-time"},
+    {"VM", "metrics", "install_time", "install-time"},
+    {"VM", "metrics", "current_domain_type", "current-domain-type"},
+    {"VM", "metrics", "hvm", "hvm"},
+    {"VM", "guest_metrics", "os_version", "os-version"},
+    {"VM", "guest_metrics", "netbios_name", "netbios-name"},
+    {"VM", "guest_metrics", "PV_drivers_version", "PV-drivers-version"},
+    {"VM", "guest_metrics", "PV_drivers_up_to_date", "PV-drivers-up-to-date"},
+    {"VM", "guest_metrics", "networks", "networks"},
+    {"VM", "guest_metrics", "other", "other"},
+    {"VM", "guest_metrics", "live", "live"},
+    {"VM", "guest_metrics", "last_updated", "guest-metrics-last-updated"},
+    {"host", "metrics", "memory_total", "memory-total"},
+    {"host", "metrics", "memory_free", "memory-free"},
+};
+
+/* A field as xe shows it: its own, or one read through the reference via. */
+struct xe_field {
+    const xg_field_desc *fd;
+    const xg_field_desc *via;
+    char name[XE_NAME_MAX];
+};
+
+struct xe_fields {
+    uint32_t n;
+    struct xe_field *f;
+};
+
+static struct xe_fields *fields_of_class;   /* by class index, built once */
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static const xg_field_desc *field_named(const xg_class_desc *cls, const char *name)
 {
-    return render_value(f->type, (const char *)obj + f->offset);
+    for (uint32_t i = 0; cls && i < cls->nfields; i++)
+        if (strcmp(cls->fields[i].name, name) == 0)
+            return &cls->fields[i];
+    return NULL;
 }
 
-/* The value of map field f at key (rendered), or NULL. */
-static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key)
+static void build_fields(void)
 {
-    const xg_map *m = (const void *)((const char *)obj + f->offset);
+    fields_of_class = calloc(xg_nclasses, sizeof(*fields_of_class));
+    if (!fields_of_class)
+        abort();
+    for (uint32_t c = 0; c < xg_nclasses; c++) {
+        const xg_class_desc *cls = xg_classes[c];
+        struct xe_fields *fl = &fields_of_class[cls->index];
+        fl->f = calloc(cls->nfields + sizeof(linked) / sizeof(linked[0]), sizeof(*fl->f));
+        if (!fl->f)
+            abort();
+        for (uint32_t i = 0; i < cls->nfields; i++) {
+            if (cls->fields[i].flags & XG_F_INTERNAL)
+                continue;              /* hidden: never on the wire, never in xe */
+            struct xe_field *x = &fl->f[fl->n++];
+            x->fd = &cls->fields[i];
+            field_xe_name(cls, x->fd, x->name, sizeof(x->name));
+        }
+        for (size_t k = 0; k < sizeof(linked) / sizeof(linked[0]); k++) {
+            const xg_field_desc *via = strcmp(linked[k].cls, cls->name) == 0
+                                           ? field_named(cls, linked[k].via) : NULL;
+            const xg_field_desc *fd = via && via->type->kind == XG_K_REF
+                                          ? field_named(via->type->cls, linked[k].field) : NULL;
+            if (!fd)
+                continue;              /* not in this IDL */
+            struct xe_field *x = &fl->f[fl->n++];
+            x->fd = fd;
+            x->via = via;
+            snprintf(x->name, sizeof(x->name), "%s", linked[k].xe);
+        }
+    }
+}
+
+static const struct xe_fields *xe_fields(const xg_class_desc *cls)
+{
+    pthread_once(&fields_once, build_fields);
+    return &fields_of_class[cls->index];
+}
+
+/* Where the value of x lives for obj; NULL when its record is missing. */
+static const void *value_of(const struct xe_field *x, const void *obj)
+{
+    if (x->via) {
+        const xg_ref *r = (const void *)((const char *)obj + x->via->offset);
+        obj = x->via->type->cls ? xg_store_get(x->via->type->cls, r->s) : NULL;
+        if (!obj)
+            return NULL;
+    }
+    return (const char *)obj + x->fd->offset;
+}
+
+static void render_field(xg_out *o, const struct xe_field *x, const void *obj)
+{
+    const void *p = value_of(x, obj);
+    if (p)
+        render(o, x->fd->type, p);
+    else
+        xg_out_puts(o, "<not in database>");
+}
+
+static char *render_str(const struct xe_field *x, const void *obj)
+{
+    const void *p = value_of(x, obj);
+    char *s = p ? render_value(x->fd->type, p) : strdup("<not in database>");
+    if (!s)
+        abort();
+    return s;
+}
+
+/* The value of map field x at key (rendered), or NULL. */
+static char *map_lookup(const struct xe_field *x, const void *obj, const char *key)
+{
+    const xg_field_desc *f = x->fd;
+    const xg_map *m = value_of(x, obj);
+    if (!m)
+        return NULL;
     size_t ksz = xg_type_storage_size(f->type->key), vsz = xg_type_storage_size(f->type->elem);
     for (uint32_t i = 0; i < m->n; i++) {
         char *k = render_value(f->type->key, (const char *)m->keys + i * ksz);
@@ -345,9 +459,10 @@ static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key
     return NULL;
 }
 
-static const char *kind_suffix(const xg_class_desc *cls, const xg_field_desc *f)
+static const char *kind_suffix(const xg_class_desc *cls, const struct xe_field *x)
 {
-    bool rw = settable(cls, f);
+    const xg_field_desc *f = x->fd;
+    bool rw = !x->via && settable(cls, f);
     switch (f->type->kind) {
     case XG_K_SET: return rw ? " (SRW)" : " (SRO)";
     case XG_K_MAP: return rw ? " (MRW)" : " (MRO)";
@@ -355,17 +470,12 @@ static const char *kind_suffix(const xg_class_desc *cls, const xg_field_desc *f)
     }
 }
 
-static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const char *name)
+static const struct xe_field *field_by_xe_name(const xg_class_desc *cls, const char *name)
 {
-    char buf[XE_NAME_MAX];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        const xg_field_desc *f = &cls->fields[i];
-        if (f->flags & XG_F_INTERNAL)
-            continue;
-        field_xe_name(cls, f, buf, sizeof(buf));
-        if (strcmp(buf, name) == 0)
-            return f;
-    }
+    const struct xe_fields *fl = xe_fields(cls);
+    for (uint32_t i = 0; i < fl->n; i++)
+        if (strcmp(fl->f[i].name, name) == 0)
+            return &fl->f[i];
     return NULL;
 }
 
@@ -377,30 +487,26 @@ static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const cha
 static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void *obj,
                          const bool *shown)
 {
+    const struct xe_fields *fl = xe_fields(cls);
     size_t w = 0;
     char key[XE_NAME_MAX + 16];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        if (!shown[i])
-            continue;
-        field_xe_name(cls, &cls->fields[i], key, XE_NAME_MAX);
-        size_t n = strlen(key) + strlen(kind_suffix(cls, &cls->fields[i]));
-        w = n > w ? n : w;
+    for (uint32_t i = 0; i < fl->n; i++) {
+        size_t n = strlen(fl->f[i].name) + strlen(kind_suffix(cls, &fl->f[i]));
+        w = shown[i] && n > w ? n : w;
     }
     w += 4;
     xg_out o;
     xg_out_init(&o);
     bool first = true;
-    for (uint32_t i = 0; i < cls->nfields; i++) {
+    for (uint32_t i = 0; i < fl->n; i++) {
         if (!shown[i])
             continue;
-        const xg_field_desc *f = &cls->fields[i];
-        field_xe_name(cls, f, key, XE_NAME_MAX);
-        strcat(key, kind_suffix(cls, f));
+        snprintf(key, sizeof(key), "%s%s", fl->f[i].name, kind_suffix(cls, &fl->f[i]));
         if (first)
             xg_out_printf(&o, "%-*s: ", (int)w, key);
         else
             xg_out_printf(&o, "\n%*s: ", (int)w, key);
-        render(&o, f->type, (const char *)obj + f->offset);
+        render_field(&o, &fl->f[i], obj);
         first = false;
     }
     xg_out_puts(&o, "\n\n");
@@ -424,11 +530,12 @@ static enum pass passes(const xg_class_desc *cls, const void *obj, const char *k
     char *colon = strchr(name, ':');
     if (colon)
         *colon = 0;
-    const xg_field_desc *f = field_by_xe_name(cls, name);
-    if (!f)
+    const struct xe_field *x = field_by_xe_name(cls, name);
+    if (!x)
         return PASS_NO_FIELD;
+    const xg_field_desc *f = x->fd;
     if (colon && f->type->kind == XG_K_MAP) {
-        char *got = map_lookup(f, obj, colon + 1);
+        char *got = map_lookup(x, obj, colon + 1);
         bool ok = got && strcmp(got, v) == 0;
         free(got);
         return ok ? PASS_YES : PASS_NO;
@@ -436,17 +543,17 @@ static enum pass passes(const xg_class_desc *cls, const void *obj, const char *k
     if (colon && f->type->kind == XG_K_SET) {
         if (strcmp(colon + 1, "contains") != 0)
             return PASS_BAD_SET_SYNTAX;
-        const xg_set *s = (const void *)((const char *)obj + f->offset);
+        const xg_set *s = value_of(x, obj);
         size_t sz = xg_type_storage_size(f->type->elem);
         bool hit = false;
-        for (uint32_t i = 0; i < s->n && !hit; i++) {
+        for (uint32_t i = 0; s && i < s->n && !hit; i++) {
             char *e = render_value(f->type->elem, (const char *)s->items + i * sz);
             hit = strcmp(e, v) == 0;
             free(e);
         }
         return hit ? PASS_YES : PASS_NO;
     }
-    char *got = render_str(f, obj);
+    char *got = render_str(x, obj);
     bool ok = strcmp(got, v) == 0;
     free(got);
     return ok ? PASS_YES : PASS_NO;
@@ -492,16 +599,12 @@ static bool selected(const struct cli_cmd *cmd, const struct target *t, const vo
  * the class's default columns. Hidden (internal) fields never. */
 static void choose_fields(const struct target *t, const char *params, bool *shown)
 {
-    const xg_class_desc *cls = t->cls;
+    const struct xe_fields *fl = xe_fields(t->cls);
     const char *list = params ? params : t->xc ? t->xc->columns : generic_columns;
     bool all = params && strcmp(params, "all") == 0;
-    char name[XE_NAME_MAX];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        const xg_field_desc *f = &cls->fields[i];
+    for (uint32_t i = 0; i < fl->n; i++) {
+        const char *name = fl->f[i].name;
         shown[i] = false;
-        if (f->flags & XG_F_INTERNAL)
-            continue;
-        field_xe_name(cls, f, name, sizeof(name));
         size_t n = strlen(name);
         for (const char *p = list; !all && p && *p;) {
             const char *end = strchr(p, ',');
@@ -518,12 +621,13 @@ static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail 
 {
     const struct cli_cmd *cmd = c->cmd;
     const xg_class_desc *cls = t->cls;
-    bool *shown = calloc(cls->nfields, sizeof(bool));
+    const struct xe_fields *fl = xe_fields(cls);
+    bool *shown = calloc(fl->n + 1, sizeof(bool));
     if (!shown)
         abort();
     choose_fields(t, cli_arg(cmd, "params"), shown);
     uint32_t first = 0;
-    while (first < cls->nfields && !shown[first])
+    while (first < fl->n && !shown[first])
         first++;
     bool all = cli_flag(cmd, "all"), ok = true;
     uint64_t cursor = 0;
@@ -535,8 +639,8 @@ static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail 
         }
         if (!cmd->minimal) {
             print_record(c, cls, obj, shown);
-        } else if (first < cls->nfields) {
-            char *v = render_str(&cls->fields[first], obj);
+        } else if (first < fl->n) {
+            char *v = render_str(&fl->f[first], obj);
             cli_print_list_item(c, v);
             free(v);
         }
@@ -567,7 +671,7 @@ static const void *by_uuid(const struct cli_cmd *cmd, const struct target *t,
 
 static bool run_param_list(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
 {
-    bool *shown = calloc(t->cls->nfields, sizeof(bool));
+    bool *shown = calloc(xe_fields(t->cls)->n + 1, sizeof(bool));
     if (!shown)
         abort();
     choose_fields(t, "all", shown);
@@ -595,10 +699,10 @@ static bool run_param_get(struct cli_ctx *c, const struct target *t, struct cli_
     const char *key = cli_arg(c->cmd, "param-key");
     xg_world_lock();
     const void *obj = by_uuid(c->cmd, t, f);
-    const xg_field_desc *fd = obj ? field_by_xe_name(t->cls, name) : NULL;
+    const struct xe_field *fd = obj ? field_by_xe_name(t->cls, name) : NULL;
     char *v = !fd ? NULL
-              : key && fd->type->kind == XG_K_MAP ? map_lookup(fd, obj, key)
-                                                   : render_str(fd, obj);
+              : key && fd->fd->type->kind == XG_K_MAP ? map_lookup(fd, obj, key)
+                                                       : render_str(fd, obj);
     xg_world_unlock();
     if (!obj)
         return false;
@@ -634,7 +738,10 @@ static bool find_change(struct cli_ctx *c, const struct target *t, const char *n
     if (!obj)
         return false;
     ch->cls = t->cls;
-    ch->fd = field_by_xe_name(t->cls, name);
+    const struct xe_field *x = field_by_xe_name(t->cls, name);
+    /* a field read through a reference has no setter on this class: the
+     * setter checks below find none and report it read-only */
+    ch->fd = x ? x->fd : NULL;
     snprintf(ch->xe, sizeof(ch->xe), "%s", name);
     return ch->fd ? true : no_such_field(name, f);
 }

@@ -126,6 +126,8 @@ struct sr_create {
     struct gw_iso_list isos;
 };
 
+static void forget_records(xapi_sr *sr);
+
 static void sr_create_work(void *arg)
 {
     struct sr_create *x = arg;
@@ -166,16 +168,7 @@ static void sr_create_done(void *arg)
         XG_INFO("storage", "SR %s (%s) created at %s", sr->uuid, x->type, x->loc);
         result = sr->obj.ref;
     } else if (sr) {
-        while (sr->vdis.n) {
-            const xg_ref *v = sr->vdis.items;
-            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[sr->vdis.n - 1].s);
-            if (!vdi)
-                break;
-            gw_vdi_remove(vdi);
-        }
-        if (pbd)
-            xg_store_remove(pbd);
-        xg_store_remove(sr);
+        forget_records(sr);      /* its VDIs, its PBD and itself: nothing half-made */
     }
     xg_call_finish(x->c, ok, &err, &result);
     gw_iso_list_free(&x->isos);

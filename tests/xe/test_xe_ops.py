@@ -424,6 +424,37 @@ class XeOps(XeClient, unittest.TestCase):
                    timeout=scaled(20), what="the export tasks to go")
         self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
 
+    def test_fields_from_metrics_records(self):
+        u = self.new_vm("xe-metrics")
+        self.ok("vm-start", "uuid=" + u)
+        r = self.vm(u)
+        m = self.s.call("VM_metrics.get_record", r["metrics"])
+        # memory-actual moves with the metrics sampler: a number, as the API's
+        self.assertRegex(self.ok("vm-param-get", "uuid=" + u, "param-name=memory-actual"),
+                         r"^[0-9]+\n$")
+        self.assertEqual(self.ok("vm-param-get", "uuid=" + u, "param-name=VCPUs-number"),
+                         m["VCPUs_number"] + "\n")
+        out = self.ok("vm-param-list", "uuid=" + u)
+        self.assertRegex(out, r"(?m)^ +memory-actual \( RO\): [0-9]+$")
+        gm = r["guest_metrics"]
+        if gm != "OpaqueRef:NULL":
+            nets = self.s.call("VM_guest_metrics.get_networks", gm)
+            want = "; ".join("%s: %s" % kv for kv in nets.items())
+        else:
+            want = "<not in database>"
+        self.assertEqual(self.ok("vm-list", "uuid=" + u, "params=networks", "--minimal"),
+                         want.replace(",", "\\,") + "\n")
+        (h,) = self.s.call("host.get_all_records").values()
+        hm = self.s.call("host_metrics.get_record", h["metrics"])
+        self.assertEqual(self.ok("host-param-get", "uuid=" + h["uuid"],
+                                 "param-name=memory-total"), hm["memory_total"] + "\n")
+        self.assertEqual(self.ok("vm-list", "VCPUs-number=" + m["VCPUs_number"],
+                                 "uuid=" + u, "--minimal"), u + "\n")
+        rc, out, e = self.xe("vm-param-set", "uuid=" + u, "memory-actual=1")
+        self.assertEqual((rc, e), (1, "Error: Field 'memory-actual' is read-only.\n"))
+        self.ok("vm-shutdown", "uuid=" + u, "--force")
+        self.ok("vm-destroy", "uuid=" + u)
+
     def test_console_list(self):
         (dom0,) = [r for r in self.s.call("VM.get_all_records").values()
                    if r["is_control_domain"]]

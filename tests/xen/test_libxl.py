@@ -329,6 +329,26 @@ class LibxlTest(unittest.TestCase):
             nets = self.s.call("VM_guest_metrics.get_networks", self.s.call("VM.get_guest_metrics", vm))
             self.assertEqual(nets["0/ipv4/0"], "192.168.77.2")
 
+            # VIF locking (nftables in dom0's bridge): dom0 reaches the guest while its address
+            # is allowed, not once the guest's address is not, nor while the VIF is disabled
+            def reaches_guest(count=3):
+                rc, out = dom0("busybox ping -c %d -W 3 192.168.77.2 && echo XG-PING-OK" % count)
+                return "XG-PING-OK" in out
+            self.assertTrue(reaches_guest(), "dom0 pings the guest before locking")
+            self.s.call("VIF.set_ipv4_allowed", vif0, ["192.168.77.2"])
+            self.s.call("VIF.set_locking_mode", vif0, "locked")
+            self.assertTrue(reaches_guest(), "an allowed address passes a locked VIF")
+            self.s.call("VIF.set_ipv4_allowed", vif0, ["192.168.77.3"])
+            dom0("ip neigh flush dev %s" % bridge)
+            self.assertFalse(reaches_guest(2), "the guest's address is not allowed: its ARP and "
+                                               "IP replies are dropped")
+            self.s.call("VIF.set_ipv4_allowed", vif0, ["192.168.77.2"])
+            self.assertTrue(reaches_guest(), "allowed again")
+            self.s.call("VIF.set_locking_mode", vif0, "disabled")
+            self.assertFalse(reaches_guest(2), "a disabled VIF passes nothing")
+            self.s.call("VIF.set_locking_mode", vif0, "network_default")
+            self.assertTrue(reaches_guest(), "unlocked again (the network's default)")
+
             # hot-plug a second VIF into the running guest: it appears in the guest
             vif1 = self.s.call("VIF.create", {"device": "1", "network": net, "VM": vm, "MAC": "",
                                               "MTU": "1500", "other_config": {},

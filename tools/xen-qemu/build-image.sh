@@ -130,6 +130,7 @@ cp "$KM"/modules.order "$KM"/modules.builtin* "$RM"/
 (cd "$KM" && find kernel/drivers/xen kernel/drivers/net/xen-netback kernel/drivers/block/xen-blkback \
      kernel/net/bridge kernel/net/802 kernel/net/llc kernel/drivers/net/tun.ko \
      kernel/net/netfilter/nf_tables.ko kernel/net/netfilter/nfnetlink.ko \
+     kernel/lib/libcrc32c.ko kernel/crypto/crc32c_generic.ko \
      kernel/drivers/net/dummy.ko kernel/drivers/block/loop.ko \
      kernel/drivers/virtio kernel/drivers/net/virtio_net.ko kernel/drivers/net/net_failover.ko \
      kernel/net/core/failover.ko kernel/drivers/net/ethernet/intel/e1000e kernel/drivers/net/ethernet/intel/e1000 \
