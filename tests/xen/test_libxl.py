@@ -123,10 +123,19 @@ def iso9660_image(label, sectors=20):
     return img + bytes(sectors * 2048 - len(img))
 
 
+class _GuardedTransport(xmlrpc.client.SafeTransport):
+    """A hang guard on every call: a call the gateway never answers fails the test that made it
+    instead of the whole suite's time budget."""
+    def make_connection(self, host):
+        c = super().make_connection(host)
+        c.timeout = 300 * TIME_SCALE
+        return c
+
+
 class Session:
     def __init__(self):
-        self.proxy = xmlrpc.client.ServerProxy(URL, context=ssl._create_unverified_context(),
-                                               allow_none=True)
+        self.proxy = xmlrpc.client.ServerProxy(URL, transport=_GuardedTransport(
+            context=ssl._create_unverified_context()), allow_none=True)
         self.ref = self._unwrap(self.proxy.session.login_with_password("root", PASSWORD, "1.0", "xg-xen-test"))
 
     @staticmethod
@@ -604,7 +613,10 @@ done
         with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
                                "xen-qemu", "guest-init.sh"), "rb") as f:
             orig = f.read()
-        wrapper = b"#!/bin/busybox sh\n/bin/busybox sh /stamp.sh &\nexec /init.orig\n"
+        # a background job's stdin is /dev/null, which needs /dev mounted first (busybox sh
+        # refuses to start the job otherwise); /init.orig mounts devtmpfs again, harmlessly
+        wrapper = (b"#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs dev /dev\n"
+                   b"/bin/busybox sh /stamp.sh &\nexec /init.orig\n")
         extra = newc([("init", wrapper), ("init.orig", orig), ("stamp.sh", self.STAMPER.encode())])
         # uncompressed: libxenguest un-gzips a gzip ramdisk by the size in its last 4 bytes
         path = GUEST_DIR + "/initrd-stamp"
