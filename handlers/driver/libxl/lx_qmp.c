@@ -239,11 +239,14 @@ bool lx_disk_snapshot(struct xg_drv *d, uint32_t domid, const char *image,
     bool ok = qmp_open(&q, domid, err) &&
               find_node(&q, image, prefix, node, sizeof node, err) && plain(node);
     if (ok) {
-        /* unique in the device model: monotonic time goes on across our restarts */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        snprintf(snap, sizeof snap, "xg-%llx",
-                 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+        unsigned char rnd[8] = {0};
+        FILE *f = fopen("/dev/urandom", "rbe");
+        if (!f || fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
+            ok = xg_err_internal(err, "disk snapshot: no random bytes");
+        if (f)
+            fclose(f);
+        snprintf(snap, sizeof snap, "xg-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+                 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     }
     yajl_val r = NULL;
     if (ok) {
