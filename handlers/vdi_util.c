@@ -7,10 +7,7 @@
  * rename only, no data copied), and both A and the new child are fresh
  * overlays on B. sm_config:vhd-parent names the parent's uuid (XO reads
  * chains from it). When the last child of a hidden base goes, the base goes
- * too. A disk attached to a running PV/PVH guest is switched live (see
- * live_switch; the device model's QMP answer is short and bounded, so it is
- * made under the world lock like the qemu-img metadata calls). World lock
- * held. */
+ * too. World lock held. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -302,77 +299,12 @@ static void init_image_format(xapi_vdi *vdi, const char *parent_uuid)
     gw_init_field(vdi, XAPI_VDI_F_SM_CONFIG, &m);
 }
 
-/* The running domain whose device model has vdi open, if its image can be
- * switched live (a PV or PVH guest: an HVM guest's emulated disk opens the
- * same image a second time). -1 otherwise. */
-static int live_domid(const xapi_vdi *vdi)
-{
-    if (!gw_drv->dom_disk_snapshot)
-        return -1;
-    const xg_ref *b = vdi->vbds.items;
-    int domid = -1, n = 0;
-    for (uint32_t i = 0; i < vdi->vbds.n; i++) {
-        xapi_vbd *vbd = xg_store_get(&xapi_class_vbd, b[i].s);
-        xapi_vm *vm = vbd && vbd->currently_attached
-            ? xg_store_get(&xapi_class_vm, vbd->vm.s) : NULL;
-        if (vbd && vbd->currently_attached)
-            n++;
-        if (vm && vm->domid > 0 && gw_vm_dom_type(vm) != XG_DOM_HVM)
-            domid = (int)vm->domid;
-    }
-    return n == 1 ? domid : -1;
-}
-
-/* Whether a snapshot of vdi needs its guest quiet (suspended, VM.snapshot):
- * a running device model writes through its open descriptor, which the
- * rename in gw_vdi_cow_child would turn into the shared base, unless the
- * disk can be switched live (live_switch); the simulated domains open
- * nothing. */
+/* A running qemu keeps writing through its open descriptor, which the
+ * rename in gw_vdi_cow_child would turn into the shared base: only the
+ * simulated domains (which open nothing) may be snapshotted while attached. */
 bool gw_vdi_snapshot_needs_quiet(const xapi_vdi *vdi)
 {
-    return gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0 && live_domid(vdi) < 0;
-}
-
-/* A disk open in a running device model: the live image stays where it is
- * and gets a second name, base (the inode the model writes to); the child
- * and new_top, fresh overlays on base, are made and the model switched to
- * new_top (it drains its I/O first: base is a crash-consistent point in
- * time, which the child, empty, sees), then new_top takes the image's name.
- * The model's old top is reopened read-only by its file name, which must
- * still name base then: hence link first, rename last, and a new name for
- * every overlay the model opens. */
-static bool live_switch(int domid, const char *dir, const xapi_vdi *vdi, const char *src,
-                        const char *base, const char *base_name, const char *child,
-                        xg_err *err)
-{
-    char prefix[600], top[700], rnd[XG_UUID_STR];
-    gw_random_uuid(rnd);
-    snprintf(prefix, sizeof prefix, "%s/.%s.live-", dir, vdi->uuid);
-    snprintf(top, sizeof top, "%s%.8s.qcow2", prefix, rnd);
-    if (link(src, base) != 0)
-        return xapi_err_sr_backend_failure(err, "1", "", "cannot link the image");
-    bool ok = gw_image_overlay(child, base_name, err);
-    if (ok && !gw_image_overlay(top, base_name, err)) {
-        unlink(child);
-        ok = false;
-    }
-    xg_err e = XG_ERR_INIT;
-    if (ok && !gw_drv->dom_disk_snapshot(gw_d, (uint32_t)domid, src, prefix, top, &e)) {
-        XG_WARN("storage", "live snapshot of VDI %s: %s", vdi->uuid, e.param[0]);
-        unlink(top);
-        unlink(child);
-        ok = xapi_err_sr_backend_failure(err, "1", "", e.param[0]);
-    }
-    if (!ok) {
-        unlink(base);
-        return false;
-    }
-    if (rename(top, src) != 0) {    /* same directory: not expected to fail */
-        XG_ERROR("storage", "VDI %s: the live image is now %s", vdi->uuid, top);
-        unlink(child);
-        return xapi_err_sr_backend_failure(err, "1", "", "cannot rename the overlay");
-    }
-    return true;
+    return gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0;
 }
 
 xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err)
@@ -381,13 +313,9 @@ xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err)
     const char *dir = sr ? gw_sr_dir(sr) : NULL;
     if (!dir)
         return xapi_err_sr_has_no_pbds(err, vdi->sr.s), NULL;
-    /* an attached disk is switched to its new overlay live (live_switch)
-     * where the driver can; otherwise its guest must be quiet */
     if (gw_vdi_snapshot_needs_quiet(vdi))
         return xapi_err_vdi_in_use(err, vdi->obj.ref.s,
                                    snapshot ? "snapshot" : "clone"), NULL;
-    int domid = gw_vdi_attached(vdi) && strcmp(gw_drv->name, "sim") != 0
-        ? live_domid(vdi) : -1;
     char base_uuid[XG_UUID_STR], child_uuid[XG_UUID_STR];
     char src[600], base[600], child[600], base_name[64];
     gw_random_uuid(base_uuid);
@@ -397,21 +325,16 @@ xapi_vdi *gw_vdi_cow_child(xapi_vdi *vdi, bool snapshot, xg_err *err)
     snprintf(base, sizeof base, "%s/%s.qcow2", dir, base_uuid);
     snprintf(child, sizeof child, "%s/%s.qcow2", dir, child_uuid);
     snprintf(base_name, sizeof base_name, "%s.qcow2", base_uuid);
-    if (domid >= 0) {
-        if (!live_switch(domid, dir, vdi, src, base, base_name, child, err))
-            return NULL;
-    } else {
-        if (rename(src, base) != 0)
-            return xapi_err_sr_backend_failure(err, "1", "", "cannot rename the image"), NULL;
-        if (!gw_image_overlay(src, base_name, err)) {
-            rename(base, src);
-            return NULL;
-        }
-        if (!gw_image_overlay(child, base_name, err)) {
-            unlink(src);
-            rename(base, src);
-            return NULL;
-        }
+    if (rename(src, base) != 0)
+        return xapi_err_sr_backend_failure(err, "1", "", "cannot rename the image"), NULL;
+    if (!gw_image_overlay(src, base_name, err)) {
+        rename(base, src);
+        return NULL;
+    }
+    if (!gw_image_overlay(child, base_name, err)) {
+        unlink(src);
+        rename(base, src);
+        return NULL;
     }
     const char *old_parent = gw_smap_get(&vdi->sm_config, "vhd-parent");
     xapi_vdi *b = gw_vdi_new(sr, base_uuid);

@@ -58,17 +58,12 @@ if(XENLIGHT_FOUND AND XENSTORE_FOUND AND XENTOOLLOG_FOUND AND XENCTRL_FOUND)
     ${XG_DRIVER_DIR}/libxl/lx_host.c
     ${XG_DRIVER_DIR}/libxl/lx_nic.c
     ${XG_DRIVER_DIR}/libxl/lx_ops.c
-    ${XG_DRIVER_DIR}/libxl/lx_qmp.c
     ${XG_DRIVER_DIR}/libxl/lx_stats.c)
   target_compile_options(xg_driver_libxl PRIVATE ${XG_WARN})
   # xenctrl.h (pcpu idle times) uses anonymous unions: GNU C for that file only.
   set_source_files_properties(${XG_DRIVER_DIR}/libxl/lx_host.c PROPERTIES COMPILE_OPTIONS -std=gnu11)
-  # yajl: lx_qmp.c reads the device model's QMP answers
-  if(NOT TARGET PkgConfig::YAJL)
-    pkg_check_modules(YAJL REQUIRED IMPORTED_TARGET GLOBAL yajl)
-  endif()
   target_link_libraries(xg_driver_libxl PUBLIC PkgConfig::XENLIGHT PkgConfig::XENSTORE
-    PkgConfig::XENTOOLLOG PkgConfig::XENCTRL PkgConfig::YAJL Threads::Threads)
+    PkgConfig::XENTOOLLOG PkgConfig::XENCTRL Threads::Threads)
 endif()
 
 add_library(xg_driver OBJECT ${XG_DRIVER_DIR}/select.c)

@@ -256,13 +256,6 @@ struct xg_driver {
                             bool force, xg_err *err);
     bool (*dom_cdrom_change)(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                              xg_err *err);
-    /* Live snapshot support: the domain's device model has a disk whose top
-     * image it opened as `image` (or as an earlier overlay: a path starting
-     * with `prefix`); from now on it writes into `overlay`, an existing
-     * qcow2 whose backing is that image. Blocking (worker, no world lock).
-     * NULL in drivers whose domains open no image files. */
-    bool (*dom_disk_snapshot)(struct xg_drv *d, uint32_t domid, const char *image,
-                              const char *prefix, const char *overlay, xg_err *err);
     /* Hot-plug of a virtual NIC into a running domain (long: hotplug
      * scripts run); done->fn gets the domid. nic_remove: force = destroy
      * without asking the guest. Both fail with INTERNAL_ERROR when the

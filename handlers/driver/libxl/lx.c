@@ -98,7 +98,6 @@ const struct xg_driver xg_driver_libxl = {
     .dom_disk_add = lx_disk_add,
     .dom_disk_remove = lx_disk_remove,
     .dom_cdrom_change = lx_cdrom_change,
-    .dom_disk_snapshot = lx_disk_snapshot,
     .guest_read = lx_guest_read,
     .guest_list = lx_guest_list,
     .console_open = lx_console_open,

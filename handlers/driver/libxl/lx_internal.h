@@ -129,9 +129,6 @@ bool lx_set_vcpus_online(struct xg_drv *d, uint32_t domid, uint32_t n, xg_err *e
 bool lx_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk, xg_err *err);
 bool lx_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev, bool force,
                     xg_err *err);
-/* lx_qmp.c */
-bool lx_disk_snapshot(struct xg_drv *d, uint32_t domid, const char *image,
-                      const char *prefix, const char *overlay, xg_err *err);
 bool lx_cdrom_change(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                      xg_err *err);
 bool lx_nic_add(struct xg_drv *d, uint32_t domid, const struct xg_nic_spec *nic,
