@@ -12,7 +12,8 @@
 #define KIND_BLOB 11
 #define CLIENT_FRAME_MAX 64           /* the longest client message is 12 bytes */
 enum {
-    TAG_PRINT = 0, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_HTTP_GET = 12, TAG_HTTP_PUT = 13,
+    TAG_PRINT = 0, TAG_LOAD = 1, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_HTTP_GET = 12,
+    TAG_HTTP_PUT = 13,
     TAG_ERROR = 14, TAG_PRINT_STDERR = 16,
 };
 enum { TAG_OK = 5, TAG_FAILED = 6, TAG_CHUNK = 7, TAG_END = 8, TAG_WAIT = 18 };
@@ -116,6 +117,11 @@ bool cli_wire_prompt(xg_http_ex *x)
     xg_out o;
     command_head(&o, TAG_PROMPT);
     return send_frame(x, &o);
+}
+
+bool cli_wire_load(xg_http_ex *x, const char *filename)
+{
+    return send_string_command(x, TAG_LOAD, filename, strlen(filename));
 }
 
 bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url)

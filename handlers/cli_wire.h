@@ -22,6 +22,10 @@ bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
                     unsigned nparams);
 bool cli_wire_exit(xg_http_ex *x, int code);
 bool cli_wire_prompt(xg_http_ex *x);
+/* Load: xe answers Response OK and sends the file as blobs, or Response
+ * Failed when it cannot read it (cli_wire_read_response, then
+ * cli_wire_read_blobs). */
+bool cli_wire_load(xg_http_ex *x, const char *filename);
 /* HttpGet / HttpPut: xe downloads url into filename (or uploads filename
  * to url) over a new connection, then answers on this one. */
 bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url);

@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import unittest
 
-from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only, wait_task
+from gateway import (Gateway, GatewayTestCase, XapiSession, free_port, scaled, sim_only,
+                     wait_task)
 from test_records import vm_create_record
 
 NULL = "OpaqueRef:NULL"
@@ -493,6 +494,30 @@ class TransferTest(StorageBase):
         for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
+    def test_zero_blocks_stay_sparse_and_still_overwrite(self):
+        """A raw import writes all-zero blocks as NBD zero writes: a disk of zeroes takes no
+        room, and zeroes imported over data read back as zeroes."""
+        v = self.vdi(size=16 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=b"\0" * (16 * MiB))
+        self.assertEqual(st, 200)
+        self.assertLess(int(self.s.call("VDI.get_physical_utilisation", v)), 4 * MiB)
+        first = os.urandom(6 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=first)
+        self.assertEqual(st, 200)
+        # zeroes over data, a lone non-zero byte inside a zero block, a body that ends
+        # off a block boundary
+        second = bytearray(5 * MiB + 777)
+        second[2 * MiB + 12345] = 7
+        second[4 * MiB:4 * MiB + 100] = os.urandom(100)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=bytes(second))
+        self.assertEqual(st, 200)
+        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(st, 200)
+        want = bytes(second) + first[len(second):] + b"\0" * (10 * MiB)
+        self.assertEqual(len(body), len(want))
+        self.assertTrue(body == want)
+        self.s.call("VDI.destroy", v)
+
     def test_import_into_an_sr_makes_the_vdi(self):
         """XAPI's /import_raw_vdi?sr_id= (or sr_uuid=) without vdi=: a new VDI "Imported VDI"
         as large as the body, the task's result; the errors in XAPI's order."""
@@ -542,6 +567,15 @@ class TransferTest(StorageBase):
         iso = [r for r, x in self.s.call("SR.get_all_records").items() if x["type"] == "iso"][0]
         fails(400, "SR_OPERATION_NOT_SUPPORTED", sr_id=iso)
 
+    def put_failing(self, path, body):
+        """An import that fails once its 200 is out (the body is read after it, as XAPI
+        does): the outcome is the task's. The client may see its upload cut."""
+        try:
+            st, _, _ = self.gw.request("PUT", path, body=body)
+            self.assertEqual(st, 200)
+        except ConnectionError:
+            pass
+
     def test_errors(self):
         v = self.vdi(size=MiB)
         st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="tar"), body=b"x")
@@ -552,7 +586,7 @@ class TransferTest(StorageBase):
         self.assertEqual(st, 401)
         # more than the disk holds: the task fails, the disk keeps its size
         task = self.s.call("task.create", "too big", "")
-        self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, task_id=task), body=b"y" * (2 * MiB))
+        self.put_failing(self.url("/import_raw_vdi", vdi=v, task_id=task), b"y" * (2 * MiB))
         rec = self.s.call("task.get_record", task)
         self.assertEqual(rec["status"], "failure")
         self.assertEqual(rec["error_info"][0], "VDI_TOO_SMALL")
@@ -562,8 +596,8 @@ class TransferTest(StorageBase):
                         tmp, "1M"], check=True)
         task = self.s.call("task.create", "evil", "")
         with open(tmp, "rb") as f:
-            self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="qcow2", task_id=task),
-                            body=f.read())
+            self.put_failing(self.url("/import_raw_vdi", vdi=v, format="qcow2", task_id=task),
+                             f.read())
         rec = self.s.call("task.get_record", task)
         self.assertEqual(rec["status"], "failure")
         self.s.call("VDI.destroy", v)
@@ -599,6 +633,70 @@ class XoUploadTest(StorageBase):
         st, _, body = self.gw.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
             {"session_id": self.s.ref, "vdi": v}))
         self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+
+    def test_status_line_before_the_body(self):
+        """xe's HttpPut (HTTP/1.0) sends the body only once it has read the status line, as
+        XAPI's import_raw_vdi answers 200 with task-id before reading; the answer ends (the
+        connection closes) once the import is done."""
+        import socket
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        data = os.urandom(3 * MiB)
+        task = self.s.call("task.create", "xe-style import", "")
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "task_id": task, "vdi": v})
+        c.sendall(("PUT /import_raw_vdi?%s HTTP/1.0\r\nContent-length: %d\r\n\r\n"
+                   % (q, len(data))).encode())
+        f = c.makefile("rb")
+        self.assertEqual(f.readline(), b"HTTP/1.0 200 OK\r\n")
+        headers = []
+        while True:
+            line = f.readline()
+            if line == b"\r\n":
+                break
+            headers.append(line.decode().strip().lower())
+        self.assertIn("task-id: %s" % task.lower(), headers)
+        self.assertIn("connection: close", headers)
+        c.sendall(data)
+        self.assertEqual(f.read(), b"")            # the end of the answer: the import is done
+        c.close()
+        self.assertEqual(self.s.call("task.get_status", task), "success")
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
+            {"session_id": self.s.ref, "vdi": v}))
+        self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+        self.s.call("task.destroy", task)
+
+
+    def test_imports_into_one_vdi_take_turns(self):
+        """A second import into a VDI waits for the first (two qemu-nbd on one image: the
+        second fails on its lock). XO's putResource does this by itself: its empty probe PUT
+        is still being read when its real upload of the same VDI arrives."""
+        import socket
+        import threading
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        first, second = os.urandom(2 * MiB), os.urandom(3 * MiB)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "vdi": v})
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        c.sendall(("PUT /import_raw_vdi?%s HTTP/1.0\r\nContent-Length: %d\r\n\r\n"
+                   % (q, len(first))).encode() + first[:MiB])
+        f = c.makefile("rb")
+        self.assertEqual(f.readline(), b"HTTP/1.0 200 OK\r\n")
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(st=self.gw.request(
+            "PUT", "/import_raw_vdi?" + q, body=second, timeout=120)[0]))
+        t.start()
+        t.join(scaled(1))
+        self.assertTrue(t.is_alive(), "the second import waits while the first runs")
+        c.sendall(first[MiB:])
+        self.assertTrue(f.read().endswith(b"\r\n"))
+        c.close()
+        t.join(scaled(60))
+        self.assertEqual(answer.get("st"), 200)
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + q)
+        self.assertEqual(body, second + b"\0" * MiB)
         self.s.call("VDI.destroy", v)
 
 
