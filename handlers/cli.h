@@ -132,6 +132,13 @@ bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f);
  * (cli_plugin.c): host.call_plugin, file arguments read with Load. */
 bool cli_host_call_plugin(struct cli_ctx *c, struct cli_fail *f);
 
+/* ---- pool commands of a pool of one (cli_pool.c) ----------------------- */
+
+bool cli_pool_sync_database(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_designate_new_master(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_recover_slaves(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_emergency_transition_to_master(struct cli_ctx *c, struct cli_fail *f);
+
 void xg_cli_init(void);
 
 #endif

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "limits.h"
-#include "xapi_errors.h"
 
 #define ARGS_PREFIX "args:"
 
@@ -45,14 +44,10 @@ static bool write_args(struct cli_ctx *c, xg_writer *w, struct cli_fail *f)
         size_t len = 0;
         bool too_big = false;
         char *data = cli_load_file(c, v, budget, &len, &too_big);
-        if (!data && too_big) {
-            snprintf(f->code, sizeof(f->code), "%s", XAPI_ERR_INTERNAL_ERROR);
-            snprintf(f->params[0], sizeof(f->params[0]),
-                     "Failure: Fatal error: A CLI client tried to transfer more than the "
-                     "maximum allowed of %zuB, aborting.", (size_t)XG_MAX_STRING_BYTES);
-            f->nparams = 1;
-            return false;
-        }
+        if (!data && too_big)
+            return cli_fail_internal(f, "Fatal error: A CLI client tried to transfer more "
+                                        "than the maximum allowed of %zuB, aborting.",
+                                     (size_t)XG_MAX_STRING_BYTES);
         if (!data)
             return cli_fail_msg(f, "Failed to read file %s", v);
         budget -= len;

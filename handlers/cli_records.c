@@ -22,6 +22,7 @@
 #include "store.h"
 #include "world.h"
 #include "xapi_errors.h"
+#include "xapi_xe_records.h"
 
 #define XE_NAME_MAX 128
 
@@ -101,16 +102,12 @@ static void xe_name(const char *idl, char *buf, size_t n)
     buf[i] = 0;
 }
 
-/* Fields xe names by hand (records.ml) rather than by the rule above: a
- * reference mostly reads as "<target>-uuid", since xe prints refs as uuids. */
+/* Fields of classes without an xe record (idl/xe_records.json) that xe
+ * names by hand (records.ml) rather than by the rule above: a reference
+ * reads as "<target>-uuid", since xe prints refs as uuids. */
 static const struct { const char *cls, *field, *xe; } renamed[] = {
-    {"VM", "domid", "dom-id"}, {"VM", "consoles", "console-uuids"},
-    {"VM", "suspend_VDI", "suspend-VDI-uuid"}, {"VM", "suspend_SR", "suspend-SR-uuid"},
-    {"VBD", "VM", "vm-uuid"}, {"VBD", "VDI", "vdi-uuid"},
-    {"VIF", "VM", "vm-uuid"}, {"VIF", "network", "network-uuid"},
-    {"VDI", "SR", "sr-uuid"}, {"PBD", "host", "host-uuid"}, {"PBD", "SR", "sr-uuid"},
-    {"PIF", "network", "network-uuid"}, {"PIF", "host", "host-uuid"},
-    {"console", "VM", "vm-uuid"}, {"VTPM", "VM", "vm-uuid"}, {"host_cpu", "host", "host-uuid"},
+    {"PBD", "host", "host-uuid"}, {"PBD", "SR", "sr-uuid"}, {"console", "VM", "vm-uuid"},
+    {"VTPM", "VM", "vm-uuid"}, {"host_cpu", "host", "host-uuid"},
 };
 
 /* xe's name of field f of cls. */
@@ -328,32 +325,12 @@ static char *render_value(const xg_type *t, const void *p)
     return s;
 }
 
-/* Fields xe shows on a class that live in a record the class refers to
- * (records.ml reads them from VM_metrics, VM_guest_metrics, host_metrics). */
-static const struct { const char *cls, *via, *field, *xe; } linked[] = {
-    {"VM", "metrics", "memory_actual", "memory-actual"},
-    {"VM", "metrics", "VCPUs_number", "VCPUs-number"},
-    {"VM", "metrics", "start_time", "start-time"},
-    {"VM", "metrics", "install_time", "install-time"},
-    {"VM", "metrics", "current_domain_type", "current-domain-type"},
-    {"VM", "metrics", "hvm", "hvm"},
-    {"VM", "guest_metrics", "os_version", "os-version"},
-    {"VM", "guest_metrics", "netbios_name", "netbios-name"},
-    {"VM", "guest_metrics", "PV_drivers_version", "PV-drivers-version"},
-    {"VM", "guest_metrics", "PV_drivers_up_to_date", "PV-drivers-up-to-date"},
-    {"VM", "guest_metrics", "networks", "networks"},
-    {"VM", "guest_metrics", "other", "other"},
-    {"VM", "guest_metrics", "live", "live"},
-    {"VM", "guest_metrics", "last_updated", "guest-metrics-last-updated"},
-    {"host", "metrics", "memory_total", "memory-total"},
-    {"host", "metrics", "memory_free", "memory-free"},
-};
-
 /* A field as xe shows it: its own, or one read through the reference via. */
 struct xe_field {
     const xg_field_desc *fd;
     const xg_field_desc *via;
     char name[XE_NAME_MAX];
+    unsigned flags;                    /* XAPI_XE_HIDDEN, XAPI_XE_DEPRECATED */
 };
 
 struct xe_fields {
@@ -372,6 +349,9 @@ static const xg_field_desc *field_named(const xg_class_desc *cls, const char *na
     return NULL;
 }
 
+/* A class's fields as xe shows them: those of its xe record (records.ml's
+ * names and order, some read through a reference: VM_metrics, ...), then
+ * the class's other fields, named by rule, in IDL order. */
 static void build_fields(void)
 {
     fields_of_class = calloc(xg_nclasses, sizeof(*fields_of_class));
@@ -379,29 +359,33 @@ static void build_fields(void)
         abort();
     for (uint32_t c = 0; c < xg_nclasses; c++) {
         const xg_class_desc *cls = xg_classes[c];
+        const struct xapi_xe_record *rec = xapi_xe_record(cls->name);
         struct xe_fields *fl = &fields_of_class[cls->index];
-        fl->f = calloc(cls->nfields + sizeof(linked) / sizeof(linked[0]), sizeof(*fl->f));
-        if (!fl->f)
+        fl->f = calloc(cls->nfields + (rec ? rec->nfields : 0) + 1, sizeof(*fl->f));
+        bool *named = calloc(cls->nfields + 1, sizeof(bool));
+        if (!fl->f || !named)
             abort();
+        for (unsigned k = 0; rec && k < rec->nfields; k++) {
+            const struct xapi_xe_field *e = &rec->fields[k];
+            const xg_field_desc *via = e->via ? field_named(cls, e->via) : NULL;
+            const xg_field_desc *fd = e->via && !via
+                                          ? NULL : field_named(via ? via->type->cls : cls, e->field);
+            if (!fd || (fd->flags & XG_F_INTERNAL))
+                continue;              /* codegen checked it: never, short of a bug */
+            if (!via)
+                named[fd - cls->fields] = true;
+            struct xe_field *x = &fl->f[fl->n++];
+            *x = (struct xe_field){.fd = fd, .via = via, .flags = e->flags};
+            snprintf(x->name, sizeof(x->name), "%s", e->xe);
+        }
         for (uint32_t i = 0; i < cls->nfields; i++) {
-            if (cls->fields[i].flags & XG_F_INTERNAL)
-                continue;              /* hidden: never on the wire, never in xe */
+            if (named[i] || cls->fields[i].flags & XG_F_INTERNAL)
+                continue;              /* internal: never on the wire, never in xe */
             struct xe_field *x = &fl->f[fl->n++];
             x->fd = &cls->fields[i];
             field_xe_name(cls, x->fd, x->name, sizeof(x->name));
         }
-        for (size_t k = 0; k < sizeof(linked) / sizeof(linked[0]); k++) {
-            const xg_field_desc *via = strcmp(linked[k].cls, cls->name) == 0
-                                           ? field_named(cls, linked[k].via) : NULL;
-            const xg_field_desc *fd = via && via->type->kind == XG_K_REF
-                                          ? field_named(via->type->cls, linked[k].field) : NULL;
-            if (!fd)
-                continue;              /* not in this IDL */
-            struct xe_field *x = &fl->f[fl->n++];
-            x->fd = fd;
-            x->via = via;
-            snprintf(x->name, sizeof(x->name), "%s", linked[k].xe);
-        }
+        free(named);
     }
 }
 
@@ -470,6 +454,13 @@ static const char *kind_suffix(const xg_class_desc *cls, const struct xe_field *
     }
 }
 
+/* The key of x in a record: "<name> ( RW)", "[DEPRECATED]" after it. */
+static void record_key(const xg_class_desc *cls, const struct xe_field *x, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", x->name, kind_suffix(cls, x),
+             x->flags & XAPI_XE_DEPRECATED ? " [DEPRECATED]" : "");
+}
+
 static const struct xe_field *field_by_xe_name(const xg_class_desc *cls, const char *name)
 {
     const struct xe_fields *fl = xe_fields(cls);
@@ -489,10 +480,10 @@ static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void
 {
     const struct xe_fields *fl = xe_fields(cls);
     size_t w = 0;
-    char key[XE_NAME_MAX + 16];
+    char key[XE_NAME_MAX + 32];
     for (uint32_t i = 0; i < fl->n; i++) {
-        size_t n = strlen(fl->f[i].name) + strlen(kind_suffix(cls, &fl->f[i]));
-        w = shown[i] && n > w ? n : w;
+        record_key(cls, &fl->f[i], key, sizeof(key));
+        w = shown[i] && strlen(key) > w ? strlen(key) : w;
     }
     w += 4;
     xg_out o;
@@ -501,7 +492,7 @@ static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void
     for (uint32_t i = 0; i < fl->n; i++) {
         if (!shown[i])
             continue;
-        snprintf(key, sizeof(key), "%s%s", fl->f[i].name, kind_suffix(cls, &fl->f[i]));
+        record_key(cls, &fl->f[i], key, sizeof(key));
         if (first)
             xg_out_printf(&o, "%-*s: ", (int)w, key);
         else
@@ -596,7 +587,8 @@ static bool selected(const struct cli_cmd *cmd, const struct target *t, const vo
 }
 
 /* Which fields are shown: params=all, params=a,b (record order kept), or
- * the class's default columns. Hidden (internal) fields never. */
+ * the class's default columns. Hidden fields never (internal ones are not
+ * even xe fields). */
 static void choose_fields(const struct target *t, const char *params, bool *shown)
 {
     const struct xe_fields *fl = xe_fields(t->cls);
@@ -613,7 +605,7 @@ static void choose_fields(const struct target *t, const char *params, bool *show
                 shown[i] = true;
             p = end ? end + 1 : NULL;
         }
-        shown[i] = shown[i] || all;
+        shown[i] = (shown[i] || all) && !(fl->f[i].flags & XAPI_XE_HIDDEN);
     }
 }
 

@@ -10,11 +10,13 @@
 #include "nbd_stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libnbd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../server/log.h"
 #include "gw.h"
@@ -62,6 +64,16 @@ static void widen_socket(struct nbd_handle *h)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
 }
 
+/* The filesystem of path takes O_DIRECT (tmpfs, for one, does not). */
+static bool direct_io_works(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
 struct gw_nbd *gw_nbd_open(const char *path, const char *format, bool writable, xg_err *err)
 {
     struct gw_nbd *n = calloc(1, sizeof *n);
@@ -78,14 +90,19 @@ struct gw_nbd *gw_nbd_open(const char *path, const char *format, bool writable, 
         }
     }
     /* qemu-nbd's default cache mode writes through every request; the
-     * final flush makes the data durable instead. qemu-nbd allocates a
+     * final flush makes the data durable instead. Writes bypass the page
+     * cache (O_DIRECT) where the filesystem allows it: copying each byte
+     * into the page cache was most of qemu-nbd's time, and the data goes
+     * to the disk anyway (1 GiB into qcow2: 1.7-1.9 s with the page cache,
+     * 0.9-1.1 s without, sync included). qemu-nbd allocates a
      * bounce buffer per request: at 1 MiB glibc would mmap, fault in and
      * unmap each one (a fifth of its time, measured); a higher mmap
      * threshold keeps them in its heap. env execs in place, so qemu-nbd
      * keeps the pid that socket activation names. */
+    const char *mode = !writable ? "-r" : direct_io_works(path) ? "--cache=none"
+                                                                 : "--cache=writeback";
     char *argv[] = {ENV, "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432", QEMU_NBD,
-                    "-f", (char *)format, writable ? "--cache=writeback" : "-r",
-                    (char *)path, NULL};
+                    "-f", (char *)format, (char *)mode, (char *)path, NULL};
     n->h = nbd_create();
     if (!n->h || nbd_connect_systemd_socket_activation(n->h, argv) != 0) {
         nbd_failed(err, "cannot start qemu-nbd");

@@ -139,9 +139,9 @@ void gw_vdi_update_allowed_operations(xapi_vdi *vdi);
 /* True when a VBD of vdi is attached to a running or paused VM. */
 bool gw_vdi_attached(const xapi_vdi *vdi);
 /* One HTTP import writes a VDI at a time (vdi_writers.c): claim waits up to
- * timeout_ms for another to release it; false if it did not. Never with
+ * timeout_s for another to release it; false if it did not. Never with
  * the world lock held. */
-bool gw_vdi_writer_claim(const char *ref, int timeout_ms);
+bool gw_vdi_writer_claim(const char *ref, int timeout_s);
 void gw_vdi_writer_release(const char *ref);
 /* Refreshes physical_utilisation from the file. */
 void gw_vdi_refresh_size(xapi_vdi *vdi);

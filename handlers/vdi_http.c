@@ -367,7 +367,7 @@ static void import_raw_vdi(xg_http_ex *x)
     enum fmt f;
     xg_err err = XG_ERR_INIT;
     int status = begin(x, "VDI import", true, &t, &f, &err);
-    if (!status && !gw_vdi_writer_claim(t.vdi_ref, XG_BODY_TIMEOUT_MS)) {
+    if (!status && !gw_vdi_writer_claim(t.vdi_ref, XG_BODY_TIMEOUT_MS / 1000)) {
         status = 400;
         xapi_err_vdi_in_use(&err, t.vdi_ref, "import");
         task_end(&t, false, &err, false);

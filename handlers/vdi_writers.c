@@ -26,16 +26,11 @@ static int slot_of(const char *ref)
     return -1;
 }
 
-bool gw_vdi_writer_claim(const char *ref, int timeout_ms)
+bool gw_vdi_writer_claim(const char *ref, int timeout_s)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until.tv_sec += timeout_s;
     pthread_mutex_lock(&mu);
     int free_slot = -1;
     while (slot_of(ref) >= 0 || (free_slot = slot_of("")) < 0)

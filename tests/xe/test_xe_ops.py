@@ -261,6 +261,30 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertTrue(snap["is_a_snapshot"])
         self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap", "--minimal"),
                          out)
+        self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap",
+                                 "params=snapshot-of,name-label"),
+                         "name-label ( RW)     : xe-snap\n    snapshot-of ( RO): %s\n\n\n" % u)
+        # snapshot-revert: the VM comes back as the snapshot was (its other-config)
+        self.ok("vm-param-set", "uuid=" + u, "other-config:after=snapshot")
+        self.assertEqual(self.ok("snapshot-revert", "snapshot-uuid=" + snap["uuid"]), "")
+        self.assertNotIn("after", self.vm(u)["other_config"])
+        self.assertEqual(self.ok("snapshot-revert", "uuid=" + snap["uuid"], tls=True), "")
+        rc, o, e = self.xe("snapshot-revert", "uuid=" + u)
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: This operation can only "
+                                         "be performed on a VM snapshot. %s is not a VM "
+                                         "snapshot.\n" % u))
+        rc, o, e = self.xe("snapshot-revert")
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: Required parameter "
+                                         "not found: snapshot-uuid or uuid.\n"))
+        rc, o, e = self.xe("snapshot-revert", "snapshot-uuid=nope")
+        self.assertEqual((rc, o, e), (1, "", "The uuid you supplied was invalid.\ntype: VM\n"
+                                         "uuid: nope\n"))
+        # template-list: exact record layout with params=
+        t = sorted((r for r in self.s.call("VM.get_all_records").values()
+                    if r["is_a_template"] and not r["is_a_snapshot"]), key=lambda r: r["uuid"])[0]
+        self.assertEqual(self.ok("template-list", "uuid=" + t["uuid"], "params=name-label,uuid"),
+                         "uuid ( RO)          : %s\n    name-label ( RW): %s\n\n\n"
+                         % (t["uuid"], t["name_label"]))
         for v in (c, cp):
             self.ok("vm-destroy", "uuid=" + v)
         self.ok("vm-uninstall", "vm=xe-src", "--force")
@@ -511,6 +535,84 @@ class XeOps(XeClient, unittest.TestCase):
         rc, out, e = self.xe("host-call-plugin", "host-uuid=" + host, "plugin=echo.py")
         self.assertEqual((rc, out, e), (1, "", "Required parameter not found: fn\n"
                                               "For usage run: 'xe help'\n"))
+
+    def test_pool_commands_of_a_pool_of_one(self):
+        pool = self.ok("pool-list", "--minimal").strip()
+        host = self.ok("host-list", "--minimal").strip()
+        self.assertEqual(self.ok("pool-list", "params=master", "--minimal"), host + "\n")
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=xe pool", "other-config:k=v")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=name-label"),
+                         "xe pool\n")
+        self.assertEqual(self.s.call("pool.get_other_config", self.s.call("pool.get_all")[0])["k"],
+                         "v")
+        for tls in (False, True):
+            self.assertEqual(self.ok("pool-sync-database", tls=tls), "")
+        # the only host is the master already: the handover changes nothing
+        self.assertEqual(self.ok("pool-designate-new-master", "host-uuid=" + host), "")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=master"),
+                         host + "\n")
+        rc, out, e = self.xe("pool-designate-new-master", "host-uuid=nope")
+        self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                              "type: host\nuuid: nope\n"))
+        # no member in emergency mode to recover
+        self.assertEqual(self.ok("pool-recover-slaves"), "")
+        self.assertEqual(self.ok("pool-recover-slaves", "--minimal"), "\n")
+        self.assertEqual(self.s.call("pool.recover_slaves"), [])
+        self.assertEqual(self.ok("pool-emergency-transition-to-master"),
+                         "Host agent is already master. Use '--force' to execute the operation "
+                         "anyway.\n")
+        # what a pool of one cannot do is refused with XAPI's errors
+        rc, out, e = self.xe("pool-emergency-transition-to-master", "--force")
+        self.assertEqual((rc, out, e), (1, "", "You tried to call a method that does not exist. "
+                                              "The method name that you used is echoed.\n"
+                                              "method: pool.emergency_transition_to_master\n"))
+        rc, out, e = self.xe("pool-join", "master-address=h", "master-username=u",
+                             "master-password=p")
+        self.assertEqual((rc, out, e), (1, "", "Unknown command: pool-join\n"
+                                              "For usage run: 'xe help'\n"))
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=")
+
+    def keys(self, out):
+        """The keys of a record xe printed, in order, without their ( RW) kind."""
+        return [line.split(" (")[0].strip() for line in out.splitlines() if ": " in line]
+
+    def test_records_in_xes_order(self):
+        """-param-list prints records.ml's fields in its order and names (idl/xe_records.json),
+        hidden ones left out, deprecated ones marked; other fields of the class after them."""
+        vm = self.new_vm("xe-order")
+        out = self.ok("vm-param-list", "uuid=" + vm)
+        keys = self.keys(out)
+        self.assertEqual(keys[:16], [
+            "uuid", "name-label", "name-description", "user-version", "is-a-template",
+            "is-default-template", "is-a-snapshot", "snapshot-of", "snapshots", "snapshot-time",
+            "snapshot-info", "parent", "children", "is-control-domain", "power-state",
+            "memory-actual"])
+        self.assertLess(keys.index("VCPUs-number"), keys.index("os-version"))
+        self.assertLess(keys.index("os-version"), keys.index("VBDs"))
+        self.assertLess(keys.index("VBDs"), keys.index("tags"))
+        self.assertEqual(keys[keys.index("dom-id") - 1], "other-config")
+        for hidden in ("transportable-snapshot-id", "NVRAM", "nomigrate"):
+            self.assertNotIn(hidden, keys)
+        self.assertIn("ha-always-run ( RW) [DEPRECATED]: ", out)
+        # a hidden field is still read by -param-get
+        rc, got, e = self.xe("vm-param-get", "uuid=" + vm, "param-name=NVRAM")
+        self.assertEqual((rc, e), (0, ""))
+        # fields records.ml does not list come after its own
+        self.assertGreater(keys.index("VIFs"), keys.index("pending-guidances-full"))
+        host = self.ok("host-list", "--minimal").strip()
+        hkeys = self.keys(self.ok("host-param-list", "uuid=" + host))
+        self.assertEqual(hkeys[:6], ["uuid", "name-label", "name-description",
+                                     "allowed-operations", "current-operations", "enabled"])
+        self.assertEqual(hkeys[hkeys.index("memory-overhead") + 1:][:3],
+                         ["memory-total", "memory-free", "host-metrics-live"])
+        self.assertNotIn("uefi-certificates", hkeys)
+        self.ok("vm-disk-add", "uuid=" + vm, "disk-size=1MiB", "device=5")
+        vbd = self.ok("vbd-list", "vm-uuid=" + vm, "userdevice=5", "--minimal").strip()
+        vbd_out = self.ok("vbd-param-list", "uuid=" + vbd)
+        self.assertEqual(self.keys(vbd_out)[:5],
+                         ["uuid", "vm-uuid", "vm-name-label", "vdi-uuid", "vdi-name-label"])
+        self.assertIn("    vm-name-label ( RO): xe-order\n", vbd_out)
+        self.ok("vm-uninstall", "uuid=" + vm, "--force")
 
     def test_fields_from_metrics_records(self):
         u = self.new_vm("xe-metrics")
