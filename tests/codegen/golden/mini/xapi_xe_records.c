@@ -4,8 +4,17 @@
 #include <stddef.h>
 #include <string.h>
 
+static const struct xapi_xe_field xe_VM[] = {
+    {"uuid", "uuid", NULL, 0},
+    {"power-state", "power_state", NULL, 0},
+    {"name-label", "name_label", NULL, 0},
+    {"resident-on-name", "name_label", "resident_on", 0},
+    {"dom-id", "domid", NULL, XAPI_XE_HIDDEN},
+    {"tags", "tags", NULL, XAPI_XE_DEPRECATED},
+};
+
 static const struct xapi_xe_record records[] = {
-    {NULL, NULL, 0},
+    {"VM", xe_VM, 6},
 };
 
 const struct xapi_xe_record *xapi_xe_record(const char *cls)
