@@ -35,6 +35,12 @@ bool cli_flag(const struct cli_cmd *cmd, const char *key);
 /* Parameters that never select nor set fields (cli_operations.ml stdparams). */
 bool cli_is_stdparam(const char *key);
 
+/* Splits the request body (len bytes, NUL at body[len]) in place into cmd
+ * (cli_frontend.ml parse_commandline): one argument per line, `--name` is
+ * name=true, `-u/-pw/-s/-h/-p` take the next line, other words split at
+ * their first '='. false: syntax error. */
+bool cli_parse(char *body, size_t len, struct cli_cmd *cmd);
+
 /* One running command: its client, arguments, session and output. */
 struct cli_ctx {
     xg_http_ex *x;
@@ -54,6 +60,14 @@ void cli_print_list_item(struct cli_ctx *c, const char *text);
 /* Prompts the user (xe's Prompt, cli_util.ml user_says_yes): true when the
  * answer, trimmed, is "yes" in any case; otherwise prints the abort line. */
 bool cli_user_says_yes(struct cli_ctx *c);
+/* xe's Load (cli_operations.ml get_client_file): the contents of the user's
+ * file `filename`, which must be sent back exactly as typed (xe sends only
+ * files named on its command line). Returns them malloc'd and
+ * NUL-terminated with their length in *len, or NULL when xe could not read
+ * the file, broke the protocol or sent more than max bytes (*too_big). */
+#define CLI_LOAD_CAP (32u << 20)       /* xapi's max_cli_upload_bytes */
+char *cli_load_file(struct cli_ctx *c, const char *filename, size_t max, size_t *len,
+                    bool *too_big);
 /* Reports f, the command's failure, on the client's stderr. */
 void cli_report(struct cli_ctx *c, const struct cli_fail *f);
 /* "<uuid> (<name-label>)" for a ref, as xapi's ref_convert; s itself
@@ -113,6 +127,17 @@ bool cli_vm_disk_add(struct cli_ctx *c, const struct cli_pick *vm, char *out, si
 /* vdi-export / vdi-import uuid= filename= [format=] (cli_transfer.c): xe
  * moves the file itself over HttpGet / HttpPut. */
 bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f);
+
+/* host-call-plugin host-uuid= plugin= fn= [args:k=v] [args:k:file=path]
+ * (cli_plugin.c): host.call_plugin, file arguments read with Load. */
+bool cli_host_call_plugin(struct cli_ctx *c, struct cli_fail *f);
+
+/* ---- pool commands of a pool of one (cli_pool.c) ----------------------- */
+
+bool cli_pool_sync_database(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_designate_new_master(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_recover_slaves(struct cli_ctx *c, struct cli_fail *f);
+bool cli_pool_emergency_transition_to_master(struct cli_ctx *c, struct cli_fail *f);
 
 void xg_cli_init(void);
 

@@ -19,6 +19,19 @@ bool cli_fail_msg(struct cli_fail *f, const char *fmt, ...)
     return false;
 }
 
+bool cli_fail_internal(struct cli_fail *f, const char *fmt, ...)
+{
+    char msg[sizeof(f->params[0]) - 10];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(f->code, sizeof(f->code), "INTERNAL_ERROR");
+    snprintf(f->params[0], sizeof(f->params[0]), "Failure: %s", msg);
+    f->nparams = 1;
+    return false;
+}
+
 void cli_req_begin(cli_req *q, const cli_api *api, const char *method, bool with_session)
 {
     xg_out_init(&q->body);

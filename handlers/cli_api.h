@@ -68,5 +68,9 @@ const char *cli_json_str(yajl_val record, const char *name);
 
 /* A CLI-level failure ("Error: <msg>" once printed). */
 bool cli_fail_msg(struct cli_fail *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What an OCaml failwith in xapi's CLI server shows: INTERNAL_ERROR with
+ * the message "Failure: <msg>". */
+bool cli_fail_internal(struct cli_fail *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <strings.h>
@@ -76,4 +77,25 @@ bool cli_user_says_yes(struct cli_ctx *c)
     snprintf(msg, sizeof(msg), "Aborted (you typed: '%s')", answer);
     cli_wire_print(c->x, msg, strlen(msg));
     return false;
+}
+
+char *cli_load_file(struct cli_ctx *c, const char *filename, size_t max, size_t *len,
+                    bool *too_big)
+{
+    *too_big = false;
+    if (!cli_wire_load(c->x, filename) || cli_wire_read_response(c->x) != 1)
+        return NULL;
+    char *buf = malloc(max + 2);
+    if (!buf)
+        abort();
+    /* one byte more than max tells a file that is too big; the rest of it,
+     * up to xapi's own cap, is read and dropped so that xe, still sending,
+     * gets the error rather than a reset connection */
+    if (!cli_wire_read_blobs(c->x, buf, max + 1, len, CLI_LOAD_CAP) || *len > max) {
+        *too_big = *len > max;
+        free(buf);
+        return NULL;
+    }
+    buf[*len] = 0;
+    return buf;
 }

@@ -334,17 +334,26 @@ static bool vm_reset_powerstate(struct cli_ctx *c, struct cli_fail *f)
     return do_vm_op(c, find_op("vm-reset-powerstate-forced"), f);
 }
 
+/* The bool a getter (method(ref)) answers, in *out. */
+static bool api_bool(struct cli_ctx *c, const char *method, const char *ref, bool *out,
+                     struct cli_fail *f)
+{
+    yajl_val v = NULL;
+    yajl_val doc = cli_api_get(&c->api, &v, f, method, "s", ref);
+    if (!doc)
+        return false;
+    *out = YAJL_IS_TRUE(v);
+    yajl_tree_free(doc);
+    return true;
+}
+
 static bool vm_destroy(struct cli_ctx *c, struct cli_fail *f)
 {
     char ref[XG_REF_LEN];
-    yajl_val dom0 = NULL;
-    if (!cli_ref_by_uuid("VM", cli_arg(c->cmd, "uuid"), ref, f))
+    bool is_dom0 = false;
+    if (!cli_ref_by_uuid("VM", cli_arg(c->cmd, "uuid"), ref, f) ||
+        !api_bool(c, "VM.get_is_control_domain", ref, &is_dom0, f))
         return false;
-    yajl_val doc = cli_api_get(&c->api, &dom0, f, "VM.get_is_control_domain", "s", ref);
-    if (!doc)
-        return false;
-    bool is_dom0 = YAJL_IS_TRUE(dom0);
-    yajl_tree_free(doc);
     if (is_dom0) {
         snprintf(f->code, sizeof(f->code), "%s", XAPI_ERR_OPERATION_NOT_ALLOWED);
         snprintf(f->params[0], sizeof(f->params[0]),
@@ -360,6 +369,25 @@ static bool task_cancel(struct cli_ctx *c, struct cli_fail *f)
     char ref[XG_REF_LEN];
     return cli_ref_by_uuid("task", cli_arg(c->cmd, "uuid"), ref, f) &&
            cli_api_call(&c->api, NULL, 0, f, "task.cancel", "s", ref);
+}
+
+/* snapshot-revert [snapshot-uuid= | uuid=]: VM.revert of a snapshot. */
+static bool snapshot_revert(struct cli_ctx *c, struct cli_fail *f)
+{
+    const char *uuid = cli_arg(c->cmd, "snapshot-uuid");
+    if (!uuid)
+        uuid = cli_arg(c->cmd, "uuid");
+    if (!uuid)
+        return cli_fail_internal(f, "Required parameter not found: snapshot-uuid or uuid.");
+    char ref[XG_REF_LEN];
+    bool is_snapshot = false;
+    if (!cli_ref_by_uuid("VM", uuid, ref, f) ||
+        !api_bool(c, "VM.get_is_a_snapshot", ref, &is_snapshot, f))
+        return false;
+    if (!is_snapshot)
+        return cli_fail_internal(f, "This operation can only be performed on a VM snapshot. "
+                                    "%s is not a VM snapshot.", uuid);
+    return cli_api_call(&c->api, NULL, 0, f, "VM.revert", "s", ref);
 }
 
 /* ---- the table (cli_frontend.ml) --------------------------------------- */
@@ -412,6 +440,9 @@ static const struct cli_op op_table[] = {
     {"vm-snapshot", {"new-name-label"}, {"new-name-description", "ignore-vdi-uuids"},
      STANDARD | VM_SEL, "Snapshot an existing VM, using storage-level fast disk snapshot "
      "operation where available.", vm_clone, NULL},
+    {"snapshot-revert", {0}, {"uuid", "snapshot-uuid"}, STANDARD,
+     "Revert an existing VM to a previous checkpointed or snapshotted state.", NULL,
+     snapshot_revert},
     {"vm-copy", {"new-name-label"}, {"new-name-description", "sr-uuid"},
      STANDARD | VM_SEL | WITH_TEMPLATES | SINGLE,
      "Copy an existing VM, but without using storage-level fast disk clone operation (even "
@@ -432,6 +463,24 @@ static const struct cli_op op_table[] = {
      task_cancel},
     {"host-cpu-info", {0}, {"uuid"}, 0, "Lists information about the host's physical CPUs.",
      NULL, host_cpu_info},
+    {"host-call-plugin", {"host-uuid", "plugin", "fn"}, {"args:"}, 0,
+     "Calls the function within the plugin on the given host with optional arguments. The "
+     "syntax args:key:file=/path/file.ext passes the content of /path/file.ext under key to "
+     "the plugin.", NULL, cli_host_call_plugin},
+    {"pool-sync-database", {0}, {0}, 0,
+     "Synchronise the current database across all hosts in the pool.", NULL,
+     cli_pool_sync_database},
+    {"pool-designate-new-master", {"host-uuid"}, {0}, 0,
+     "Request an orderly handover of the role of master to another host.", NULL,
+     cli_pool_designate_new_master},
+    {"pool-recover-slaves", {0}, {0}, 0, "Instruct master to try and reset master-address of "
+     "all slaves currently running in emergency mode.", NULL, cli_pool_recover_slaves},
+    {"pool-emergency-transition-to-master", {0}, {"force"}, 0,
+     "Instruct slave to become pool master. The operation will be ignored if this host is "
+     "already master; the optional parameter '--force' will force the operation.", NULL,
+     cli_pool_emergency_transition_to_master},
+    {"vdi-import", {"uuid", "filename"}, {"format", "progress"}, 0,
+     "Import a raw VDI.", NULL, cli_vdi_transfer},
     {"vdi-export", {"uuid", "filename"}, {"format", "base", "progress"}, 0,
      "Export a VDI.", NULL, cli_vdi_transfer},
     {"event-wait", {"class"}, {0}, 0,

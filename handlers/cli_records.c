@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "store.h"
 #include "world.h"
 #include "xapi_errors.h"
+#include "xapi_xe_records.h"
 
 #define XE_NAME_MAX 128
 
@@ -100,16 +102,12 @@ static void xe_name(const char *idl, char *buf, size_t n)
     buf[i] = 0;
 }
 
-/* Fields xe names by hand (records.ml) rather than by the rule above: a
- * reference mostly reads as "<target>-uuid", since xe prints refs as uuids. */
+/* Fields of classes without an xe record (idl/xe_records.json) that xe
+ * names by hand (records.ml) rather than by the rule above: a reference
+ * reads as "<target>-uuid", since xe prints refs as uuids. */
 static const struct { const char *cls, *field, *xe; } renamed[] = {
-    {"VM", "domid", "dom-id"}, {"VM", "consoles", "console-uuids"},
-    {"VM", "suspend_VDI", "suspend-VDI-uuid"}, {"VM", "suspend_SR", "suspend-SR-uuid"},
-    {"VBD", "VM", "vm-uuid"}, {"VBD", "VDI", "vdi-uuid"},
-    {"VIF", "VM", "vm-uuid"}, {"VIF", "network", "network-uuid"},
-    {"VDI", "SR", "sr-uuid"}, {"PBD", "host", "host-uuid"}, {"PBD", "SR", "sr-uuid"},
-    {"PIF", "network", "network-uuid"}, {"PIF", "host", "host-uuid"},
-    {"console", "VM", "vm-uuid"}, {"VTPM", "VM", "vm-uuid"}, {"host_cpu", "host", "host-uuid"},
+    {"PBD", "host", "host-uuid"}, {"PBD", "SR", "sr-uuid"}, {"console", "VM", "vm-uuid"},
+    {"VTPM", "VM", "vm-uuid"}, {"host_cpu", "host", "host-uuid"},
 };
 
 /* xe's name of field f of cls. */
@@ -136,6 +134,8 @@ static bool ends_with(const char *s, const char *suffix, size_t *prefix_len)
 /* The API method `<Class>.<verb><field>` exists (set_, add_to_, add_, ...). */
 static bool has_method(const xg_class_desc *cls, const char *verb, const xg_field_desc *f)
 {
+    if (f < cls->fields || f >= cls->fields + cls->nfields)
+        return false;                  /* read through a reference: not this class's */
     char name[256];
     snprintf(name, sizeof(name), "%s.%s%s", cls->name, verb, f->name);
     return xg_method_find(name) != NULL;
@@ -325,15 +325,113 @@ static char *render_value(const xg_type *t, const void *p)
     return s;
 }
 
-static char *render_str(const xg_field_desc *f, const void *obj)
+/* A field as xe shows it: its own, or one read through the reference via. */
+struct xe_field {
+    const xg_field_desc *fd;
+    const xg_field_desc *via;
+    char name[XE_NAME_MAX];
+    unsigned flags;                    /* XAPI_XE_HIDDEN, XAPI_XE_DEPRECATED */
+};
+
+struct xe_fields {
+    uint32_t n;
+    struct xe_field *f;
+};
+
+static struct xe_fields *fields_of_class;   /* by class index, built once */
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static const xg_field_desc *field_named(const xg_class_desc *cls, const char *name)
 {
-    return render_value(f->type, (const char *)obj + f->offset);
+    for (uint32_t i = 0; cls && i < cls->nfields; i++)
+        if (strcmp(cls->fields[i].name, name) == 0)
+            return &cls->fields[i];
+    return NULL;
 }
 
-/* The value of map field f at key (rendered), or NULL. */
-static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key)
+/* A class's fields as xe shows them: those of its xe record (records.ml's
+ * names and order, some read through a reference: VM_metrics, ...), then
+ * the class's other fields, named by rule, in IDL order. */
+static void build_fields(void)
 {
-    const xg_map *m = (const void *)((const char *)obj + f->offset);
+    fields_of_class = calloc(xg_nclasses, sizeof(*fields_of_class));
+    if (!fields_of_class)
+        abort();
+    for (uint32_t c = 0; c < xg_nclasses; c++) {
+        const xg_class_desc *cls = xg_classes[c];
+        const struct xapi_xe_record *rec = xapi_xe_record(cls->name);
+        struct xe_fields *fl = &fields_of_class[cls->index];
+        fl->f = calloc(cls->nfields + (rec ? rec->nfields : 0) + 1, sizeof(*fl->f));
+        bool *named = calloc(cls->nfields + 1, sizeof(bool));
+        if (!fl->f || !named)
+            abort();
+        for (unsigned k = 0; rec && k < rec->nfields; k++) {
+            const struct xapi_xe_field *e = &rec->fields[k];
+            const xg_field_desc *via = e->via ? field_named(cls, e->via) : NULL;
+            const xg_field_desc *fd = e->via && !via
+                                          ? NULL : field_named(via ? via->type->cls : cls, e->field);
+            if (!fd || (fd->flags & XG_F_INTERNAL))
+                continue;              /* codegen checked it: never, short of a bug */
+            if (!via)
+                named[fd - cls->fields] = true;
+            struct xe_field *x = &fl->f[fl->n++];
+            *x = (struct xe_field){.fd = fd, .via = via, .flags = e->flags};
+            snprintf(x->name, sizeof(x->name), "%s", e->xe);
+        }
+        for (uint32_t i = 0; i < cls->nfields; i++) {
+            if (named[i] || cls->fields[i].flags & XG_F_INTERNAL)
+                continue;              /* internal: never on the wire, never in xe */
+            struct xe_field *x = &fl->f[fl->n++];
+            x->fd = &cls->fields[i];
+            field_xe_name(cls, x->fd, x->name, sizeof(x->name));
+        }
+        free(named);
+    }
+}
+
+static const struct xe_fields *xe_fields(const xg_class_desc *cls)
+{
+    pthread_once(&fields_once, build_fields);
+    return &fields_of_class[cls->index];
+}
+
+/* Where the value of x lives for obj; NULL when its record is missing. */
+static const void *value_of(const struct xe_field *x, const void *obj)
+{
+    if (x->via) {
+        const xg_ref *r = (const void *)((const char *)obj + x->via->offset);
+        obj = x->via->type->cls ? xg_store_get(x->via->type->cls, r->s) : NULL;
+        if (!obj)
+            return NULL;
+    }
+    return (const char *)obj + x->fd->offset;
+}
+
+static void render_field(xg_out *o, const struct xe_field *x, const void *obj)
+{
+    const void *p = value_of(x, obj);
+    if (p)
+        render(o, x->fd->type, p);
+    else
+        xg_out_puts(o, "<not in database>");
+}
+
+static char *render_str(const struct xe_field *x, const void *obj)
+{
+    const void *p = value_of(x, obj);
+    char *s = p ? render_value(x->fd->type, p) : strdup("<not in database>");
+    if (!s)
+        abort();
+    return s;
+}
+
+/* The value of map field x at key (rendered), or NULL. */
+static char *map_lookup(const struct xe_field *x, const void *obj, const char *key)
+{
+    const xg_field_desc *f = x->fd;
+    const xg_map *m = value_of(x, obj);
+    if (!m)
+        return NULL;
     size_t ksz = xg_type_storage_size(f->type->key), vsz = xg_type_storage_size(f->type->elem);
     for (uint32_t i = 0; i < m->n; i++) {
         char *k = render_value(f->type->key, (const char *)m->keys + i * ksz);
@@ -345,9 +443,10 @@ static char *map_lookup(const xg_field_desc *f, const void *obj, const char *key
     return NULL;
 }
 
-static const char *kind_suffix(const xg_class_desc *cls, const xg_field_desc *f)
+static const char *kind_suffix(const xg_class_desc *cls, const struct xe_field *x)
 {
-    bool rw = settable(cls, f);
+    const xg_field_desc *f = x->fd;
+    bool rw = !x->via && settable(cls, f);
     switch (f->type->kind) {
     case XG_K_SET: return rw ? " (SRW)" : " (SRO)";
     case XG_K_MAP: return rw ? " (MRW)" : " (MRO)";
@@ -355,17 +454,19 @@ static const char *kind_suffix(const xg_class_desc *cls, const xg_field_desc *f)
     }
 }
 
-static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const char *name)
+/* The key of x in a record: "<name> ( RW)", "[DEPRECATED]" after it. */
+static void record_key(const xg_class_desc *cls, const struct xe_field *x, char *buf, size_t n)
 {
-    char buf[XE_NAME_MAX];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        const xg_field_desc *f = &cls->fields[i];
-        if (f->flags & XG_F_INTERNAL)
-            continue;
-        field_xe_name(cls, f, buf, sizeof(buf));
-        if (strcmp(buf, name) == 0)
-            return f;
-    }
+    snprintf(buf, n, "%s%s%s", x->name, kind_suffix(cls, x),
+             x->flags & XAPI_XE_DEPRECATED ? " [DEPRECATED]" : "");
+}
+
+static const struct xe_field *field_by_xe_name(const xg_class_desc *cls, const char *name)
+{
+    const struct xe_fields *fl = xe_fields(cls);
+    for (uint32_t i = 0; i < fl->n; i++)
+        if (strcmp(fl->f[i].name, name) == 0)
+            return &fl->f[i];
     return NULL;
 }
 
@@ -377,30 +478,26 @@ static const xg_field_desc *field_by_xe_name(const xg_class_desc *cls, const cha
 static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void *obj,
                          const bool *shown)
 {
+    const struct xe_fields *fl = xe_fields(cls);
     size_t w = 0;
-    char key[XE_NAME_MAX + 16];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        if (!shown[i])
-            continue;
-        field_xe_name(cls, &cls->fields[i], key, XE_NAME_MAX);
-        size_t n = strlen(key) + strlen(kind_suffix(cls, &cls->fields[i]));
-        w = n > w ? n : w;
+    char key[XE_NAME_MAX + 32];
+    for (uint32_t i = 0; i < fl->n; i++) {
+        record_key(cls, &fl->f[i], key, sizeof(key));
+        w = shown[i] && strlen(key) > w ? strlen(key) : w;
     }
     w += 4;
     xg_out o;
     xg_out_init(&o);
     bool first = true;
-    for (uint32_t i = 0; i < cls->nfields; i++) {
+    for (uint32_t i = 0; i < fl->n; i++) {
         if (!shown[i])
             continue;
-        const xg_field_desc *f = &cls->fields[i];
-        field_xe_name(cls, f, key, XE_NAME_MAX);
-        strcat(key, kind_suffix(cls, f));
+        record_key(cls, &fl->f[i], key, sizeof(key));
         if (first)
             xg_out_printf(&o, "%-*s: ", (int)w, key);
         else
             xg_out_printf(&o, "\n%*s: ", (int)w, key);
-        render(&o, f->type, (const char *)obj + f->offset);
+        render_field(&o, &fl->f[i], obj);
         first = false;
     }
     xg_out_puts(&o, "\n\n");
@@ -424,11 +521,12 @@ static enum pass passes(const xg_class_desc *cls, const void *obj, const char *k
     char *colon = strchr(name, ':');
     if (colon)
         *colon = 0;
-    const xg_field_desc *f = field_by_xe_name(cls, name);
-    if (!f)
+    const struct xe_field *x = field_by_xe_name(cls, name);
+    if (!x)
         return PASS_NO_FIELD;
+    const xg_field_desc *f = x->fd;
     if (colon && f->type->kind == XG_K_MAP) {
-        char *got = map_lookup(f, obj, colon + 1);
+        char *got = map_lookup(x, obj, colon + 1);
         bool ok = got && strcmp(got, v) == 0;
         free(got);
         return ok ? PASS_YES : PASS_NO;
@@ -436,17 +534,17 @@ static enum pass passes(const xg_class_desc *cls, const void *obj, const char *k
     if (colon && f->type->kind == XG_K_SET) {
         if (strcmp(colon + 1, "contains") != 0)
             return PASS_BAD_SET_SYNTAX;
-        const xg_set *s = (const void *)((const char *)obj + f->offset);
+        const xg_set *s = value_of(x, obj);
         size_t sz = xg_type_storage_size(f->type->elem);
         bool hit = false;
-        for (uint32_t i = 0; i < s->n && !hit; i++) {
+        for (uint32_t i = 0; s && i < s->n && !hit; i++) {
             char *e = render_value(f->type->elem, (const char *)s->items + i * sz);
             hit = strcmp(e, v) == 0;
             free(e);
         }
         return hit ? PASS_YES : PASS_NO;
     }
-    char *got = render_str(f, obj);
+    char *got = render_str(x, obj);
     bool ok = strcmp(got, v) == 0;
     free(got);
     return ok ? PASS_YES : PASS_NO;
@@ -489,19 +587,16 @@ static bool selected(const struct cli_cmd *cmd, const struct target *t, const vo
 }
 
 /* Which fields are shown: params=all, params=a,b (record order kept), or
- * the class's default columns. Hidden (internal) fields never. */
+ * the class's default columns. Hidden fields never (internal ones are not
+ * even xe fields). */
 static void choose_fields(const struct target *t, const char *params, bool *shown)
 {
-    const xg_class_desc *cls = t->cls;
+    const struct xe_fields *fl = xe_fields(t->cls);
     const char *list = params ? params : t->xc ? t->xc->columns : generic_columns;
     bool all = params && strcmp(params, "all") == 0;
-    char name[XE_NAME_MAX];
-    for (uint32_t i = 0; i < cls->nfields; i++) {
-        const xg_field_desc *f = &cls->fields[i];
+    for (uint32_t i = 0; i < fl->n; i++) {
+        const char *name = fl->f[i].name;
         shown[i] = false;
-        if (f->flags & XG_F_INTERNAL)
-            continue;
-        field_xe_name(cls, f, name, sizeof(name));
         size_t n = strlen(name);
         for (const char *p = list; !all && p && *p;) {
             const char *end = strchr(p, ',');
@@ -510,7 +605,7 @@ static void choose_fields(const struct target *t, const char *params, bool *show
                 shown[i] = true;
             p = end ? end + 1 : NULL;
         }
-        shown[i] = shown[i] || all;
+        shown[i] = (shown[i] || all) && !(fl->f[i].flags & XAPI_XE_HIDDEN);
     }
 }
 
@@ -518,12 +613,13 @@ static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail 
 {
     const struct cli_cmd *cmd = c->cmd;
     const xg_class_desc *cls = t->cls;
-    bool *shown = calloc(cls->nfields, sizeof(bool));
+    const struct xe_fields *fl = xe_fields(cls);
+    bool *shown = calloc(fl->n + 1, sizeof(bool));
     if (!shown)
         abort();
     choose_fields(t, cli_arg(cmd, "params"), shown);
     uint32_t first = 0;
-    while (first < cls->nfields && !shown[first])
+    while (first < fl->n && !shown[first])
         first++;
     bool all = cli_flag(cmd, "all"), ok = true;
     uint64_t cursor = 0;
@@ -535,8 +631,8 @@ static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail 
         }
         if (!cmd->minimal) {
             print_record(c, cls, obj, shown);
-        } else if (first < cls->nfields) {
-            char *v = render_str(&cls->fields[first], obj);
+        } else if (first < fl->n) {
+            char *v = render_str(&fl->f[first], obj);
             cli_print_list_item(c, v);
             free(v);
         }
@@ -567,7 +663,7 @@ static const void *by_uuid(const struct cli_cmd *cmd, const struct target *t,
 
 static bool run_param_list(struct cli_ctx *c, const struct target *t, struct cli_fail *f)
 {
-    bool *shown = calloc(t->cls->nfields, sizeof(bool));
+    bool *shown = calloc(xe_fields(t->cls)->n + 1, sizeof(bool));
     if (!shown)
         abort();
     choose_fields(t, "all", shown);
@@ -595,10 +691,10 @@ static bool run_param_get(struct cli_ctx *c, const struct target *t, struct cli_
     const char *key = cli_arg(c->cmd, "param-key");
     xg_world_lock();
     const void *obj = by_uuid(c->cmd, t, f);
-    const xg_field_desc *fd = obj ? field_by_xe_name(t->cls, name) : NULL;
+    const struct xe_field *fd = obj ? field_by_xe_name(t->cls, name) : NULL;
     char *v = !fd ? NULL
-              : key && fd->type->kind == XG_K_MAP ? map_lookup(fd, obj, key)
-                                                   : render_str(fd, obj);
+              : key && fd->fd->type->kind == XG_K_MAP ? map_lookup(fd, obj, key)
+                                                       : render_str(fd, obj);
     xg_world_unlock();
     if (!obj)
         return false;
@@ -634,7 +730,10 @@ static bool find_change(struct cli_ctx *c, const struct target *t, const char *n
     if (!obj)
         return false;
     ch->cls = t->cls;
-    ch->fd = field_by_xe_name(t->cls, name);
+    const struct xe_field *x = field_by_xe_name(t->cls, name);
+    /* a field read through a reference has no setter on this class: the
+     * setter checks below find none and report it read-only */
+    ch->fd = x ? x->fd : NULL;
     snprintf(ch->xe, sizeof(ch->xe), "%s", name);
     return ch->fd ? true : no_such_field(name, f);
 }

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_wire.h"
 
@@ -26,14 +27,22 @@ static void put_query_value(char *buf, size_t n, const char *value)
     buf[k] = 0;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The task's status once it is no longer pending (event.from on tasks
  * meanwhile), with its error_info in f when it failed. false when the
- * client went away first, or (rounds >= 0) after that many 5 s waits. */
+ * client went away first, or (patience >= 0) after that many seconds. */
 static bool task_outcome(struct cli_ctx *c, const char *task, char *status, size_t n,
-                         int rounds, struct cli_fail *f)
+                         double patience, struct cli_fail *f)
 {
     char token[256] = "";
-    for (int round = 0;; round++) {
+    double start = now_s();
+    for (;;) {
         yajl_val rec = NULL;
         yajl_val doc = cli_api_get(&c->api, &rec, f, "task.get_record", "s", task);
         if (!doc)
@@ -53,9 +62,11 @@ static bool task_outcome(struct cli_ctx *c, const char *task, char *status, size
         if (strcmp(status, "pending") != 0 && strcmp(status, "cancelling") != 0)
             return true;
         memset(f, 0, sizeof(*f));
-        if (rounds < 0 ? xg_http_gone(c->x) : round >= rounds)
+        double left = patience - (now_s() - start);
+        if (patience < 0 ? xg_http_gone(c->x) : left <= 0)
             return false;
-        if (!cli_api_event_from(&c->api, "task", token, sizeof(token), 5.0, f))
+        if (!cli_api_event_from(&c->api, "task", token, sizeof(token),
+                                patience < 0 || left > 5.0 ? 5.0 : left, f))
             return false;
     }
 }
@@ -92,12 +103,19 @@ bool cli_vdi_transfer(struct cli_ctx *c, struct cli_fail *f)
     } else if (answer == 0) {
         /* xe could not transfer (a file it may not write, no server). The
          * handler, if it got the task, ends once it sees xe gone: wait a
-         * little for it (a hang guard), then report what it said, if anything. */
-        if (!task_outcome(c, task, status, sizeof(status), 2, f) || !f->code[0]) {
+         * little for it (xapi waits 1 s), then report what it said, if anything. */
+        bool ended = task_outcome(c, task, status, sizeof(status), 2.0, f);
+        if (!ended || !f->code[0]) {
             memset(f, 0, sizeof(*f));
             snprintf(f->code, sizeof(f->code), "CLIENT_ERROR");
         }
-    } else if (task_outcome(c, task, status, sizeof(status), -1, f)) {
+        /* no handler settled it (xe never reached one: a missing file):
+         * settle it here, or the destroy below would wait for an end
+         * that never comes */
+        struct cli_fail ignored = {{0}};
+        if (!ended)
+            cli_api_call(&c->api, NULL, 0, &ignored, "task.cancel", "s", task);
+    } else if (task_outcome(c, task, status, sizeof(status), -1.0, f)) {
         ok = strcmp(status, "success") == 0;
         if (strcmp(status, "cancelled") == 0)
             cli_fail_msg(f, "%s cancelled", label);

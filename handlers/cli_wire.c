@@ -7,13 +7,13 @@
 #include "out.h"
 
 #define GREETING "XenSource thin CLI protocol"
-#define GREETING_LEN 35               /* prefix + major + minor, int32 LE */
 #define KIND_COMMAND 9
 #define KIND_RESPONSE 10
 #define KIND_BLOB 11
 #define CLIENT_FRAME_MAX 64           /* the longest client message is 12 bytes */
 enum {
-    TAG_PRINT = 0, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_HTTP_GET = 12, TAG_HTTP_PUT = 13,
+    TAG_PRINT = 0, TAG_LOAD = 1, TAG_PROMPT = 3, TAG_EXIT = 4, TAG_HTTP_GET = 12,
+    TAG_HTTP_PUT = 13,
     TAG_ERROR = 14, TAG_PRINT_STDERR = 16,
 };
 enum { TAG_OK = 5, TAG_FAILED = 6, TAG_CHUNK = 7, TAG_END = 8, TAG_WAIT = 18 };
@@ -53,10 +53,10 @@ static void command_head(xg_out *o, uint32_t tag)
 
 bool cli_wire_handshake(xg_http_ex *x)
 {
-    static const unsigned char ours[GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
+    static const unsigned char ours[CLI_GREETING_LEN] = GREETING "\0\0\0\0\2\0\0\0";
     if (!xg_http_write(x, ours, sizeof(ours)))
         return false;
-    unsigned char theirs[GREETING_LEN];
+    unsigned char theirs[CLI_GREETING_LEN];
     size_t got = 0;
     while (got < sizeof(theirs)) {
         ssize_t r = xg_http_read(x, theirs + got, sizeof(theirs) - got);
@@ -64,9 +64,14 @@ bool cli_wire_handshake(xg_http_ex *x)
             return false;
         got += (size_t)r;
     }
+    return cli_wire_greeting_ok(theirs);
+}
+
+bool cli_wire_greeting_ok(const unsigned char *g)
+{
     static const unsigned char major0[4] = {0, 0, 0, 0};
-    return memcmp(theirs, GREETING, strlen(GREETING)) == 0 &&
-           memcmp(theirs + strlen(GREETING), major0, 4) == 0;
+    return memcmp(g, GREETING, strlen(GREETING)) == 0 &&
+           memcmp(g + strlen(GREETING), major0, 4) == 0;
 }
 
 static bool send_string_command(xg_http_ex *x, uint32_t tag, const char *s, size_t n)
@@ -114,6 +119,11 @@ bool cli_wire_prompt(xg_http_ex *x)
     return send_frame(x, &o);
 }
 
+bool cli_wire_load(xg_http_ex *x, const char *filename)
+{
+    return send_string_command(x, TAG_LOAD, filename, strlen(filename));
+}
+
 bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url)
 {
     xg_out o;
@@ -152,6 +162,8 @@ static bool next_message(xg_http_ex *x, uint32_t *kind, uint32_t *tag, uint32_t 
             return false;
         *kind = get_u32(msg);
         *tag = get_u32(msg + 4);
+        if (*kind == KIND_BLOB && *tag == TAG_CHUNK && n < 12)
+            return false;              /* a Chunk without its size */
         *size = n >= 12 ? get_u32(msg + 8) : 0;
         if (*kind != KIND_RESPONSE || *tag != TAG_WAIT)
             return true;               /* a Wait is a heartbeat: skipped */

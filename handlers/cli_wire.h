@@ -10,14 +10,22 @@
 
 #include "http_routes.h"
 
+#define CLI_GREETING_LEN 35             /* prefix + major + minor, int32 LE */
+
 /* Sends the server greeting, reads the client's; false if it is not 0.x. */
 bool cli_wire_handshake(xg_http_ex *x);
+/* Is g (CLI_GREETING_LEN bytes) a client greeting of protocol 0.x? */
+bool cli_wire_greeting_ok(const unsigned char *g);
 bool cli_wire_print(xg_http_ex *x, const char *s, size_t n);
 bool cli_wire_stderr(xg_http_ex *x, const char *s);      /* sent as is */
 bool cli_wire_error(xg_http_ex *x, const char *code, const char *const *params,
                     unsigned nparams);
 bool cli_wire_exit(xg_http_ex *x, int code);
 bool cli_wire_prompt(xg_http_ex *x);
+/* Load: xe answers Response OK and sends the file as blobs, or Response
+ * Failed when it cannot read it (cli_wire_read_response, then
+ * cli_wire_read_blobs). */
+bool cli_wire_load(xg_http_ex *x, const char *filename);
 /* HttpGet / HttpPut: xe downloads url into filename (or uploads filename
  * to url) over a new connection, then answers on this one. */
 bool cli_wire_http(xg_http_ex *x, bool get, const char *filename, const char *url);

@@ -1,8 +1,9 @@
 /* objects.c: the pool, host, host_cpu, host_metrics and control-domain
- * objects built from the driver, the domid ↔ VM map, and reconciliation of
- * domains with VM objects (driver events plus a periodic resync), so that
- * domains created, destroyed, paused or shut down behind our back (xl) are
- * reflected, each change an event. */
+ * objects built from the driver (published in ctx.h), and reconciliation of
+ * domains with VM objects (driver events plus a periodic resync): it binds
+ * domids and announces what it sees (dom_notify.h), so that domains
+ * created, destroyed, paused or shut down behind our back (xl) are
+ * reflected by the VM modules that listen; it never calls them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -39,19 +39,13 @@
 #include "metrics/metrics.h"
 
 #define MAX_CONFIG 16384
-#define MAX_VARS 16
+#define MAX_VARS GW_PERFMON_MAX_VARS
 #define MAX_WATCHED 4096           /* variable states kept at once */
 #define BODY_MAX 4096
+/* Periods beyond ~31 million years: "never" (and a double that large
+ * would not convert to int64_t). */
+#define MAX_PERIOD_S 1e15
 
-enum sense { HIGH, LOW };
-
-struct var_cfg {
-    char name[64];
-    double level;
-    enum sense sense;
-    int64_t period_s, inhibit_s, priority;
-    char pretty[BODY_MAX / 2];     /* the <variable> element as perfmon prints it */
-};
 
 /* State of one watched variable, kept while its object and config stay. */
 struct watch {
@@ -86,8 +80,17 @@ static bool num(const char *s, double *out)
     return true;
 }
 
+/* A period in seconds (perfmon's int(float(...))), -1 if not one. */
+static int64_t seconds(const char *s)
+{
+    double d;
+    if (!num(s, &d) || d < 0)
+        return -1;
+    return d > MAX_PERIOD_S ? (int64_t)MAX_PERIOD_S : (int64_t)d;
+}
+
 /* Appends one child element to pretty, escaping the value as XML. */
-static void pretty_child(struct var_cfg *v, size_t *used, const char *tag, size_t tag_len,
+static void pretty_child(struct gw_perfmon_var *v, size_t *used, const char *tag, size_t tag_len,
                          const char *value)
 {
     char esc[512];
@@ -109,7 +112,7 @@ static void pretty_child(struct var_cfg *v, size_t *used, const char *tag, size_
 }
 
 /* Reads one <variable>…</variable> (the open tag already read). */
-static bool read_variable(xg_xml *x, struct var_cfg *v, bool host)
+static bool read_variable(xg_xml *x, struct gw_perfmon_var *v, bool host)
 {
     memset(v, 0, sizeof *v);
     const char *level = NULL, *sense = NULL, *period = NULL, *inhibit = NULL, *prio = NULL;
@@ -144,16 +147,16 @@ static bool read_variable(xg_xml *x, struct var_cfg *v, bool host)
     double d;
     if (!v->name[0] || !num(level, &v->level))
         return false;            /* no default level: perfmon refuses the variable */
-    v->sense = sense ? (strcmp(sense, "low") == 0 ? LOW : HIGH)
-                     : (host && strcmp(v->name, "memory_free_kib") == 0 ? LOW : HIGH);
-    v->period_s = period ? (num(period, &d) && d >= 0 ? (int64_t)d : -1) : 60;
-    v->inhibit_s = inhibit ? (num(inhibit, &d) && d >= 0 ? (int64_t)d : -1) : 3600;
+    v->low = sense ? strcmp(sense, "low") == 0
+                   : host && strcmp(v->name, "memory_free_kib") == 0;
+    v->period_s = period ? seconds(period) : 60;
+    v->inhibit_s = inhibit ? seconds(inhibit) : 3600;
     v->priority = prio ? (num(prio, &d) && d >= 1 && d <= 5 ? (int64_t)d : -1) : 3;
     return v->period_s >= 0 && v->inhibit_s >= 0 && v->priority > 0;
 }
 
-/* The variables of a perfmon config; 0 when it is malformed. */
-static uint32_t read_config(xg_arena *a, const char *text, bool host, struct var_cfg *vars)
+uint32_t gw_perfmon_read_config(xg_arena *a, const char *text, bool host,
+                                struct gw_perfmon_var vars[GW_PERFMON_MAX_VARS])
 {
     size_t len = strlen(text);
     if (len > MAX_CONFIG)
@@ -188,7 +191,7 @@ static void watch_reset(struct watch *w, const char *uuid, const char *name, uin
     w->config_hash = h;
 }
 
-static struct watch *watch_of(const char *uuid, const struct var_cfg *v, uint64_t h)
+static struct watch *watch_of(const char *uuid, const struct gw_perfmon_var *v, uint64_t h)
 {
     for (uint32_t i = 0; i < nwatches; i++)
         if (strcmp(watches[i].uuid, uuid) == 0 && strcmp(watches[i].name, v->name) == 0) {
@@ -207,11 +210,11 @@ static struct watch *watch_of(const char *uuid, const struct var_cfg *v, uint64_
 
 /* perfmon's Variable.update: the counter runs down while the value is
  * bad; at zero an alarm goes, unless one went within the inhibit period. */
-static void update(struct watch *w, const struct var_cfg *v, double value, double step_s,
+static void update(struct watch *w, const struct gw_perfmon_var *v, double value, double step_s,
                    int cls, const char *uuid)
 {
     w->seen = true;
-    bool bad = v->sense == HIGH ? value > v->level : value < v->level;
+    bool bad = v->low ? value < v->level : value > v->level;
     if (!bad) {
         w->bad_for_s = 0;
         return;
@@ -240,8 +243,8 @@ static void watch_object(xg_arena *a, const xg_map *other_config, bool host, int
     const char *cfg = gw_smap_get(other_config, "perfmon");
     if (!cfg)
         return;
-    struct var_cfg vars[MAX_VARS];
-    uint32_t n = read_config(a, cfg, host, vars);
+    struct gw_perfmon_var vars[MAX_VARS];
+    uint32_t n = gw_perfmon_read_config(a, cfg, host, vars);
     uint64_t h = hash(cfg);
     for (uint32_t i = 0; i < n; i++) {
         double value;

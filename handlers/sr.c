@@ -2,15 +2,17 @@
  * setters) with XAPI's checks in XAPI's order, and the storage a fresh host
  * starts with: "Local storage" (a file SR in the state directory, plugged,
  * pool.default_SR / suspend_image_SR / crash_dump_SR) and an ISO library.
- * World lock held. */
+ * World lock held; SR.create and SR.destroy do their file work on a worker. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../server/log.h"
+#include "bg.h"
 #include "storage.h"
 #include "xva.h"
 
@@ -109,15 +111,79 @@ bool gw_pbd_plug(xapi_pbd *pbd, xg_err *err)
 
 /* ---- SR.create / introduce ------------------------------------------------ */
 
+/* SR.create in flight: the directory work (mkdir, access checks, reading
+ * an ISO directory) runs on a worker without the world lock; the records
+ * are made afterwards. The strings and the map's items are the call's
+ * (c->arena), alive until it finishes; the map header is copied. */
+struct sr_create {
+    xg_call *c;
+    enum gw_sr_kind kind;
+    const char *loc, *name, *desc, *type, *content_type;
+    xg_map sm_config;
+    bool shared;
+    bool ok;
+    xg_err err;
+    struct gw_iso_list isos;
+};
+
+static void forget_records(xapi_sr *sr);
+
+static void sr_create_work(void *arg)
+{
+    struct sr_create *x = arg;
+    x->ok = attach_dir(x->kind, x->loc, true, &x->err);
+    if (x->ok && x->kind == GW_SR_ISO && !gw_iso_list_dir(x->loc, &x->isos))
+        x->ok = xapi_err_sr_backend_failure(&x->err, "1", "",
+                                            "cannot read the SR directory");
+}
+
+static void sr_create_done(void *arg)
+{
+    struct sr_create *x = arg;
+    xg_err err = XG_ERR_INIT;
+    bool ok = x->ok;
+    xg_ref result = {""};
+    xapi_sr *sr = NULL;
+    xapi_pbd *pbd = NULL;
+    if (!ok)
+        err = x->err;
+    if (ok) {
+        sr = new_sr(NULL, x->name, x->desc, x->type,
+                    x->content_type[0] ? x->content_type :
+                    x->kind == GW_SR_ISO ? "iso" : "user", x->shared, &x->sm_config);
+        if (!xg_store_add(sr, NULL, &err)) {
+            xg_obj_free(sr);
+            sr = NULL;
+            ok = false;
+        }
+    }
+    if (ok) {
+        pbd = add_pbd(sr, x->loc, &err);
+        ok = pbd && (x->kind != GW_SR_ISO || gw_sr_scan_iso_apply(sr, &x->isos, &err));
+    }
+    if (ok) {
+        xapi_pbd_set_currently_attached(pbd, true);
+        gw_sr_refresh_sizes(sr);
+        gw_sr_update_allowed_operations(sr);
+        XG_INFO("storage", "SR %s (%s) created at %s", sr->uuid, x->type, x->loc);
+        result = sr->obj.ref;
+    } else if (sr) {
+        forget_records(sr);      /* its VDIs, its PBD and itself: nothing half-made */
+    }
+    xg_call_finish(x->c, ok, &err, &result);
+    gw_iso_list_free(&x->isos);
+    free(x);
+}
+
 bool handle_sr_create(xg_call *c, xapi_host *host, const xg_map *device_config,
                       int64_t physical_size, const char *name_label,
                       const char *name_description, const char *type,
                       const char *content_type, bool shared,
                       const xg_map *sm_config, xg_ref *result_out, xg_err *err)
 {
-    (void)c;
     (void)physical_size;
     (void)host;     /* a single host: the SR is attached here */
+    (void)result_out;
     enum gw_sr_kind kind = gw_sr_kind_of_type(type);
     if (kind == GW_SR_UNKNOWN)
         return xapi_err_sr_unknown_driver(err, type);
@@ -125,25 +191,19 @@ bool handle_sr_create(xg_call *c, xapi_host *host, const xg_map *device_config,
     if (!loc || !location_ok(loc))
         return xapi_err_invalid_value(err, "device_config:location",
                                       loc ? loc : "");
-    if (!attach_dir(kind, loc, true, err))
-        return false;
-    xapi_sr *sr = new_sr(NULL, name_label, name_description, type,
-                         content_type[0] ? content_type :
-                         kind == GW_SR_ISO ? "iso" : "user", shared, sm_config);
-    if (!xg_store_add(sr, NULL, err)) {
-        xg_obj_free(sr);
-        return false;
-    }
-    xapi_pbd *pbd = add_pbd(sr, loc, err);
-    if (!pbd || !gw_pbd_plug(pbd, err) ||
-        (kind == GW_SR_ISO && !gw_sr_scan_iso(sr, err))) {
-        if (pbd)
-            xg_store_remove(pbd);
-        xg_store_remove(sr);
+    struct sr_create *x = calloc(1, sizeof *x);
+    if (!x)
+        return xg_err_internal(err, "out of memory");
+    *x = (struct sr_create){
+        .c = c, .kind = kind, .loc = loc, .name = name_label,
+        .desc = name_description, .type = type, .content_type = content_type,
+        .sm_config = *sm_config, .shared = shared, .err = XG_ERR_INIT,
+    };
+    if (!gw_bg_start(sr_create_work, sr_create_done, x, err)) {
+        free(x);
         return false;
     }
-    XG_INFO("storage", "SR %s (%s) created at %s", sr->uuid, type, loc);
-    *result_out = sr->obj.ref;
+    xg_call_defer(c);
     return true;
 }
 
@@ -258,41 +318,84 @@ bool handle_sr_forget(xg_call *c, xapi_sr *sr, xg_err *err)
     return true;
 }
 
-/* The images left are hidden bases nobody needs once every managed VDI is
- * gone; the directory goes if it is then empty. ISO files are the user's
- * and stay. */
-static void delete_file_sr(xapi_sr *sr, const char *dir)
+/* SR.destroy in flight: the files go on a worker without the world lock
+ * (a large image takes a while to unlink); the SR is marked busy meanwhile
+ * and its records are forgotten afterwards. The images left are hidden
+ * bases nobody needs once every managed VDI is gone; the directory goes if
+ * it is then empty. ISO files are the user's and stay. */
+struct sr_destroy {
+    xg_call *c;
+    char sr[XG_REF_LEN], key[XG_REF_LEN], uuid[XG_UUID_STR];
+    char dir[GW_SR_PATH_MAX];
+    char (*files)[600];         /* heap */
+    uint32_t nfiles;
+};
+
+static void sr_destroy_work(void *arg)
 {
-    const xg_ref *v = sr->vdis.items;
-    for (uint32_t i = 0; i < sr->vdis.n; i++) {
-        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
-        char path[600];
-        if (vdi && snprintf(path, sizeof path, "%s/%s.qcow2", dir,
-                            vdi->location) < (int)sizeof path)
-            unlink(path);
-    }
-    if (rmdir(dir) != 0)
-        XG_WARN("storage", "SR %s: directory %s kept: %s", sr->uuid, dir,
+    struct sr_destroy *x = arg;
+    for (uint32_t i = 0; i < x->nfiles; i++)
+        unlink(x->files[i]);
+    if (x->dir[0] && rmdir(x->dir) != 0)
+        XG_WARN("storage", "SR %s: directory %s kept: %s", x->uuid, x->dir,
                 strerror(errno));
+}
+
+static void sr_destroy_done(void *arg)
+{
+    struct sr_destroy *x = arg;
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, x->sr);
+    if (sr) {
+        const char *k = x->key;
+        xg_store_map_remove(sr, GW_SRF(CURRENT_OPERATIONS), &k);
+        XG_INFO("storage", "SR %s destroyed", sr->uuid);
+        forget_records(sr);
+    }
+    xg_err err = XG_ERR_INIT;
+    xg_call_finish(x->c, true, &err, NULL);
+    free(x->files);
+    free(x);
 }
 
 bool handle_sr_destroy(xg_call *c, xapi_sr *sr, xg_err *err)
 {
-    (void)c;
     if (!check_op(sr, XAPI_STORAGE_OPERATIONS_DESTROY, err))
         return false;
     const char *ind = gw_smap_get(&sr->other_config, "indestructible");
     if (ind && strcmp(ind, "true") == 0)
         return xapi_err_sr_indestructible(err, sr->obj.ref.s);
+    struct sr_destroy *x = calloc(1, sizeof *x);
+    if (!x || !(x->files = calloc(sr->vdis.n ? sr->vdis.n : 1, sizeof *x->files))) {
+        free(x);
+        return xg_err_internal(err, "out of memory");
+    }
+    x->c = c;
+    snprintf(x->sr, sizeof x->sr, "%s", sr->obj.ref.s);
+    snprintf(x->uuid, sizeof x->uuid, "%s", sr->uuid);
     xapi_pbd *pbd = gw_sr_pbd(sr);
     const char *loc = pbd ? gw_smap_get(&pbd->device_config, "location") : NULL;
     if (gw_sr_kind(sr) == GW_SR_FILE && loc && location_ok(loc)) {
-        char dir[GW_SR_PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", loc);
-        delete_file_sr(sr, dir);
+        snprintf(x->dir, sizeof x->dir, "%s", loc);
+        const xg_ref *v = sr->vdis.items;
+        for (uint32_t i = 0; i < sr->vdis.n; i++) {
+            xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
+            if (vdi && snprintf(x->files[x->nfiles], sizeof x->files[0], "%s/%s.qcow2",
+                                x->dir, vdi->location) < (int)sizeof x->files[0])
+                x->nfiles++;
+        }
     }
-    XG_INFO("storage", "SR %s destroyed", sr->uuid);
-    forget_records(sr);
+    gw_op_key(c, x->key);
+    const char *k = x->key;
+    int op = XAPI_STORAGE_OPERATIONS_DESTROY;
+    if (!xg_store_map_add(sr, GW_SRF(CURRENT_OPERATIONS), &k, &op, err) ||
+        !gw_bg_start(sr_destroy_work, sr_destroy_done, x, err)) {
+        xg_store_map_remove(sr, GW_SRF(CURRENT_OPERATIONS), &k);
+        free(x->files);
+        free(x);
+        return false;
+    }
+    xg_call_defer(c);
+    gw_sr_update_allowed_operations(sr);
     return true;
 }
 

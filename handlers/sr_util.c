@@ -1,9 +1,11 @@
 /* sr_util.c: facts about SRs that several handlers need: where an SR and
  * its VDIs' images live on this host, whether it is plugged, its sizes from
  * the filesystem, its allowed operations as XAPI computes them
- * (storage_operations rules), and the ISO directory scan. World lock held. */
+ * (storage_operations rules), and the ISO directory scan. World lock held
+ * (but see gw_iso_list_dir). */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -173,62 +175,105 @@ static xapi_vdi *vdi_by_location(const xapi_sr *sr, const char *loc)
     return NULL;
 }
 
-bool gw_sr_scan_iso(xapi_sr *sr, xg_err *err)
+void gw_iso_list_free(struct gw_iso_list *l)
 {
-    const char *dir = gw_sr_dir(sr);
-    if (!dir)
-        return xapi_err_sr_has_no_pbds(err, sr->obj.ref.s);
+    free(l->files);
+    l->files = NULL;
+    l->n = 0;
+}
+
+bool gw_iso_list_dir(const char *dir, struct gw_iso_list *out)
+{
+    memset(out, 0, sizeof *out);
     DIR *d = opendir(dir);
     if (!d)
-        return xapi_err_sr_backend_failure(err, "1", "", "cannot read the SR directory");
+        return false;
     struct dirent *de;
-    uint32_t seen = 0;
-    while ((de = readdir(d)) != NULL && seen < GW_ISO_SCAN_MAX) {
+    uint32_t cap = 0;
+    bool ok = true;
+    while (ok && (de = readdir(d)) != NULL && out->n < GW_ISO_SCAN_MAX) {
         if (!iso_name_ok(de->d_name))
             continue;
-        seen++;
         char path[1024];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        xapi_vdi *vdi = vdi_by_location(sr, de->d_name);
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct gw_iso_file *f = realloc(out->files, cap * sizeof *f);
+            if (!f) {
+                ok = false;
+                break;
+            }
+            out->files = f;
+        }
+        struct gw_iso_file *f = &out->files[out->n++];
+        snprintf(f->name, sizeof f->name, "%s", de->d_name);
+        f->size = st.st_size;
+        f->allocated = (int64_t)st.st_blocks * 512;
+    }
+    out->complete = de == NULL;
+    closedir(d);
+    if (!ok)
+        gw_iso_list_free(out);
+    return ok;
+}
+
+static bool listed(const struct gw_iso_list *l, const char *name)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (strcmp(l->files[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+bool gw_sr_scan_iso_apply(xapi_sr *sr, const struct gw_iso_list *l, xg_err *err)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        const struct gw_iso_file *f = &l->files[i];
+        xapi_vdi *vdi = vdi_by_location(sr, f->name);
         if (vdi) {
-            if (vdi->virtual_size != st.st_size)
-                xapi_vdi_set_virtual_size(vdi, st.st_size);
+            if (vdi->virtual_size != f->size)
+                xapi_vdi_set_virtual_size(vdi, f->size);
             if (vdi->missing)
                 xapi_vdi_set_missing(vdi, false);
-            gw_vdi_refresh_size(vdi);
+            if (vdi->physical_utilisation != f->allocated)
+                xapi_vdi_set_physical_utilisation(vdi, f->allocated);
             continue;
         }
         vdi = gw_vdi_new(sr, NULL);
         bool yes = true;
-        int64_t size = st.st_size;
-        gw_init_str(vdi, XAPI_VDI_F_LOCATION, de->d_name);
-        gw_init_str(vdi, XAPI_VDI_F_NAME_LABEL, de->d_name);
+        gw_init_str(vdi, XAPI_VDI_F_LOCATION, f->name);
+        gw_init_str(vdi, XAPI_VDI_F_NAME_LABEL, f->name);
         gw_init_field(vdi, XAPI_VDI_F_READ_ONLY, &yes);
-        gw_init_field(vdi, XAPI_VDI_F_VIRTUAL_SIZE, &size);
-        int64_t alloc = (int64_t)st.st_blocks * 512;
-        gw_init_field(vdi, XAPI_VDI_F_PHYSICAL_UTILISATION, &alloc);
-        if (!gw_vdi_add(vdi, err)) {
-            closedir(d);
+        gw_init_field(vdi, XAPI_VDI_F_VIRTUAL_SIZE, &f->size);
+        gw_init_field(vdi, XAPI_VDI_F_PHYSICAL_UTILISATION, &f->allocated);
+        if (!gw_vdi_add(vdi, err))
             return false;
-        }
     }
-    closedir(d);
-    /* Files removed by hand: their VDIs go (XAPI's scan semantics). */
+    /* Files removed by hand: their VDIs go (XAPI's scan semantics), once
+     * the whole directory was seen. */
     const xg_ref *v = sr->vdis.items;
-    for (uint32_t i = sr->vdis.n; i-- > 0;) {
+    for (uint32_t i = sr->vdis.n; l->complete && i-- > 0;) {
         xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, v[i].s);
-        char path[1024];
-        struct stat st;
-        if (!vdi)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, vdi->location);
-        if (stat(path, &st) != 0) {
+        if (vdi && !listed(l, vdi->location)) {
             gw_vdi_remove(vdi);
             v = sr->vdis.items;
         }
     }
     return true;
+}
+
+bool gw_sr_scan_iso(xapi_sr *sr, xg_err *err)
+{
+    const char *dir = gw_sr_dir(sr);
+    if (!dir)
+        return xapi_err_sr_has_no_pbds(err, sr->obj.ref.s);
+    struct gw_iso_list l;
+    if (!gw_iso_list_dir(dir, &l))
+        return xapi_err_sr_backend_failure(err, "1", "", "cannot read the SR directory");
+    bool ok = gw_sr_scan_iso_apply(sr, &l, err);
+    gw_iso_list_free(&l);
+    return ok;
 }

@@ -49,6 +49,21 @@ void gw_sr_refresh_sizes(xapi_sr *sr);
 void gw_sr_update_allowed_operations(xapi_sr *sr);
 /* Reconciles the VDIs of an ISO SR with its directory. */
 bool gw_sr_scan_iso(xapi_sr *sr, xg_err *err);
+/* The same in two steps, so that the directory is read without the world
+ * lock: gw_iso_list_dir (any thread; false if the directory is unreadable)
+ * lists the *.iso files, gw_sr_scan_iso_apply (world lock) reconciles. */
+struct gw_iso_file {
+    char name[256];
+    int64_t size, allocated;
+};
+struct gw_iso_list {
+    struct gw_iso_file *files;          /* heap */
+    uint32_t n;
+    bool complete;                      /* every entry read (not cut at the bound) */
+};
+bool gw_iso_list_dir(const char *dir, struct gw_iso_list *out);
+void gw_iso_list_free(struct gw_iso_list *l);
+bool gw_sr_scan_iso_apply(xapi_sr *sr, const struct gw_iso_list *l, xg_err *err);
 /* First start: the local disk SR and ISO library, pool defaults; every
  * start: SM records, re-plug, the HTTP transfer routes. */
 bool gw_storage_init(xg_err *err);
@@ -123,6 +138,11 @@ bool gw_vdi_check_op(xapi_vdi *vdi, int op, xg_err *err);
 void gw_vdi_update_allowed_operations(xapi_vdi *vdi);
 /* True when a VBD of vdi is attached to a running or paused VM. */
 bool gw_vdi_attached(const xapi_vdi *vdi);
+/* One HTTP import writes a VDI at a time (vdi_writers.c): claim waits up to
+ * timeout_s for another to release it; false if it did not. Never with
+ * the world lock held. */
+bool gw_vdi_writer_claim(const char *ref, int timeout_s);
+void gw_vdi_writer_release(const char *ref);
 /* Refreshes physical_utilisation from the file. */
 void gw_vdi_refresh_size(xapi_vdi *vdi);
 /* New record in sr with a fresh uuid = location; not yet added. */

@@ -1,13 +1,11 @@
 /* vbd.c: VBD messages: create (XAPI's checks in XAPI's order and its
- * defaults; never plugs), destroy, hot plug/unplug (the driver call on a
- * worker, see hotplug_start) and CD insert/eject through the driver,
- * set_mode, assert_attachable; and the driver's view of a VBD (struct
+ * defaults; never plugs), destroy, hot plug/unplug and CD insert/eject (the
+ * driver call on a worker, see hotplug_start), set_mode, assert_attachable; and the driver's view of a VBD (struct
  * xg_disk). World lock held. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../server/hooks.h"
 #include "../server/log.h"
 #include "bg.h"
 #include "storage.h"
@@ -22,8 +20,9 @@ static bool vm_live(const xapi_vm *vm)
 
 /* ---- the driver's view ----------------------------------------------------- */
 
-bool gw_vbd_disk(const xapi_vm *vm, const xapi_vbd *vbd, xg_arena *a,
-                 struct xg_disk *out, xg_err *err)
+/* vbd as the driver sees it, holding medium (NULL: empty). */
+static bool disk_with(const xapi_vm *vm, const xapi_vbd *vbd, const xapi_vdi *medium,
+                      xg_arena *a, struct xg_disk *out, xg_err *err)
 {
     int pos = gw_vbd_position(vbd->userdevice);
     if (pos < 0)
@@ -41,20 +40,28 @@ bool gw_vbd_disk(const xapi_vm *vm, const xapi_vbd *vbd, xg_arena *a,
     out->format = XG_DISK_EMPTY;
     if (!out->vdev)
         return xg_err_internal(err, "out of memory");
-    if (vbd->empty)
+    if (!medium)
         return true;
-    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
-    xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
-    if (!vdi || !sr)
+    xapi_sr *sr = xg_store_get(&xapi_class_sr, medium->sr.s);
+    if (!sr)
         return xg_err_internal(err, "VBD %s has no VDI", vbd->uuid);
     char path[600];
-    if (!gw_vdi_path(vdi, path, sizeof path, err))
+    if (!gw_vdi_path(medium, path, sizeof path, err))
         return false;
     out->path = xg_arena_strdup(a, path);
     out->format = gw_sr_kind(sr) == GW_SR_ISO ? XG_DISK_RAW : XG_DISK_QCOW2;
     if (!out->path)
         return xg_err_internal(err, "out of memory");
     return true;
+}
+
+bool gw_vbd_disk(const xapi_vm *vm, const xapi_vbd *vbd, xg_arena *a,
+                 struct xg_disk *out, xg_err *err)
+{
+    xapi_vdi *vdi = vbd->empty ? NULL : xg_store_get(&xapi_class_vdi, vbd->vdi.s);
+    if (!vbd->empty && !vdi)
+        return xg_err_internal(err, "VBD %s has no VDI", vbd->uuid);
+    return disk_with(vm, vbd, vdi, a, out, err);
 }
 
 bool gw_vm_disks(const xapi_vm *vm, xg_arena *a, const struct xg_disk **out,
@@ -208,7 +215,7 @@ bool handle_vbd_destroy(xg_call *c, xapi_vbd *self, xg_err *err)
     return true;
 }
 
-/* ---- hot-plug ------------------------------------------------------------------- */
+/* ---- hot-plug and media changes ---------------------------------------------- */
 
 static bool need_domain(const xapi_vm *vm, xg_err *err)
 {
@@ -217,26 +224,78 @@ static bool need_domain(const xapi_vm *vm, xg_err *err)
     return true;
 }
 
-/* A hot-plug in flight: the driver call (hotplug scripts, the guest's
- * frontend) runs on a worker without the world lock; the VBD is marked
- * busy meanwhile (current_operations) and the call finishes afterwards. */
+/* A device change in flight: the driver call (hotplug scripts, the guest's
+ * frontend, the device model) runs on a worker without the world lock; the
+ * VBD is marked busy meanwhile (current_operations) and the record changes
+ * afterwards, when the call finishes. */
 struct hotplug {
     xg_call *c;
     char vbd[XG_REF_LEN], key[XG_REF_LEN];
+    char medium[XG_REF_LEN];    /* insert: the VDI; eject: "" */
     int op;
     uint32_t domid;
-    bool force;
+    bool force, hvm;
     struct xg_disk disk;        /* strings in c->arena (alive until finish) */
     bool ok;
     xg_err err;
 };
 
+/* PV: a CD is a removable blkfront disk: the old one goes, the new one comes.
+ * HVM: the emulated drive stays and changes its medium. */
+static bool change_medium(struct hotplug *h)
+{
+    if (h->hvm)
+        return gw_drv->dom_cdrom_change(gw_d, h->domid, &h->disk, &h->err);
+    xg_err ignore = XG_ERR_INIT;
+    gw_drv->dom_disk_remove(gw_d, h->domid, h->disk.vdev, true, &ignore);
+    if (h->disk.format == XG_DISK_EMPTY)
+        return true;
+    return gw_drv->dom_disk_add(gw_d, h->domid, &h->disk, &h->err);
+}
+
 static void hotplug_work(void *arg)
 {
     struct hotplug *h = arg;
-    h->ok = h->op == XAPI_VBD_OPERATIONS_PLUG
-        ? gw_drv->dom_disk_add(gw_d, h->domid, &h->disk, &h->err)
-        : gw_drv->dom_disk_remove(gw_d, h->domid, h->disk.vdev, h->force, &h->err);
+    switch (h->op) {
+    case XAPI_VBD_OPERATIONS_PLUG:
+        h->ok = gw_drv->dom_disk_add(gw_d, h->domid, &h->disk, &h->err);
+        break;
+    case XAPI_VBD_OPERATIONS_INSERT: case XAPI_VBD_OPERATIONS_EJECT:
+        h->ok = change_medium(h);
+        break;
+    default:
+        h->ok = gw_drv->dom_disk_remove(gw_d, h->domid, h->disk.vdev, h->force, &h->err);
+    }
+}
+
+static void vdi_changed(const char *ref)
+{
+    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, ref);
+    if (vdi)
+        gw_vdi_update_allowed_operations(vdi);
+}
+
+/* The record follows a driver call that worked. */
+static void commit(struct hotplug *h, xapi_vbd *vbd)
+{
+    char old[XG_REF_LEN];
+    snprintf(old, sizeof old, "%s", vbd->vdi.s);
+    switch (h->op) {
+    case XAPI_VBD_OPERATIONS_PLUG: {
+        char dev[16];
+        gw_vbd_device_name(gw_vbd_position(vbd->userdevice), dev, sizeof dev);
+        xapi_vbd_set_device(vbd, dev);
+        xapi_vbd_set_currently_attached(vbd, true);
+        break;
+    }
+    case XAPI_VBD_OPERATIONS_INSERT: case XAPI_VBD_OPERATIONS_EJECT:
+        xapi_vbd_set_vdi(vbd, h->medium[0] ? h->medium : XG_REF_NULL);
+        xapi_vbd_set_empty(vbd, !h->medium[0]);
+        vdi_changed(old);
+        break;
+    default:
+        xapi_vbd_set_currently_attached(vbd, false);
+    }
 }
 
 static void hotplug_done(void *arg)
@@ -249,53 +308,45 @@ static void hotplug_done(void *arg)
         const char *k = h->key;
         xg_store_map_remove(vbd, GW_VBDF(CURRENT_OPERATIONS), &k);
     }
-    if (!ok && h->op == XAPI_VBD_OPERATIONS_UNPLUG)
+    bool unplug = h->op == XAPI_VBD_OPERATIONS_UNPLUG ||
+                  h->op == XAPI_VBD_OPERATIONS_UNPLUG_FORCE;
+    if (!ok && unplug)
         xapi_err_device_detach_rejected(&err, "VBD", h->vbd, h->err.param[0]);
     else if (!ok)
         err = h->err;
-    if (ok && vbd) {
-        if (h->op == XAPI_VBD_OPERATIONS_PLUG) {
-            char dev[16];
-            gw_vbd_device_name(gw_vbd_position(vbd->userdevice), dev, sizeof dev);
-            xapi_vbd_set_device(vbd, dev);
-        }
-        xapi_vbd_set_currently_attached(vbd, h->op == XAPI_VBD_OPERATIONS_PLUG);
-    }
+    if (ok && vbd)
+        commit(h, vbd);
     if (vbd) {
         gw_vbd_update_allowed_operations(vbd);
-        xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vbd->vdi.s);
-        if (vdi)
-            gw_vdi_update_allowed_operations(vdi);
+        vdi_changed(vbd->vdi.s);
     }
     xg_call_finish(h->c, ok, &err, NULL);
     free(h);
 }
 
+/* Starts op on vbd of the running vm; medium: the VDI an insert puts in
+ * (NULL otherwise). */
 static bool hotplug_start(xg_call *c, xapi_vbd *vbd, xapi_vm *vm, int op,
-                          bool force, xg_err *err)
+                          bool force, const xapi_vdi *medium, xg_err *err)
 {
-    bool plug = op == XAPI_VBD_OPERATIONS_PLUG;
-    if (plug ? !gw_drv->dom_disk_add : !gw_drv->dom_disk_remove)
-        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
     struct hotplug *h = calloc(1, sizeof *h);
     if (!h)
         return xg_err_internal(err, "out of memory");
-    if (!gw_vbd_disk(vm, vbd, c->arena, &h->disk, err)) {
+    bool media = op == XAPI_VBD_OPERATIONS_INSERT || op == XAPI_VBD_OPERATIONS_EJECT;
+    bool ok = media ? disk_with(vm, vbd, medium, c->arena, &h->disk, err)
+                    : gw_vbd_disk(vm, vbd, c->arena, &h->disk, err);
+    if (!ok) {
         free(h);
         return false;
     }
     h->c = c;
     h->op = op;
     h->force = force;
+    h->hvm = gw_vm_dom_type(vm) == XG_DOM_HVM;
     h->domid = (uint32_t)vm->domid;
     snprintf(h->vbd, sizeof h->vbd, "%s", vbd->obj.ref.s);
-    if (c->task) {
-        snprintf(h->key, sizeof h->key, "%s", xg_hook_task_ref(c));
-    } else {
-        char u[XG_UUID_STR];
-        gw_random_uuid(u);
-        snprintf(h->key, sizeof h->key, "OpaqueRef:%s", u);
-    }
+    snprintf(h->medium, sizeof h->medium, "%s", medium ? medium->obj.ref.s : "");
+    gw_op_key(c, h->key);
     const char *k = h->key;
     if (!xg_store_map_add(vbd, GW_VBDF(CURRENT_OPERATIONS), &k, &op, err) ||
         !gw_bg_start(hotplug_work, hotplug_done, h, err)) {
@@ -305,6 +356,8 @@ static bool hotplug_start(xg_call *c, xapi_vbd *vbd, xapi_vm *vm, int op,
     }
     xg_call_defer(c);
     gw_vbd_update_allowed_operations(vbd);
+    if (medium)
+        gw_vdi_update_allowed_operations((xapi_vdi *)medium);
     return true;
 }
 
@@ -322,7 +375,9 @@ bool handle_vbd_plug(xg_call *c, xapi_vbd *self, xg_err *err)
         if (!sr || !gw_sr_check_plugged(sr, err))
             return false;
     }
-    return hotplug_start(c, self, vm, XAPI_VBD_OPERATIONS_PLUG, false, err);
+    if (!gw_drv->dom_disk_add)
+        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
+    return hotplug_start(c, self, vm, XAPI_VBD_OPERATIONS_PLUG, false, NULL, err);
 }
 
 static bool unplug(xg_call *c, xapi_vbd *self, bool force, xg_err *err)
@@ -331,7 +386,9 @@ static bool unplug(xg_call *c, xapi_vbd *self, bool force, xg_err *err)
     int op = force ? XAPI_VBD_OPERATIONS_UNPLUG_FORCE : XAPI_VBD_OPERATIONS_UNPLUG;
     if (!gw_vbd_check_op(self, op, err) || !need_domain(vm, err))
         return false;
-    return hotplug_start(c, self, vm, op, force, err);
+    if (!gw_drv->dom_disk_remove)
+        return xapi_err_operation_not_allowed(err, "this driver cannot hot-plug disks");
+    return hotplug_start(c, self, vm, op, force, NULL, err);
 }
 
 bool handle_vbd_unplug(xg_call *c, xapi_vbd *self, xg_err *err)
@@ -344,29 +401,27 @@ bool handle_vbd_unplug_force(xg_call *c, xapi_vbd *self, xg_err *err)
     return unplug(c, self, true, err);
 }
 
-/* ---- CD media ----------------------------------------------------------------------- */
-
-/* The running domain's drive follows the record (only when it has it). */
-static bool change_medium(xg_call *c, xapi_vm *vm, xapi_vbd *vbd, xg_err *err)
+/* Insert or eject: the record alone when no running domain has the drive;
+ * otherwise the driver changes the medium on a worker first. */
+static bool media_change(xg_call *c, xapi_vm *vm, xapi_vbd *vbd, int op,
+                         xapi_vdi *medium, xg_err *err)
 {
-    if (!vm_live(vm) || !vbd->currently_attached || vm->domid < 0)
-        return true;
-    struct xg_disk disk;
-    if (!gw_vbd_disk(vm, vbd, c->arena, &disk, err))
-        return false;
-    if (gw_vm_dom_type(vm) == XG_DOM_HVM) {
-        if (!gw_drv->dom_cdrom_change)
+    if (vm_live(vm) && vbd->currently_attached && vm->domid >= 0) {
+        bool hvm = gw_vm_dom_type(vm) == XG_DOM_HVM;
+        if (hvm ? !gw_drv->dom_cdrom_change
+                : !gw_drv->dom_disk_remove || !gw_drv->dom_disk_add)
             return xapi_err_operation_not_allowed(err, "this driver cannot change media");
-        return gw_drv->dom_cdrom_change(gw_d, (uint32_t)vm->domid, &disk, err);
+        return hotplug_start(c, vbd, vm, op, false, medium, err);
     }
-    /* PV: the CD is a removable blkfront disk: remove, then add the new one. */
-    if (!gw_drv->dom_disk_remove || !gw_drv->dom_disk_add)
-        return xapi_err_operation_not_allowed(err, "this driver cannot change media");
-    xg_err ignore = XG_ERR_INIT;
-    gw_drv->dom_disk_remove(gw_d, (uint32_t)vm->domid, disk.vdev, true, &ignore);
-    if (disk.format == XG_DISK_EMPTY)
-        return true;
-    return gw_drv->dom_disk_add(gw_d, (uint32_t)vm->domid, &disk, err);
+    char old[XG_REF_LEN];
+    snprintf(old, sizeof old, "%s", vbd->vdi.s);
+    xapi_vbd_set_vdi(vbd, medium ? medium->obj.ref.s : XG_REF_NULL);
+    xapi_vbd_set_empty(vbd, medium == NULL);
+    gw_vbd_update_allowed_operations(vbd);
+    vdi_changed(old);
+    if (medium)
+        gw_vdi_update_allowed_operations(medium);
+    return true;
 }
 
 bool handle_vbd_insert(xg_call *c, xapi_vbd *vbd, xapi_vdi *vdi, xg_err *err)
@@ -378,16 +433,7 @@ bool handle_vbd_insert(xg_call *c, xapi_vbd *vbd, xapi_vdi *vdi, xg_err *err)
         return false;
     if (!vdi->managed)
         return xapi_err_vdi_not_managed(err, vdi->obj.ref.s);
-    xapi_vbd_set_vdi(vbd, vdi->obj.ref.s);
-    xapi_vbd_set_empty(vbd, false);
-    if (!change_medium(c, vm, vbd, err)) {
-        xapi_vbd_set_vdi(vbd, XG_REF_NULL);
-        xapi_vbd_set_empty(vbd, true);
-        return false;
-    }
-    gw_vbd_update_allowed_operations(vbd);
-    gw_vdi_update_allowed_operations(vdi);
-    return true;
+    return media_change(c, vm, vbd, XAPI_VBD_OPERATIONS_INSERT, vdi, err);
 }
 
 bool handle_vbd_eject(xg_call *c, xapi_vbd *vbd, xg_err *err)
@@ -401,20 +447,7 @@ bool handle_vbd_eject(xg_call *c, xapi_vbd *vbd, xg_err *err)
         return gw_vm_bad_power_state(vm, "halted, running", err);
     if (!gw_vbd_check_op(vbd, XAPI_VBD_OPERATIONS_EJECT, err))
         return false;
-    char old[XG_REF_LEN];
-    snprintf(old, sizeof old, "%s", vbd->vdi.s);
-    xapi_vbd_set_vdi(vbd, XG_REF_NULL);
-    xapi_vbd_set_empty(vbd, true);
-    if (!change_medium(c, vm, vbd, err)) {
-        xapi_vbd_set_vdi(vbd, old);
-        xapi_vbd_set_empty(vbd, false);
-        return false;
-    }
-    gw_vbd_update_allowed_operations(vbd);
-    xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, old);
-    if (vdi)
-        gw_vdi_update_allowed_operations(vdi);
-    return true;
+    return media_change(c, vm, vbd, XAPI_VBD_OPERATIONS_EJECT, NULL, err);
 }
 
 /* ---- the rest ------------------------------------------------------------------------ */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../server/hooks.h"
 #include "../server/log.h"
 #include "bg.h"
 #include "storage.h"
@@ -185,13 +184,7 @@ bool handle_vdi_copy(xg_call *c, xapi_vdi *vdi, xapi_sr *sr,
     snprintf(x->src, sizeof x->src, "%s", vdi->obj.ref.s);
     snprintf(x->dst, sizeof x->dst, "%s", dst->obj.ref.s);
     x->created = !into_vdi;
-    if (c->task) {
-        snprintf(x->op_key, sizeof x->op_key, "%s", xg_hook_task_ref(c));
-    } else {
-        char u[XG_UUID_STR];
-        gw_random_uuid(u);
-        snprintf(x->op_key, sizeof x->op_key, "OpaqueRef:%s", u);
-    }
+    gw_op_key(c, x->op_key);
     j->c = c;
     j->items = it;
     j->n = 1;

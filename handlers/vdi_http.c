@@ -2,42 +2,41 @@
  *
  * Both run on an HTTP worker thread (never a network thread), take the
  * world lock only to look things up and to settle the task, and stream:
- *  - raw data goes through nbdcopy (Debian's libnbd-bin) talking to a
- *    qemu-nbd it starts on the qcow2 image: the body is piped in (import)
- *    or out (export) in bounded buffers, zero blocks stay sparse;
+ *  - raw data goes to or from a qemu-nbd started on the image, through
+ *    libnbd in this process (nbd_stream.h): bounded buffers, several
+ *    requests in flight, zero blocks stay sparse;
  *  - vhd/qcow2 uploads are streamed to a temporary file in the SR directory
  *    (bounded by the VDI size), checked to refer to no other file (a
  *    backing or data file would let a client read host files), then
  *    converted by qemu-img; vhd and qcow2 downloads are converted to a
  *    temporary file and streamed from it.
- * Memory does not grow with the disk size. An import answers once the body
- * is in (200 with task-id, or the error); an export sends nothing but data
- * after its 200: a failure then fails the task and closes the connection. */
+ * Memory does not grow with the disk size. An import answers as XAPI's
+ * import_raw_vdi.ml does: the error when the request is refused, otherwise
+ * 200 with task-id before it reads the body (xe's HttpPut sends the file
+ * only once it has the status line); the outcome is then the task's (XO
+ * reads it there), and the answer's empty body ends with the import. An
+ * export sends nothing but data after its 200: a failure then fails the
+ * task and closes the connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../server/http_routes.h"
+#include "../server/limits.h"
 #include "../server/log.h"
 #include "../server/world.h"
+#include "nbd_stream.h"
 #include "storage.h"
 #include "tasks.h"
 
-#define NBDCOPY "/usr/bin/nbdcopy"
-#define QEMU_NBD "/usr/bin/qemu-nbd"
 #define QEMU_IMG "/usr/bin/qemu-img"
 #define XFER_BUF (256 * 1024)
 #define VHD_MAX_SIZE (2040LL << 30)     /* vpc's limit */
-
-extern char **environ;
 
 enum fmt { FMT_RAW, FMT_VHD, FMT_QCOW2, FMT_BAD };
 
@@ -57,14 +56,72 @@ struct target {
     char vdi_ref[XG_REF_LEN], uuid[XG_UUID_STR];
     char path[600], dir[450];
     bool raw_image;                     /* ISO: a raw file */
+    bool created;                       /* made for this import (sr_id=) */
     int64_t virtual_size;
+    int64_t progress_total;             /* bytes that make the task complete */
     char task[XG_REF_LEN];
 };
 
-/* Looks up vdi=<ref or uuid>, starts the task. Returns the HTTP status to
- * answer on failure (0 on success); err says why. */
-static int lookup(const struct xg_http_request *rq, const char *label,
-                  bool for_write, struct target *t, xg_err *err)
+/* An import with sr_id=<ref> or sr_uuid=<uuid> and no vdi= makes the VDI,
+ * as XAPI's import_raw_vdi does: raw only, as large as the declared body,
+ * named "Imported VDI"; the task's result is the new VDI. NULL with err
+ * (for a 400) when it cannot. */
+static xapi_vdi *import_target_new(const struct xg_http_request *rq, enum fmt f,
+                                   xg_err *err)
+{
+    char sr_id[XG_REF_LEN + 8] = "", sr_uuid[XG_UUID_STR + 8] = "";
+    xg_query_get(rq->query, "sr_id", sr_id, sizeof sr_id);
+    xg_query_get(rq->query, "sr_uuid", sr_uuid, sizeof sr_uuid);
+    if (!sr_id[0] && !sr_uuid[0]) {
+        xapi_err_vdi_missing(err, "", "");
+        return NULL;
+    }
+    xapi_sr *sr = sr_id[0] ? xg_store_get(&xapi_class_sr, sr_id)
+                           : xg_store_get_by_uuid(&xapi_class_sr, sr_uuid);
+    if (!sr) {
+        if (sr_id[0])
+            xapi_err_handle_invalid(err, "SR", sr_id);
+        else
+            xapi_err_uuid_invalid(err, "SR", sr_uuid);
+        return NULL;
+    }
+    if (f != FMT_RAW) {
+        xg_err_internal(err, "Importing a %s directly into an SR not yet supported",
+                        f == FMT_VHD ? "VHD" : "QCOW2");
+        return NULL;
+    }
+    if (rq->content_length < 0) {
+        xg_err_internal(err, "Not enough info supplied to import");
+        return NULL;
+    }
+    xapi_vdi *args = xg_obj_new(&xapi_class_vdi);
+    int type = XAPI_VDI_TYPE_USER;
+    int64_t size = rq->content_length;
+    gw_init_ref(args, XAPI_VDI_F_SR, sr->obj.ref.s);
+    gw_init_str(args, XAPI_VDI_F_NAME_LABEL, "Imported VDI");
+    gw_init_field(args, XAPI_VDI_F_VIRTUAL_SIZE, &size);
+    gw_init_field(args, XAPI_VDI_F_TYPE, &type);
+    xg_ref ref;
+    bool ok = handle_vdi_create(NULL, args, &ref, err);
+    xg_obj_free(args);
+    return ok ? xg_store_get(&xapi_class_vdi, ref.s) : NULL;
+}
+
+/* A failed import leaves no VDI it made. World lock held. */
+static void discard_created(const struct target *t)
+{
+    xapi_vdi *vdi = t->created ? xg_store_get(&xapi_class_vdi, t->vdi_ref) : NULL;
+    if (vdi) {
+        gw_vdi_delete_image(vdi);
+        gw_vdi_remove(vdi);
+    }
+}
+
+/* Looks up vdi=<ref or uuid> (or, importing, makes it: see above), checks
+ * the format (fq), starts the task; in XAPI's order. Returns the HTTP
+ * status to answer on failure (0 on success); err says why. */
+static int lookup(const struct xg_http_request *rq, const char *label, bool for_write,
+                  const char *fq, enum fmt f, struct target *t, xg_err *err)
 {
     char vdi_q[128] = "", task_q[XG_REF_LEN + 8] = "";
     xg_query_get(rq->query, "vdi", vdi_q, sizeof vdi_q);
@@ -74,8 +131,20 @@ static int lookup(const struct xg_http_request *rq, const char *label,
     xapi_vdi *vdi = xg_store_get(&xapi_class_vdi, vdi_q);
     if (!vdi && vdi_q[0])
         vdi = xg_store_get_by_uuid(&xapi_class_vdi, vdi_q);
+    bool by_sr = !vdi && !vdi_q[0] && for_write;
+    if (f == FMT_BAD && (vdi || by_sr)) {
+        status = 404;
+        xg_err_internal(err, "Unknown format %.40s", fq);
+    } else if (by_sr && !(vdi = import_target_new(rq, f, err))) {
+        status = 400;
+    }
+    t->created = by_sr && vdi;
     xapi_sr *sr = vdi ? xg_store_get(&xapi_class_sr, vdi->sr.s) : NULL;
-    if (!vdi || !sr) {
+    if (vdi)
+        snprintf(t->vdi_ref, sizeof t->vdi_ref, "%s", vdi->obj.ref.s);
+    if (status) {
+        /* err is set */
+    } else if (!vdi || !sr) {
         status = 400;
         xapi_err_vdi_missing(err, "", vdi_q);
     } else if (!gw_sr_check_plugged(sr, err) ||
@@ -88,12 +157,13 @@ static int lookup(const struct xg_http_request *rq, const char *label,
         status = 400;
         xapi_err_vdi_in_use(err, vdi->obj.ref.s, "import");
     } else {
-        snprintf(t->vdi_ref, sizeof t->vdi_ref, "%s", vdi->obj.ref.s);
         snprintf(t->uuid, sizeof t->uuid, "%s", vdi->uuid);
         snprintf(t->dir, sizeof t->dir, "%s", gw_sr_dir(sr));
         t->raw_image = gw_sr_kind(sr) == GW_SR_ISO;
         t->virtual_size = vdi->virtual_size;
     }
+    if (status)
+        discard_created(t);
     xg_err terr = XG_ERR_INIT;
     if (gw_task_http_begin(label, rq->session_ref, task_q, t->task, &terr)) {
         if (status) {
@@ -119,6 +189,8 @@ static void task_end(struct target *t, bool ok, const xg_err *err, bool refresh)
     xg_world_lock();
     if (t->task[0])
         gw_task_http_end(t->task, ok, err, ok ? result : NULL);
+    if (!ok)
+        discard_created(t);
     xapi_vdi *vdi = refresh ? xg_store_get(&xapi_class_vdi, t->vdi_ref) : NULL;
     if (vdi) {
         gw_vdi_refresh_size(vdi);
@@ -143,17 +215,7 @@ static void fail_early(xg_http_ex *x, struct target *t, int status, const xg_err
     xg_http_write(x, body, strlen(body));
 }
 
-/* ---- child processes with one pipe ------------------------------------------ */
-
-static bool reap(pid_t pid, bool kill_it)
-{
-    int st = 0;
-    if (kill_it)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    return !kill_it && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
+/* ---- files ------------------------------------------------------------------ */
 
 static bool write_all(int fd, const char *p, size_t n)
 {
@@ -210,21 +272,25 @@ static bool body_to_fd(xg_http_ex *x, int fd, int64_t limit, struct target *t,
     return ok;
 }
 
+static void task_progress(void *ctx, int64_t done)
+{
+    const struct target *t = ctx;
+    if (t->progress_total > 0 && t->progress_total >= done) {
+        xg_world_lock();
+        gw_task_http_progress(t->task, (double)done / (double)t->progress_total);
+        xg_world_unlock();
+    }
+}
+
 static bool import_raw(xg_http_ex *x, struct target *t, xg_err *err)
 {
-    /* qemu-nbd's default cache mode writes through every request; the
-     * final flush makes the data durable instead. */
-    const char *argv[] = {NBDCOPY, "--synchronous", "--flush", "--request-size=1048576",
-                          "--", "-", "[", QEMU_NBD, "-f", "qcow2", "--cache=writeback",
-                          t->path, "]", NULL};
-    int fd;
-    pid_t pid = gw_spawn_piped(argv, true, &fd);
-    if (pid < 0)
-        return xg_err_internal(err, "cannot start nbdcopy");
+    struct gw_nbd *n = gw_nbd_open(t->path, "qcow2", true, err);
+    if (!n)
+        return false;
+    t->progress_total = xg_http_req(x)->content_length;
     int64_t got = 0;
-    bool ok = body_to_fd(x, fd, t->virtual_size, t, &got, err);
-    close(fd);
-    if (!reap(pid, !ok) && ok)
+    bool ok = gw_nbd_from_http(n, x, t->virtual_size, t->vdi_ref, task_progress, t, &got, err);
+    if (!gw_nbd_close(n, ok) && ok)
         ok = xapi_err_vdi_io_error(err, "Device I/O errors");
     XG_INFO("storage", "import into VDI %s: %" PRId64 " bytes, %s", t->uuid, got,
             ok ? "done" : "failed");
@@ -283,13 +349,9 @@ static int begin(xg_http_ex *x, const char *label, bool for_write, struct target
     char fq[32] = "";
     xg_query_get(rq->query, "format", fq, sizeof fq);
     *f = parse_fmt(fq);
-    int status = lookup(rq, label, for_write, t, err);
+    int status = lookup(rq, label, for_write, fq, *f, t, err);
     char base[128] = "";
-    if (!status && *f == FMT_BAD) {
-        xg_err_internal(err, "Unknown format %.40s", fq);
-        status = 404;
-        task_end(t, false, err, false);
-    } else if (!status && !for_write && xg_query_get(rq->query, "base", base, sizeof base)) {
+    if (!status && !for_write && xg_query_get(rq->query, "base", base, sizeof base)) {
         /* no delta VHD yet (docs/STORAGE-DELTAS.md): a full VHD in its
          * place would drop blocks zeroed since the base */
         xg_err_internal(err, "Cannot export a delta against base=: not supported");
@@ -305,15 +367,19 @@ static void import_raw_vdi(xg_http_ex *x)
     enum fmt f;
     xg_err err = XG_ERR_INIT;
     int status = begin(x, "VDI import", true, &t, &f, &err);
+    if (!status && !gw_vdi_writer_claim(t.vdi_ref, XG_BODY_TIMEOUT_MS / 1000)) {
+        status = 400;
+        xapi_err_vdi_in_use(&err, t.vdi_ref, "import");
+        task_end(&t, false, &err, false);
+    }
     if (status)
         return fail_early(x, &t, status, &err);
-    bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
-    task_end(&t, ok, &err, true);
-    if (!ok)
-        return fail_early(x, &t, 500, &err);
     char hdr[XG_REF_LEN + 16];
     snprintf(hdr, sizeof hdr, "task-id: %s\r\n", t.task);
-    xg_http_respond(x, 200, NULL, 0, hdr);
+    xg_http_respond(x, 200, "application/octet-stream", XG_HTTP_UNSIZED, hdr);
+    bool ok = f == FMT_RAW ? import_raw(x, &t, &err) : import_image(x, &t, f, &err);
+    task_end(&t, ok, &err, true);
+    gw_vdi_writer_release(t.vdi_ref);
 }
 
 /* ---- export --------------------------------------------------------------------- */
@@ -353,21 +419,21 @@ static bool fd_to_client(xg_http_ex *x, int fd, int64_t total, struct target *t,
 
 static bool export_raw(xg_http_ex *x, struct target *t, const char *hdr, xg_err *err)
 {
-    const char *argv[] = {NBDCOPY, "--synchronous", "--", "[", QEMU_NBD, "-r", "-f",
-                          t->raw_image ? "raw" : "qcow2", t->path, "]", "-", NULL};
-    int fd;
-    pid_t pid = gw_spawn_piped(argv, false, &fd);
-    if (pid < 0) {
-        xg_err_internal(err, "cannot start nbdcopy");
+    struct gw_nbd *n = gw_nbd_open(t->path, t->raw_image ? "raw" : "qcow2", false, err);
+    if (n && gw_nbd_size(n) < t->virtual_size) {
+        XG_WARN("storage", "VDI %s: image smaller than its virtual size", t->uuid);
+        xapi_err_vdi_io_error(err, "Device I/O errors");
+        gw_nbd_close(n, false);
+        n = NULL;
+    }
+    if (!n) {
         xg_http_respond(x, 500, NULL, 0, hdr);
         return false;
     }
     xg_http_respond(x, 200, "application/octet-stream", t->virtual_size, hdr);
-    bool ok = fd_to_client(x, fd, t->virtual_size, t, err);
-    close(fd);
-    if (!reap(pid, !ok) && ok)
-        ok = xapi_err_vdi_io_error(err, "Device I/O errors");
-    return ok;
+    t->progress_total = t->virtual_size;
+    bool ok = gw_nbd_to_http(n, x, t->virtual_size, task_progress, t, err);
+    return gw_nbd_close(n, ok);
 }
 
 /* vhd or qcow2: a standalone image (the chain flattened) made in a

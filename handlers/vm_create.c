@@ -116,6 +116,7 @@ bool handle_vm_destroy(xg_call *c, xapi_vm *self, xg_err *err)
     gw_vm_remove_vbds(self);
     gw_vm_detach_runtime_objects(self);
     gw_vif_destroy_all(self);
+    gw_vm_bind_domid(self, -1);     /* the domid table must not keep a freed record */
     xg_store_remove(self);
     return true;
 }

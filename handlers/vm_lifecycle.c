@@ -273,6 +273,11 @@ void vm_job_complete(struct vm_job *j, bool ok, const xg_err *derr,
                 remove_image(j->path);
         } else {
             gw_set_ref(vm, GW_VMF(SCHEDULED_TO_BE_RESIDENT_ON), XG_REF_NULL);
+            /* a domain event while it was being built may have bound
+             * the domid of the domain that failed */
+            if (vm->power_state != XAPI_VM_POWER_STATE_RUNNING &&
+                vm->power_state != XAPI_VM_POWER_STATE_PAUSED)
+                gw_vm_bind_domid(vm, -1);
             if (!j->c)
                 XG_WARN(AREA, "VM %s: restart failed: %s", vm->uuid, err.code);
         }

@@ -22,7 +22,7 @@
 #define XVA_OVA_MAX (16u << 20)           /* ova.xml bytes we read */
 #define XVA_MAX_OBJECTS 4096              /* objects in one ova.xml */
 #define XVA_TAR_BLOCK 512
-#define XVA_NAME_MAX 256                  /* ustar prefix + "/" + name */
+#define XVA_NAME_MAX 257                  /* ustar prefix (155) "/" name (100) NUL */
 
 /* ---- tar (xva_tar.c) ---------------------------------------------------- */
 

@@ -664,26 +664,32 @@ static void ex_pump(struct conn *c)
     }
 }
 
-/* Reads request-body bytes for a raw-body exchange while it has room. */
+/* Reads request-body bytes for a raw-body exchange while it has room; the
+ * handler is woken once, when this stops. */
 static bool ex_read_body(struct conn *c)
 {
     static _Thread_local char buf[64 * 1024];
+    bool fed = false;
     for (;;) {
         size_t room = xg_http_ex_room(c->ex);
         if (room == 0)
-            return true;
+            break;
         size_t got = 0;
         enum io r = io_read(c, buf, room < sizeof(buf) ? room : sizeof(buf), &got);
         if (r == IO_AGAIN)
-            return true;
+            break;
         if (r == IO_EOF) {
             /* the client closed its sending side: the body ends here (XO
              * declares a huge length and closes); the answer may still go */
             xg_http_ex_feed_eof(c->ex);
             return true;
         }
-        xg_http_ex_feed(c->ex, buf, got);
+        xg_http_ex_feed_quiet(c->ex, buf, got);
+        fed = true;
     }
+    if (fed)
+        xg_http_ex_wake(c->ex);
+    return true;
 }
 
 static void handle_request(struct conn *c)

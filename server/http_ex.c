@@ -318,7 +318,7 @@ size_t xg_http_ex_room(xg_http_ex *x)
     return room;
 }
 
-void xg_http_ex_feed(xg_http_ex *x, const char *p, size_t n)
+static void feed(xg_http_ex *x, const char *p, size_t n, bool wake)
 {
     pthread_mutex_lock(&x->mu);
     if (n > x->in_cap - x->in_len)
@@ -328,6 +328,24 @@ void xg_http_ex_feed(xg_http_ex *x, const char *p, size_t n)
     memcpy(x->in + x->in_len, p, n);
     x->in_len += n;
     x->body_left -= n;
+    if (wake)
+        pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+}
+
+void xg_http_ex_feed(xg_http_ex *x, const char *p, size_t n)
+{
+    feed(x, p, n, true);
+}
+
+void xg_http_ex_feed_quiet(xg_http_ex *x, const char *p, size_t n)
+{
+    feed(x, p, n, false);
+}
+
+void xg_http_ex_wake(xg_http_ex *x)
+{
+    pthread_mutex_lock(&x->mu);
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
 }

@@ -47,6 +47,11 @@ void xg_http_ex_start(xg_http_ex *x);
  * complete). */
 size_t xg_http_ex_room(xg_http_ex *x);
 void xg_http_ex_feed(xg_http_ex *x, const char *p, size_t n);
+/* xg_http_ex_feed without waking the handler, for a loop that feeds all it
+ * can read now and then calls xg_http_ex_wake once: a handler streaming a
+ * disk wakes once per window, not once per socket read. */
+void xg_http_ex_feed_quiet(xg_http_ex *x, const char *p, size_t n);
+void xg_http_ex_wake(xg_http_ex *x);
 /* The client closed its sending side: the body ends here. */
 void xg_http_ex_feed_eof(xg_http_ex *x);
 /* Moves what the handler wrote into sendq; *head is filled (and true

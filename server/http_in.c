@@ -130,6 +130,11 @@ static int on_headers_complete(http_parser *p)
         const char *q = memchr(u, '?', h->url_len);
         size_t n = q ? (size_t)(q - u) : h->url_len;
         if (h->lim.raw_body(p->method, u, n)) {
+            /* the route reads the body as it comes, up to Content-Length:
+             * a chunked one would be taken for an empty body (a lost
+             * upload), so it is refused, with XAPI's 403 for import_raw_vdi */
+            if (h->has_te)
+                return fail(h, h->has_cl ? 400 : 403, "Transfer-Encoding on a streamed request");
             h->raw = true;
             return 1;                   /* skip the body: it is the caller's */
         }

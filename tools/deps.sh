@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(cmake gcc clang make pkg-config python3 libhttp-parser-dev libyajl-dev
       libxen-dev libssl-dev libcmocka-dev libsqlite3-dev libcrypt-dev libpam0g-dev zlib1g-dev libsystemd-dev help2man openssl
-      libnl-route-3-dev libnftables-dev qemu-utils libnbd-bin
+      libnl-route-3-dev libnftables-dev qemu-utils libnbd-bin libnbd-dev
       libxxhash-dev libzstd-dev   # XVA export/import: XXH64 chunk checksums, zstd archives
       chromium)   # tests/browser: XO Lite in headless Chromium
 # consoles: libvterm (the terminal emulator) and a PSF console font

@@ -87,4 +87,10 @@ def dump(model):
                                     ("hidden", m.hidden), ("no-session", not m.session)) if v]
             o.append("  message %s  [%s%s]\n" % (_sig(m), kind,
                                                  (" " + " ".join(flags)) if flags else ""))
+    for r in model.xe_records:
+        o.append("xe record %s\n" % r.cls)
+        for f in r.fields:
+            flags = [k for k in ("hidden", "deprecated") if getattr(f, k)]
+            o.append("  %s <- %s%s%s\n" % (f.xe, (f.via + ".") if f.via else "", f.field,
+                                           (" [" + " ".join(flags) + "]") if flags else ""))
     return "".join(o)

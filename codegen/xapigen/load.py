@@ -10,7 +10,7 @@ import re
 
 from . import typegrammar
 from .model import (Class, Enum, Error, Field, IdlError, Message, Model, Param,
-                    Type, cname)
+                    Type, XeField, XeRecord, cname)
 from . import cnames, implicit
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -148,7 +148,65 @@ def load(idl_dir):
     for cls in model.classes:
         implicit.derive(model, cls, srcs[cls.name])
     cnames.check(model, srcs)
+    xe_path = os.path.join(idl_dir, "xe_records.json")
+    if os.path.exists(xe_path):
+        model.xe_records = _load_xe_records(Src(xe_path, "xe_records.json"), model)
     return model
+
+
+XE_FLAGS = {"hidden", "deprecated", "unserved"}
+
+
+def _xe_target(model, cls, path):
+    """(field, via) that path names on cls ("f" or "ref_field.f"), or None."""
+    parts = path.split(".")
+    own = cls.field(parts[0])
+    if own is None or len(parts) > 2:
+        return None
+    if len(parts) == 1:
+        return (own.name, None)
+    target = model.cls(own.type.name) if own.type.kind == "ref" else None
+    f = target.field(parts[1]) if target else None
+    return (f.name, own.name) if f else None
+
+
+def _load_xe_records(src, model):
+    """xe's hand-made records: every entry names a served field, or says it does not
+    (unserved), so the table follows records.ml and stays checked."""
+    _check_keys(src, src.data, {"doc", "records"}, "xe_records.json", [])
+    records = _need(src, src.data, "records", dict, "xe_records.json", [])
+    out = []
+    for cname_, rows in records.items():
+        anchor = [Src._keyre(cname_)]
+        cls = model.cls(cname_)
+        if cls is None:
+            _err(src.at(*anchor), "xe record of '%s', a class the IDL does not serve" % cname_)
+        if not isinstance(rows, list):
+            _err(src.at(*anchor), "xe record of '%s' must be a list" % cname_)
+        fields, seen = [], set()
+        for row in rows:
+            if not (isinstance(row, list) and len(row) >= 2 and
+                    all(isinstance(x, str) for x in row)):
+                _err(src.at(*anchor), "%s: entry %r is not [xe name, path, flags...]"
+                     % (cname_, row))
+            xe, path, flags = row[0], row[1], set(row[2:])
+            where = src.at(*anchor, re.escape(json.dumps(xe)))
+            if not xe or xe in seen:
+                _err(where, "%s: xe name '%s' empty or twice" % (cname_, xe))
+            seen.add(xe)
+            if flags - XE_FLAGS:
+                _err(where, "%s.%s: unknown flag '%s'" % (cname_, xe, sorted(flags - XE_FLAGS)[0]))
+            t = _xe_target(model, cls, path)
+            if t is None and "unserved" not in flags:
+                _err(where, "%s.%s: '%s' names no served field (mark it unserved)"
+                     % (cname_, xe, path))
+            if t is not None and "unserved" in flags:
+                _err(where, "%s.%s: '%s' is served now: drop 'unserved'" % (cname_, xe, path))
+            if t is not None:
+                fields.append(XeField(xe=xe, field=t[0], via=t[1], hidden="hidden" in flags,
+                                      deprecated="deprecated" in flags))
+        out.append(XeRecord(cls=cname_, fields=fields))
+    return sorted(out, key=lambda r: r.cls)
 
 
 def _load_errors(src):

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from . import gen_dispatch, gen_docs, gen_errors, gen_marshal, gen_types, load
+from . import gen_dispatch, gen_docs, gen_errors, gen_marshal, gen_types, gen_xe, load
 from .emit import write_if_changed
 from .model import IdlError
 
@@ -18,6 +18,8 @@ def outputs(model):
         "xapi_handlers.h": gen_marshal.gen_handlers_h(model),
         "xapi_marshal.h": gen_marshal.gen_marshal_h(model),
         "xapi_dispatch.c": gen_dispatch.gen_source(model),
+        "xapi_xe_records.h": gen_xe.gen_header(model),
+        "xapi_xe_records.c": gen_xe.gen_source(model),
         "api.md": gen_docs.api_md(model),
         "manifest.json": json.dumps(gen_dispatch.manifest(model), indent=1) + "\n",
     }

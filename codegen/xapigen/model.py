@@ -138,11 +138,27 @@ class Error:
 
 
 @dataclass
+class XeField:
+    xe: str                            # xe's name ("memory-actual")
+    field: str                         # the field shown ("memory_actual")
+    via: Optional[str] = None          # own ref field it is read through ("metrics")
+    hidden: bool = False
+    deprecated: bool = False
+
+
+@dataclass
+class XeRecord:
+    cls: str                           # API class ("VM")
+    fields: List[XeField]
+
+
+@dataclass
 class Model:
     classes: List[Class]               # sorted by wire name
     enums: dict                        # name -> Enum
     errors: List[Error]                # sorted by name
     external: List[str]
+    xe_records: List["XeRecord"] = dfield(default_factory=list)   # idl/xe_records.json
 
     def cls(self, name):
         for c in self.classes:

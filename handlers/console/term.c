@@ -101,6 +101,13 @@ struct cons_term *cons_term_new(cons_damage_fn damage, void *arg)
     vterm_screen_set_callbacks(t->vs, &screen_cbs, t);
     vterm_screen_set_damage_merge(t->vs, VTERM_DAMAGE_SCROLL);
     vterm_screen_reset(t->vs, 1);
+    /* libvterm 0.1.4 (Debian 12) loops forever on REP (CSI n b) while no
+     * glyph was ever printed: the width it steps by is still 0 (fixed
+     * upstream later). A guest could hang the console thread with four
+     * bytes; a blank printed and the cursor sent home first means there
+     * always is a glyph to repeat (found by fuzz_console). */
+    static const char prime[] = " \x1b[H";
+    vterm_input_write(t->vt, prime, sizeof prime - 1);
     t->cursor_visible = true;
     return t;
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define START_BOUND (INT64_C(1) << 53)
+
 struct pick {
     uint32_t rra[RRD_MAX_RRA];       /* chosen archive indexes, in RRA order */
     uint32_t n;
@@ -99,9 +101,13 @@ bool xport_write(struct msink *s, const struct xport_src *src, uint32_t n,
     int64_t step = (int64_t)RRD_STEP * (pdp ? pdp : 1);
     double lu = n ? src[first].rrd->last_updated : 0;
     int64_t end = floor_div((int64_t)floor(lu), step) * step;
-    int64_t meta_start = floor_div(rq->start, step) * step + step;
+    /* start is the client's: past +-2^53 s (285 million years) it changes
+     * nothing but would overflow the arithmetic (XAPI's Int64 wraps) */
+    int64_t start = rq->start > START_BOUND ? START_BOUND
+                  : rq->start < -START_BOUND ? -START_BOUND : rq->start;
+    int64_t meta_start = floor_div(start, step) * step + step;
     uint32_t nrows = 0;
-    for (int64_t t = end; nrows < rows && t >= rq->start; t -= step)
+    for (int64_t t = end; nrows < rows && t >= start; t -= step)
         nrows++;
 
     bool json = rq->json;

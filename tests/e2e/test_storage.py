@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import unittest
 
-from gateway import Gateway, GatewayTestCase, XapiSession, free_port, sim_only
+from gateway import (Gateway, GatewayTestCase, XapiSession, free_port, scaled, sim_only,
+                     wait_task)
 from test_records import vm_create_record
 
 NULL = "OpaqueRef:NULL"
@@ -311,6 +312,41 @@ class VbdTest(StorageBase):
 
 
 @sim_only
+class MediaChangeInFlightTest(StorageBase):
+    """CD eject/insert on a running VM: the driver call runs on a worker without the world lock
+    (the sim takes --sim-delay-ms per device call, as libxl waits for hotplug scripts); the VBD
+    shows the operation meanwhile, refuses another, and its record changes when it is done."""
+    extra_args = ["--sim-delay-ms", "1500"]
+
+    def test_eject_and_insert_are_operations(self):
+        iso_sr = self.s.call("SR.get_by_name_label", "ISO library")[0]
+        with open(os.path.join(self.sr_dir(iso_sr), "inflight.iso"), "wb") as f:
+            f.write(b"\0" * 4096)
+        self.s.call("SR.scan", iso_sr)
+        iso = [v for v in self.s.call("SR.get_VDIs", iso_sr)
+               if self.s.call("VDI.get_location", v) == "inflight.iso"][0]
+        vm = self.new_vm("e2e-cd-inflight")
+        cd = self.vbd(vm, iso, "3", "CD", "RO")
+        self.s.call("VM.start", vm, False, False)
+        self.assertTrue(self.s.call("VBD.get_currently_attached", cd))
+        for op, call in (("eject", ("Async.VBD.eject", cd)), ("insert", ("Async.VBD.insert", cd, iso))):
+            task = self.s.call(*call)
+            self.assertEqual(list(self.s.call("VBD.get_current_operations", cd).values()), [op])
+            self.assertNotIn(op, self.s.call("VBD.get_allowed_operations", cd))
+            f = self.assertFailure("OTHER_OPERATION_IN_PROGRESS", self.s.call, "VBD.unplug", cd)
+            self.assertEqual(f.details[1:3], ["VBD", cd])
+            # the record is unchanged until the drive is
+            self.assertEqual(self.s.call("VBD.get_empty", cd), op == "insert")
+            rec = wait_task(self.s, task)
+            self.assertEqual(rec["status"], "success", rec)
+            self.assertEqual(self.s.call("VBD.get_current_operations", cd), {})
+            self.assertEqual(self.s.call("VBD.get_empty", cd), op == "eject")
+        self.assertEqual(self.s.call("VBD.get_VDI", cd), iso)
+        self.s.call("VM.hard_shutdown", vm)
+        self.s.call("VM.destroy", vm)
+
+
+@sim_only
 class VmDisksTest(StorageBase):
     def test_template_provision_clone_copy(self):
         tmpl = [r for r, v in self.s.call("VM.get_all_records").items()
@@ -374,6 +410,38 @@ class SrLifecycleTest(StorageBase):
         self.s.call("SR.forget", sr2)
         shutil.rmtree(d)
 
+    def test_file_sr_create_destroy(self):
+        """SR.create of a file SR (the directory made, sm_config kept), then SR.destroy: the
+        images left (hidden bases) and the directory go; both answer as Async tasks too."""
+        d = os.path.join(self.gw.state_dir, "more-disks")
+        host = self.s.call("host.get_all")[0]
+        task = self.s.call("Async.SR.create", host, {"location": d}, "0", "more disks", "d", "file",
+                           "", False, {"k": "v"})
+        rec = wait_task(self.s, task)
+        self.assertEqual(rec["status"], "success", rec)
+        sr = rec["result"].replace("<value>", "").replace("</value>", "")
+        self.assertTrue(os.path.isdir(d))
+        r = self.s.call("SR.get_record", sr)
+        self.assertEqual((r["name_label"], r["type"], r["content_type"], r["sm_config"]),
+                         ("more disks", "file", "user", {"k": "v"}))
+        pbd = r["PBDs"][0]
+        self.assertTrue(self.s.call("PBD.get_currently_attached", pbd))
+        self.assertGreater(int(r["physical_size"]), 0)
+        v = self.vdi(size=MiB, sr=sr)
+        snap = self.s.call("VDI.snapshot", v, {})
+        for x in (snap, v):
+            self.s.call("VDI.destroy", x)
+        self.s.call("PBD.unplug", pbd)
+        rec = wait_task(self.s, self.s.call("Async.SR.destroy", sr))
+        self.assertEqual(rec["status"], "success", rec)
+        self.assertFalse(os.path.exists(d), os.listdir(d) if os.path.exists(d) else "")
+        self.assertFailure("HANDLE_INVALID", self.s.call, "SR.get_record", sr)
+        # a directory that cannot be made: the error, and no SR left behind
+        before = set(self.s.call("SR.get_all"))
+        self.assertFailure("SR_BACKEND_FAILURE", self.s.call, "SR.create", host,
+                           {"location": os.path.join(d, "no", "such")}, "0", "x", "", "file", "", False, {})
+        self.assertEqual(set(self.s.call("SR.get_all")), before)
+
     def _destroy_unplugged(self, sr, pbd):
         self.s.call("PBD.unplug", pbd)
         self.s.call("SR.destroy", sr)
@@ -426,6 +494,88 @@ class TransferTest(StorageBase):
         for x in (v, z, ws, w):
             self.s.call("VDI.destroy", x)
 
+    def test_zero_blocks_stay_sparse_and_still_overwrite(self):
+        """A raw import writes all-zero blocks as NBD zero writes: a disk of zeroes takes no
+        room, and zeroes imported over data read back as zeroes."""
+        v = self.vdi(size=16 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=b"\0" * (16 * MiB))
+        self.assertEqual(st, 200)
+        self.assertLess(int(self.s.call("VDI.get_physical_utilisation", v)), 4 * MiB)
+        first = os.urandom(6 * MiB)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=first)
+        self.assertEqual(st, 200)
+        # zeroes over data, a lone non-zero byte inside a zero block, a body that ends
+        # off a block boundary
+        second = bytearray(5 * MiB + 777)
+        second[2 * MiB + 12345] = 7
+        second[4 * MiB:4 * MiB + 100] = os.urandom(100)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v), body=bytes(second))
+        self.assertEqual(st, 200)
+        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(st, 200)
+        want = bytes(second) + first[len(second):] + b"\0" * (10 * MiB)
+        self.assertEqual(len(body), len(want))
+        self.assertTrue(body == want)
+        self.s.call("VDI.destroy", v)
+
+    def test_import_into_an_sr_makes_the_vdi(self):
+        """XAPI's /import_raw_vdi?sr_id= (or sr_uuid=) without vdi=: a new VDI "Imported VDI"
+        as large as the body, the task's result; the errors in XAPI's order."""
+        sr = self.sr()
+        before = set(self.s.call("SR.get_VDIs", sr))
+        data = os.urandom(2 * MiB + 1000)
+        task = self.s.call("task.create", "import into SR", "")
+        st, hdrs, _ = self.gw.request("PUT", self.url("/import_raw_vdi", sr_id=sr, format="raw",
+                                                      task_id=task), body=data)
+        self.assertEqual(st, 200)
+        rec = self.s.call("task.get_record", task)
+        self.assertEqual(rec["status"], "success", rec)
+        made = set(self.s.call("SR.get_VDIs", sr)) - before
+        self.assertEqual(len(made), 1)
+        v = made.pop()
+        self.assertEqual(rec["result"], "<value>%s</value>" % v)
+        vrec = self.s.call("VDI.get_record", v)
+        self.assertEqual(vrec["name_label"], "Imported VDI")
+        self.assertEqual(vrec["type"], "user")
+        self.assertEqual(int(vrec["virtual_size"]), (len(data) + 511) // 512 * 512)
+        st, _, body = self.gw.request("GET", self.url("/export_raw_vdi", vdi=v))
+        self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+        # by uuid, without a task
+        uuid = self.s.call("SR.get_uuid", sr)
+        st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", sr_uuid=uuid), body=b"z" * 512)
+        self.assertEqual(st, 200)
+        made = set(self.s.call("SR.get_VDIs", sr)) - before
+        self.assertEqual(len(made), 1)
+        self.s.call("VDI.destroy", made.pop())
+
+        def fails(status, code, body=b"x" * 512, **q):
+            task = self.s.call("task.create", "bad import", "")
+            st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", task_id=task, **q), body=body)
+            self.assertEqual(st, status, q)
+            rec = self.s.call("task.get_record", task)
+            self.assertEqual(rec["status"], "failure", q)
+            self.assertEqual(rec["error_info"][0], code, rec)
+            self.assertEqual(set(self.s.call("SR.get_VDIs", sr)), before, "no VDI left by %r" % q)
+            return rec["error_info"]
+        fails(400, "VDI_MISSING")
+        fails(400, "HANDLE_INVALID", sr_id="OpaqueRef:nope")
+        fails(400, "UUID_INVALID", sr_uuid="nope")
+        fails(404, "INTERNAL_ERROR", sr_id=sr, format="tar")
+        self.assertIn("VHD", fails(400, "INTERNAL_ERROR", sr_id=sr, format="vhd")[1])
+        self.assertIn("QCOW2", fails(400, "INTERNAL_ERROR", sr_id=sr, format="qcow2")[1])
+        iso = [r for r, x in self.s.call("SR.get_all_records").items() if x["type"] == "iso"][0]
+        fails(400, "SR_OPERATION_NOT_SUPPORTED", sr_id=iso)
+
+    def put_failing(self, path, body):
+        """An import that fails once its 200 is out (the body is read after it, as XAPI
+        does): the outcome is the task's. The client may see its upload cut."""
+        try:
+            st, _, _ = self.gw.request("PUT", path, body=body)
+            self.assertEqual(st, 200)
+        except ConnectionError:
+            pass
+
     def test_errors(self):
         v = self.vdi(size=MiB)
         st, _, _ = self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="tar"), body=b"x")
@@ -436,7 +586,7 @@ class TransferTest(StorageBase):
         self.assertEqual(st, 401)
         # more than the disk holds: the task fails, the disk keeps its size
         task = self.s.call("task.create", "too big", "")
-        self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, task_id=task), body=b"y" * (2 * MiB))
+        self.put_failing(self.url("/import_raw_vdi", vdi=v, task_id=task), b"y" * (2 * MiB))
         rec = self.s.call("task.get_record", task)
         self.assertEqual(rec["status"], "failure")
         self.assertEqual(rec["error_info"][0], "VDI_TOO_SMALL")
@@ -446,8 +596,8 @@ class TransferTest(StorageBase):
                         tmp, "1M"], check=True)
         task = self.s.call("task.create", "evil", "")
         with open(tmp, "rb") as f:
-            self.gw.request("PUT", self.url("/import_raw_vdi", vdi=v, format="qcow2", task_id=task),
-                            body=f.read())
+            self.put_failing(self.url("/import_raw_vdi", vdi=v, format="qcow2", task_id=task),
+                             f.read())
         rec = self.s.call("task.get_record", task)
         self.assertEqual(rec["status"], "failure")
         self.s.call("VDI.destroy", v)
@@ -483,6 +633,70 @@ class XoUploadTest(StorageBase):
         st, _, body = self.gw.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
             {"session_id": self.s.ref, "vdi": v}))
         self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+
+    def test_status_line_before_the_body(self):
+        """xe's HttpPut (HTTP/1.0) sends the body only once it has read the status line, as
+        XAPI's import_raw_vdi answers 200 with task-id before reading; the answer ends (the
+        connection closes) once the import is done."""
+        import socket
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        data = os.urandom(3 * MiB)
+        task = self.s.call("task.create", "xe-style import", "")
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "task_id": task, "vdi": v})
+        c.sendall(("PUT /import_raw_vdi?%s HTTP/1.0\r\nContent-length: %d\r\n\r\n"
+                   % (q, len(data))).encode())
+        f = c.makefile("rb")
+        self.assertEqual(f.readline(), b"HTTP/1.0 200 OK\r\n")
+        headers = []
+        while True:
+            line = f.readline()
+            if line == b"\r\n":
+                break
+            headers.append(line.decode().strip().lower())
+        self.assertIn("task-id: %s" % task.lower(), headers)
+        self.assertIn("connection: close", headers)
+        c.sendall(data)
+        self.assertEqual(f.read(), b"")            # the end of the answer: the import is done
+        c.close()
+        self.assertEqual(self.s.call("task.get_status", task), "success")
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + urllib.parse.urlencode(
+            {"session_id": self.s.ref, "vdi": v}))
+        self.assertEqual(body[:len(data)], data)
+        self.s.call("VDI.destroy", v)
+        self.s.call("task.destroy", task)
+
+
+    def test_imports_into_one_vdi_take_turns(self):
+        """A second import into a VDI waits for the first (two qemu-nbd on one image: the
+        second fails on its lock). XO's putResource does this by itself: its empty probe PUT
+        is still being read when its real upload of the same VDI arrives."""
+        import socket
+        import threading
+        import urllib.parse
+        v = self.vdi(size=4 * MiB)
+        first, second = os.urandom(2 * MiB), os.urandom(3 * MiB)
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "vdi": v})
+        c = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=60)
+        c.sendall(("PUT /import_raw_vdi?%s HTTP/1.0\r\nContent-Length: %d\r\n\r\n"
+                   % (q, len(first))).encode() + first[:MiB])
+        f = c.makefile("rb")
+        self.assertEqual(f.readline(), b"HTTP/1.0 200 OK\r\n")
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(st=self.gw.request(
+            "PUT", "/import_raw_vdi?" + q, body=second, timeout=120)[0]))
+        t.start()
+        t.join(scaled(1))
+        self.assertTrue(t.is_alive(), "the second import waits while the first runs")
+        c.sendall(first[MiB:])
+        self.assertTrue(f.read().endswith(b"\r\n"))
+        c.close()
+        t.join(scaled(60))
+        self.assertEqual(answer.get("st"), 200)
+        st, _, body = self.gw.request("GET", "/export_raw_vdi?" + q)
+        self.assertEqual(body, second + b"\0" * MiB)
         self.s.call("VDI.destroy", v)
 
 

@@ -125,6 +125,16 @@ static void xport_golden(void **st)
     xg_err err = XG_ERR_INIT;
     assert_false(xport_write(&s, src, 1, &rq, &err));
     mbuf_free(&b);
+    /* a start at either end of int64 (fuzz_rrd_updates: it overflowed the
+     * arithmetic): no rows after it, every row before it */
+    a = (struct xarg){{.start = INT64_MAX, .interval = 5, .json = true}};
+    x = render(do_xport, &a, NULL);
+    assert_non_null(strstr(x, "\"rows\":0,"));
+    free(x);
+    a.rq.start = INT64_MIN;
+    x = render(do_xport, &a, NULL);
+    assert_null(strstr(x, "\"rows\":0,"));
+    free(x);
 }
 
 static void do_dump_xml(struct msink *s, void *arg) { rrd_dump_xml(s, arg, false); }

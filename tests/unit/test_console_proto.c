@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -216,6 +217,27 @@ static void test_rfb_update_shows_the_glyphs(void **st)
     cons_term_free(t);
 }
 
+/* libvterm 0.1.4 looped forever on REP (CSI n b) before any glyph was
+ * printed (fuzz_console's first finding, corpus/console/regress_rep_*):
+ * a guest starting with it must not hang the console thread. */
+static void test_guest_rep_first_does_not_hang(void **st)
+{
+    struct cons_viewer v;
+    memset(&v, 0, sizeof v);
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
+    alarm(30);                                     /* the hang guard */
+    cons_term_feed(t, "\x1b[3bok\x1b[6n", 11);
+    alarm(0);
+    char answer[32] = "";
+    size_t n = cons_term_take_input(t, answer, sizeof answer - 1);
+    answer[n] = 0;
+    /* the terminal goes on: it answers the cursor position report */
+    assert_true(n >= 6);
+    assert_memory_equal(answer, "\x1b[1;", 4);
+    assert_int_equal(answer[n - 1], 'R');
+    cons_term_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_ws_frames),
         cmocka_unit_test(test_rfb_keys_reach_the_guest),
         cmocka_unit_test(test_rfb_update_shows_the_glyphs),
+        cmocka_unit_test(test_guest_rep_first_does_not_hang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,16 @@ static void tar_round_trip(void **state)
     assert_int_equal(xva_tar_pad(512), 0);
 }
 
+/* The checksum of an edited header, as tar writes it. */
+static void reseal(char h[XVA_TAR_BLOCK])
+{
+    unsigned sum = 0;
+    memset(h + 148, ' ', 8);
+    for (int k = 0; k < XVA_TAR_BLOCK; k++)
+        sum += (unsigned char)h[k];
+    snprintf(h + 148, 8, "%06o", sum);
+}
+
 static void tar_hostile(void **state)
 {
     (void)state;
@@ -43,17 +53,35 @@ static void tar_hostile(void **state)
     for (size_t i = 0; i < sizeof types; i++) {
         xva_tar_header(h, "a", 0);
         h[156] = types[i];
-        unsigned sum = 0;
-        memset(h + 148, ' ', 8);
-        for (int k = 0; k < XVA_TAR_BLOCK; k++)
-            sum += (unsigned char)h[k];
-        snprintf(h + 148, 8, "%06o", sum);
+        reseal(h);
         assert_int_equal(xva_tar_parse(h, name, &size, msg, sizeof msg), XVA_TAR_BAD);
     }
     /* a size field that is not octal */
     xva_tar_header(h, "a", 0);
     memcpy(h + 124, "9999999999x", 11);
     assert_int_equal(xva_tar_parse(h, name, &size, msg, sizeof msg), XVA_TAR_BAD);
+}
+
+/* The longest name ustar holds: a 155-byte prefix, "/", a 100-byte name
+ * (fuzz_xva's regress_name_256_bytes: its NUL was written past the buffer). */
+static void tar_longest_name(void **state)
+{
+    (void)state;
+    char h[XVA_TAR_BLOCK], name[XVA_NAME_MAX + 8], msg[128], want[300];
+    uint64_t size = 0;
+    memset(name, 'z', sizeof name);
+    xva_tar_header(h, "x", 3);
+    memset(h, 'b', 100);
+    memset(h + 345, 'a', 155);
+    reseal(h);
+    assert_int_equal(xva_tar_parse(h, name, &size, msg, sizeof msg), XVA_TAR_FILE);
+    memset(want, 'a', 155);
+    want[155] = '/';
+    memset(want + 156, 'b', 100);
+    want[256] = 0;
+    assert_string_equal(name, want);
+    assert_int_equal(name[XVA_NAME_MAX], 'z');       /* nothing written past the buffer */
+    assert_int_equal(size, 3);
 }
 
 static void member_names(void **state)
@@ -126,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tar_round_trip),
         cmocka_unit_test(tar_hostile),
+        cmocka_unit_test(tar_longest_name),
         cmocka_unit_test(member_names),
         cmocka_unit_test(ova_documents),
     };

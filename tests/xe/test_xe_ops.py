@@ -2,13 +2,24 @@
 commands and the specific commands (vm-start ... vm-install, vm-uninstall's prompt, task-cancel,
 host-cpu-info), each checked against the API's view, with xe's exact error texts and exit
 status, over plain HTTP and TLS (stunnel)."""
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 from gateway import Gateway, XapiSession, free_port, scaled, sim_only, wait_until
 from xe_client import XE, XeClient
 
+# a plugin with XAPI's ABI (XenAPIPlugin's convention by hand) that shows what it got
+ECHO_PLUGIN = """#!/usr/bin/env python3
+import json, sys, xmlrpc.client
+(session, args), fn = xmlrpc.client.loads(sys.argv[1])
+sys.stdout.write(xmlrpc.client.dumps((json.dumps({"fn": fn, "args": args}),), methodresponse=True))
+"""
+INTERNAL = ("The server failed to handle your request, due to an internal error. The given "
+            "message may give details useful for debugging the problem.\n")
 BAD_POWER = ("You attempted an operation on a VM that was not in an appropriate power state at "
              "the time; for example, you attempted to start a VM that was already running. The "
              "parameters returned are the VM's handle, and the expected and actual VM state at "
@@ -21,14 +32,21 @@ class XeOps(XeClient, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.http_port = free_port()
+        cls.plugins = tempfile.mkdtemp(prefix="xg-xe-plugins-")
+        echo = os.path.join(cls.plugins, "echo.py")
+        with open(echo, "w") as f:
+            f.write(ECHO_PLUGIN)
+        os.chmod(echo, 0o755)
         cls.gw = Gateway(sim_vms=4, sim_delay_ms=20,
-                         extra_args=["--http", "127.0.0.1:%d" % cls.http_port]).start()
+                         extra_args=["--http", "127.0.0.1:%d" % cls.http_port,
+                                     "--plugin-dir", cls.plugins]).start()
         cls.s = XapiSession(cls.gw)
 
     @classmethod
     def tearDownClass(cls):
         cls.s.logout()
         cls.gw.close()
+        shutil.rmtree(cls.plugins, ignore_errors=True)
 
 
     def vm(self, uuid):
@@ -243,6 +261,30 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertTrue(snap["is_a_snapshot"])
         self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap", "--minimal"),
                          out)
+        self.assertEqual(self.ok("snapshot-list", "name-label=xe-snap",
+                                 "params=snapshot-of,name-label"),
+                         "name-label ( RW)     : xe-snap\n    snapshot-of ( RO): %s\n\n\n" % u)
+        # snapshot-revert: the VM comes back as the snapshot was (its other-config)
+        self.ok("vm-param-set", "uuid=" + u, "other-config:after=snapshot")
+        self.assertEqual(self.ok("snapshot-revert", "snapshot-uuid=" + snap["uuid"]), "")
+        self.assertNotIn("after", self.vm(u)["other_config"])
+        self.assertEqual(self.ok("snapshot-revert", "uuid=" + snap["uuid"], tls=True), "")
+        rc, o, e = self.xe("snapshot-revert", "uuid=" + u)
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: This operation can only "
+                                         "be performed on a VM snapshot. %s is not a VM "
+                                         "snapshot.\n" % u))
+        rc, o, e = self.xe("snapshot-revert")
+        self.assertEqual((rc, o, e), (1, "", INTERNAL + "message: Failure: Required parameter "
+                                         "not found: snapshot-uuid or uuid.\n"))
+        rc, o, e = self.xe("snapshot-revert", "snapshot-uuid=nope")
+        self.assertEqual((rc, o, e), (1, "", "The uuid you supplied was invalid.\ntype: VM\n"
+                                         "uuid: nope\n"))
+        # template-list: exact record layout with params=
+        t = sorted((r for r in self.s.call("VM.get_all_records").values()
+                    if r["is_a_template"] and not r["is_a_snapshot"]), key=lambda r: r["uuid"])[0]
+        self.assertEqual(self.ok("template-list", "uuid=" + t["uuid"], "params=name-label,uuid"),
+                         "uuid ( RO)          : %s\n    name-label ( RW): %s\n\n\n"
+                         % (t["uuid"], t["name_label"]))
         for v in (c, cp):
             self.ok("vm-destroy", "uuid=" + v)
         self.ok("vm-uninstall", "vm=xe-src", "--force")
@@ -393,17 +435,21 @@ class XeOps(XeClient, unittest.TestCase):
         self.ok("vm-shutdown", "uuid=" + u, "--force")
         self.ok("vm-destroy", "uuid=" + u)
 
-    def test_vdi_export_through_xe(self):
+    def test_vdi_import_and_export_through_xe(self):
         pool = self.s.call("pool.get_all")[0]
         sr_uuid = self.s.call("SR.get_uuid", self.s.call("pool.get_default_SR", pool))
         size = 4 << 20
         vdi_u = self.ok("vdi-create", "sr-uuid=" + sr_uuid, "name-label=xe-io",
                         "virtual-size=%d" % size).strip()
-        data = os.urandom(size)
-        st, _, _ = self.gw.request("PUT", "/import_raw_vdi?session_id=%s&vdi=%s&format=raw"
-                                   % (self.s.ref, vdi_u), body=data)
-        self.assertEqual(st, 200)
         for tls in (False, True):
+            # HttpPut: xe sends the file once the status line is in, then answers OK; the
+            # command ends with the import's task
+            data = os.urandom(size)
+            src = os.path.join(self.gw._tmp, "xe-in-%s.raw" % tls)
+            with open(src, "wb") as f:
+                f.write(data)
+            self.assertEqual(self.ok("vdi-import", "uuid=" + vdi_u, "filename=" + src,
+                                     "format=raw", tls=tls), "")
             # HttpGet: xe writes the disk into a new file, then answers OK
             dst = os.path.join(self.gw._tmp, "xe-out-%s.raw" % tls)
             self.assertEqual(self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst,
@@ -414,15 +460,190 @@ class XeOps(XeClient, unittest.TestCase):
             rc, out, e = self.xe("vdi-export", "uuid=" + vdi_u, "filename=" + dst, tls=tls)
             self.assertEqual(rc, 1)
             self.assertIn("Operation failed", e)
-        rc, out, e = self.xe("vdi-export", "uuid=nope", "filename=x")
-        self.assertEqual((rc, e), (1, "The uuid you supplied was invalid.\ntype: VDI\n"
-                                      "uuid: nope\n"))
+        # without format=: raw; a shorter file leaves the rest of the disk as it was
+        short = os.path.join(self.gw._tmp, "xe-short.raw")
+        with open(short, "wb") as f:
+            f.write(b"\xab" * 4096)
+        self.assertEqual(self.ok("vdi-import", "uuid=" + vdi_u, "filename=" + short), "")
+        dst = os.path.join(self.gw._tmp, "xe-out-short.raw")
+        self.ok("vdi-export", "uuid=" + vdi_u, "filename=" + dst)
+        with open(dst, "rb") as f:
+            back = f.read()
+        self.assertEqual((back[:4096], back[4096:]), (b"\xab" * 4096, data[4096:]))
+        # errors, as xe prints them
+        for cmd in ("vdi-import", "vdi-export"):
+            rc, out, e = self.xe(cmd, "uuid=nope", "filename=" + short)
+            self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                                  "type: VDI\nuuid: nope\n"), cmd)
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + short, "format=tar")
+        self.assertEqual((rc, out, e), (1, "", INTERNAL + "message: Unknown format tar\n"))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + short + ".none")
+        self.assertEqual((rc, out, e), (1, "", "Operation failed. Error: file '%s.none' does "
+                                               "not exist\n" % short))
+        big = os.path.join(self.gw._tmp, "xe-big.raw")
+        with open(big, "wb") as f:
+            f.write(b"\xcd" * (size + 512))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u, "filename=" + big)
+        self.assertEqual((rc, out, e), (1, "", "The VDI is too small. Please resize it to at "
+                                               "least the minimum size.\nvdi: %s (xe-io)\n"
+                                               "minimum_size: \n" % vdi_u))
+        rc, out, e = self.xe("vdi-import", "uuid=" + vdi_u)
+        self.assertEqual((rc, out, e), (1, "", "Required parameter not found: filename\n"
+                                               "For usage run: 'xe help'\n"))
         # no task is left behind by the transfers (one whose handler was still running
         # when xe gave up goes when the handler ends)
         wait_until(lambda: not [t for t in self.s.call("task.get_all_records").values()
-                                if t["name_label"] == "VDI export"],
-                   timeout=scaled(20), what="the export tasks to go")
+                                if t["name_label"] in ("VDI export", "VDI import")],
+                   timeout=scaled(20), what="the transfer tasks to go")
         self.s.call("VDI.destroy", self.s.call("VDI.get_by_uuid", vdi_u))
+
+    def test_host_call_plugin_loads_files(self):
+        """host-call-plugin's args:key:file=path: the server asks xe for the file with Load
+        (xe sends only a file named on its command line) and passes its contents."""
+        host = self.ok("host-list", "--minimal").strip()
+        doc = os.path.join(self.gw._tmp, "plugin-arg.txt")
+        text = "line one\nline, two \\ \u00e9\n"
+        with open(doc, "w") as f:
+            f.write(text)
+        call = ("host-call-plugin", "host-uuid=" + host, "plugin=echo.py", "fn=show")
+        for tls in (False, True):
+            out = self.ok(*call, "args:plain=v=w", "args:doc:file=" + doc, tls=tls)
+            self.assertEqual(json.loads(out), {"fn": "show", "args": {"plain": "v=w", "doc": text}})
+        # no arguments; --minimal prints the result as a list item (commas escaped)
+        self.assertEqual(self.ok(*call, "--minimal"),
+                         '{"fn": "show"\\, "args": {}}\n')
+        # a key whose suffix is not exactly :file is a plain argument
+        out = self.ok(*call, "args:a:b:file=x")
+        self.assertEqual(json.loads(out)["args"], {"a:b:file": "x"})
+        # xe cannot read the file: it answers Failed
+        rc, out, e = self.xe(*call, "args:doc:file=" + doc + ".none")
+        self.assertEqual((rc, out, e), (1, "", "Failed to read file %s.none\n" % doc))
+        # more than one API request may carry
+        big = os.path.join(self.gw._tmp, "plugin-big.bin")
+        with open(big, "wb") as f:
+            f.write(b"b" * (400 << 10))
+        rc, out, e = self.xe(*call, "args:doc:file=" + big)
+        self.assertEqual((rc, out, e), (1, "", INTERNAL + "message: Failure: Fatal error: A "
+                                              "CLI client tried to transfer more than the "
+                                              "maximum allowed of 307200B, aborting.\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=nope", "plugin=echo.py", "fn=f")
+        self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                              "type: host\nuuid: nope\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=" + host, "plugin=nope", "fn=f")
+        self.assertEqual((rc, out, e), (1, "", "The requested plug-in could not be found.\n"
+                                              "name: nope\n"))
+        rc, out, e = self.xe("host-call-plugin", "host-uuid=" + host, "plugin=echo.py")
+        self.assertEqual((rc, out, e), (1, "", "Required parameter not found: fn\n"
+                                              "For usage run: 'xe help'\n"))
+
+    def test_pool_commands_of_a_pool_of_one(self):
+        pool = self.ok("pool-list", "--minimal").strip()
+        host = self.ok("host-list", "--minimal").strip()
+        self.assertEqual(self.ok("pool-list", "params=master", "--minimal"), host + "\n")
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=xe pool", "other-config:k=v")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=name-label"),
+                         "xe pool\n")
+        self.assertEqual(self.s.call("pool.get_other_config", self.s.call("pool.get_all")[0])["k"],
+                         "v")
+        for tls in (False, True):
+            self.assertEqual(self.ok("pool-sync-database", tls=tls), "")
+        # the only host is the master already: the handover changes nothing
+        self.assertEqual(self.ok("pool-designate-new-master", "host-uuid=" + host), "")
+        self.assertEqual(self.ok("pool-param-get", "uuid=" + pool, "param-name=master"),
+                         host + "\n")
+        rc, out, e = self.xe("pool-designate-new-master", "host-uuid=nope")
+        self.assertEqual((rc, out, e), (1, "", "The uuid you supplied was invalid.\n"
+                                              "type: host\nuuid: nope\n"))
+        # no member in emergency mode to recover
+        self.assertEqual(self.ok("pool-recover-slaves"), "")
+        self.assertEqual(self.ok("pool-recover-slaves", "--minimal"), "\n")
+        self.assertEqual(self.s.call("pool.recover_slaves"), [])
+        self.assertEqual(self.ok("pool-emergency-transition-to-master"),
+                         "Host agent is already master. Use '--force' to execute the operation "
+                         "anyway.\n")
+        # what a pool of one cannot do is refused with XAPI's errors
+        rc, out, e = self.xe("pool-emergency-transition-to-master", "--force")
+        self.assertEqual((rc, out, e), (1, "", "You tried to call a method that does not exist. "
+                                              "The method name that you used is echoed.\n"
+                                              "method: pool.emergency_transition_to_master\n"))
+        rc, out, e = self.xe("pool-join", "master-address=h", "master-username=u",
+                             "master-password=p")
+        self.assertEqual((rc, out, e), (1, "", "Unknown command: pool-join\n"
+                                              "For usage run: 'xe help'\n"))
+        self.ok("pool-param-set", "uuid=" + pool, "name-label=")
+
+    def keys(self, out):
+        """The keys of a record xe printed, in order, without their ( RW) kind."""
+        return [line.split(" (")[0].strip() for line in out.splitlines() if ": " in line]
+
+    def test_records_in_xes_order(self):
+        """-param-list prints records.ml's fields in its order and names (idl/xe_records.json),
+        hidden ones left out, deprecated ones marked; other fields of the class after them."""
+        vm = self.new_vm("xe-order")
+        out = self.ok("vm-param-list", "uuid=" + vm)
+        keys = self.keys(out)
+        self.assertEqual(keys[:16], [
+            "uuid", "name-label", "name-description", "user-version", "is-a-template",
+            "is-default-template", "is-a-snapshot", "snapshot-of", "snapshots", "snapshot-time",
+            "snapshot-info", "parent", "children", "is-control-domain", "power-state",
+            "memory-actual"])
+        self.assertLess(keys.index("VCPUs-number"), keys.index("os-version"))
+        self.assertLess(keys.index("os-version"), keys.index("VBDs"))
+        self.assertLess(keys.index("VBDs"), keys.index("tags"))
+        self.assertEqual(keys[keys.index("dom-id") - 1], "other-config")
+        for hidden in ("transportable-snapshot-id", "NVRAM", "nomigrate"):
+            self.assertNotIn(hidden, keys)
+        self.assertIn("ha-always-run ( RW) [DEPRECATED]: ", out)
+        # a hidden field is still read by -param-get
+        rc, got, e = self.xe("vm-param-get", "uuid=" + vm, "param-name=NVRAM")
+        self.assertEqual((rc, e), (0, ""))
+        # fields records.ml does not list come after its own
+        self.assertGreater(keys.index("VIFs"), keys.index("pending-guidances-full"))
+        host = self.ok("host-list", "--minimal").strip()
+        hkeys = self.keys(self.ok("host-param-list", "uuid=" + host))
+        self.assertEqual(hkeys[:6], ["uuid", "name-label", "name-description",
+                                     "allowed-operations", "current-operations", "enabled"])
+        self.assertEqual(hkeys[hkeys.index("memory-overhead") + 1:][:3],
+                         ["memory-total", "memory-free", "host-metrics-live"])
+        self.assertNotIn("uefi-certificates", hkeys)
+        self.ok("vm-disk-add", "uuid=" + vm, "disk-size=1MiB", "device=5")
+        vbd = self.ok("vbd-list", "vm-uuid=" + vm, "userdevice=5", "--minimal").strip()
+        vbd_out = self.ok("vbd-param-list", "uuid=" + vbd)
+        self.assertEqual(self.keys(vbd_out)[:5],
+                         ["uuid", "vm-uuid", "vm-name-label", "vdi-uuid", "vdi-name-label"])
+        self.assertIn("    vm-name-label ( RO): xe-order\n", vbd_out)
+        self.ok("vm-uninstall", "uuid=" + vm, "--force")
+
+    def test_fields_from_metrics_records(self):
+        u = self.new_vm("xe-metrics")
+        self.ok("vm-start", "uuid=" + u)
+        r = self.vm(u)
+        m = self.s.call("VM_metrics.get_record", r["metrics"])
+        # memory-actual moves with the metrics sampler: a number, as the API's
+        self.assertRegex(self.ok("vm-param-get", "uuid=" + u, "param-name=memory-actual"),
+                         r"^[0-9]+\n$")
+        self.assertEqual(self.ok("vm-param-get", "uuid=" + u, "param-name=VCPUs-number"),
+                         m["VCPUs_number"] + "\n")
+        out = self.ok("vm-param-list", "uuid=" + u)
+        self.assertRegex(out, r"(?m)^ +memory-actual \( RO\): [0-9]+$")
+        gm = r["guest_metrics"]
+        if gm != "OpaqueRef:NULL":
+            nets = self.s.call("VM_guest_metrics.get_networks", gm)
+            want = "; ".join("%s: %s" % kv for kv in nets.items())
+        else:
+            want = "<not in database>"
+        self.assertEqual(self.ok("vm-list", "uuid=" + u, "params=networks", "--minimal"),
+                         want.replace(",", "\\,") + "\n")
+        (h,) = self.s.call("host.get_all_records").values()
+        hm = self.s.call("host_metrics.get_record", h["metrics"])
+        self.assertEqual(self.ok("host-param-get", "uuid=" + h["uuid"],
+                                 "param-name=memory-total"), hm["memory_total"] + "\n")
+        self.assertEqual(self.ok("vm-list", "VCPUs-number=" + m["VCPUs_number"],
+                                 "uuid=" + u, "--minimal"), u + "\n")
+        rc, out, e = self.xe("vm-param-set", "uuid=" + u, "memory-actual=1")
+        self.assertEqual((rc, e), (1, "Error: Field 'memory-actual' is read-only.\n"))
+        self.ok("vm-shutdown", "uuid=" + u, "--force")
+        self.ok("vm-destroy", "uuid=" + u)
 
     def test_console_list(self):
         (dom0,) = [r for r in self.s.call("VM.get_all_records").values()

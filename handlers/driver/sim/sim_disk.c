@@ -1,11 +1,14 @@
 /* sim_disk.c: block devices of simulated domains. The images are real
  * files made by the handlers; the simulation checks what Xen's toolstack
  * would (the domain exists, the vdev is free or present, the image can be
- * opened, CD media change only on a CD drive) and remembers the devices. */
+ * opened, CD media change only on a CD drive) and remembers the devices.
+ * Hot-plug, unplug and media changes take sim_delay_ms, as libxl's calls
+ * wait for hotplug scripts and the guest (callers are on a worker). */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../../server/log.h"
@@ -49,6 +52,14 @@ bool sim_disks_build(struct sim_dom *s, const struct xg_disk *disks, uint32_t n,
     return true;
 }
 
+static void take_time(const struct xg_drv *d)
+{
+    uint32_t ms = d->cfg.sim_delay_ms;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (ms && nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 static struct sim_dom *guest(struct xg_drv *d, uint32_t domid, xg_err *err)
 {
     struct sim_dom *s = sim_dom_find(d, domid, err);
@@ -62,6 +73,7 @@ static struct sim_dom *guest(struct xg_drv *d, uint32_t domid, xg_err *err)
 bool sim_dom_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                       xg_err *err)
 {
+    take_time(d);
     pthread_mutex_lock(&d->lock);
     struct sim_dom *s = guest(d, domid, err);
     bool ok = s && add_one(s, disk, err);
@@ -72,7 +84,8 @@ bool sim_dom_disk_add(struct xg_drv *d, uint32_t domid, const struct xg_disk *di
 bool sim_dom_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev,
                          bool force, xg_err *err)
 {
-    (void)force;
+    if (!force)
+        take_time(d);
     pthread_mutex_lock(&d->lock);
     bool ok = false;
     struct sim_dom *s = guest(d, domid, err);
@@ -90,6 +103,7 @@ bool sim_dom_disk_remove(struct xg_drv *d, uint32_t domid, const char *vdev,
 bool sim_dom_cdrom_change(struct xg_drv *d, uint32_t domid, const struct xg_disk *disk,
                           xg_err *err)
 {
+    take_time(d);
     pthread_mutex_lock(&d->lock);
     bool ok = false;
     struct sim_dom *s = guest(d, domid, err);
