@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #define STALL_MS (5 * 60 * 1000)        /* no request completes this long: I/O failure */
 #define PROGRESS_EVERY (64LL << 20)
 #define SOCK_BUF (GW_NBD_REQUEST * (GW_NBD_DEPTH + 1))
+#define BUFS_SIZE ((size_t)GW_NBD_REQUEST * GW_NBD_DEPTH)
 
 struct slot {
     char *buf;
@@ -82,13 +84,17 @@ struct gw_nbd *gw_nbd_open(const char *path, const char *format, bool writable, 
         return NULL;
     }
     n->writable = writable;
-    for (int i = 0; i < GW_NBD_DEPTH; i++) {
-        if (!(n->slot[i].buf = malloc(GW_NBD_REQUEST))) {
-            xg_err_internal(err, "out of memory");
-            gw_nbd_close(n, false);
-            return NULL;
-        }
+    /* mapped, not malloc'ed: the worker thread's malloc arena would keep
+     * the 4 MiB after the transfer (the gateway's RSS stayed 8 MiB higher) */
+    char *bufs = mmap(NULL, BUFS_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (bufs == MAP_FAILED) {
+        xg_err_internal(err, "out of memory");
+        free(n);
+        return NULL;
     }
+    for (int i = 0; i < GW_NBD_DEPTH; i++)
+        n->slot[i].buf = bufs + (size_t)i * GW_NBD_REQUEST;
     /* qemu-nbd's default cache mode writes through every request; the
      * final flush makes the data durable instead. Writes bypass the page
      * cache (O_DIRECT) where the filesystem allows it: copying each byte
@@ -310,8 +316,7 @@ bool gw_nbd_close(struct gw_nbd *n, bool ok)
             nbd_kill_subprocess(n->h, SIGKILL);
         nbd_close(n->h);            /* reaps qemu-nbd */
     }
-    for (int i = 0; i < GW_NBD_DEPTH; i++)
-        free(n->slot[i].buf);
+    munmap(n->slot[0].buf, BUFS_SIZE);
     free(n);
     return ok;
 }
