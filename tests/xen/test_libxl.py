@@ -6,8 +6,12 @@ the hypervisor with `xl` in dom0 through the control channel.
 Environment (set by boot.sh): XG_E2E_URL, XG_E2E_PASSWORD, XG_XEN_CTL (host:port of the
 dom0 command runner). The test guest is the busybox PV guest built into the image:
 /var/lib/xg-test/{vmlinuz,initrd.gz,guest.cfg}; its console (xenconsoled log) shows
-XG-GUEST-HELLO, XG-GUEST-READY, XG-GUEST-TICK n and XG-GUEST-POWEROFF on clean shutdown.
+XG-GUEST-HELLO, XG-GUEST-READY, XG-GUEST-TICK n and XG-GUEST-POWEROFF on clean shutdown,
+and XG-GUEST-DISK-UP / XG-GUEST-DISK-DOWN for each block device that comes or goes.
 """
+import base64
+import hashlib
+import http.client
 import json
 import os
 import re
@@ -21,6 +25,7 @@ import unittest
 import urllib.parse
 import urllib.request
 import xmlrpc.client
+import random
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import rfb_client  # noqa: E402  (the e2e suite's RFB viewer)
@@ -87,10 +92,50 @@ def wait_for(pred, timeout, what, interval=0.5):
         time.sleep(interval)
 
 
+def iso9660_image(label, sectors=20):
+    """A small ISO 9660 image: system area, a primary volume descriptor named label,
+    the set terminator and a root directory (ECMA-119 layout)."""
+    def both16(v):
+        return v.to_bytes(2, "little") + v.to_bytes(2, "big")
+
+    def both32(v):
+        return v.to_bytes(4, "little") + v.to_bytes(4, "big")
+
+    def dirrec(extent, name):
+        r = bytes([34, 0]) + both32(extent) + both32(2048) + bytes(7) + bytes([2, 0, 0]) + both16(1)
+        return r + bytes([1]) + name
+    pvd = bytearray(2048)
+    pvd[0:7] = b"\x01CD001\x01"
+    pvd[8:40] = b"XG".ljust(32)
+    pvd[40:72] = label.encode().ljust(32)
+    pvd[80:88] = both32(sectors)
+    pvd[120:124] = both16(1)
+    pvd[124:128] = both16(1)
+    pvd[128:132] = both16(2048)
+    pvd[156:190] = dirrec(18, b"\x00")
+    pvd[881] = 1
+    term = bytearray(2048)
+    term[0:7] = b"\xffCD001\x01"
+    root = bytearray(2048)
+    root[0:34] = dirrec(18, b"\x00")
+    root[34:68] = dirrec(18, b"\x01")
+    img = bytes(16 * 2048) + bytes(pvd) + bytes(term) + bytes(root)
+    return img + bytes(sectors * 2048 - len(img))
+
+
+class _GuardedTransport(xmlrpc.client.SafeTransport):
+    """A hang guard on every call: a call the gateway never answers fails the test that made it
+    instead of the whole suite's time budget."""
+    def make_connection(self, host):
+        c = super().make_connection(host)
+        c.timeout = 300 * TIME_SCALE
+        return c
+
+
 class Session:
     def __init__(self):
-        self.proxy = xmlrpc.client.ServerProxy(URL, context=ssl._create_unverified_context(),
-                                               allow_none=True)
+        self.proxy = xmlrpc.client.ServerProxy(URL, transport=_GuardedTransport(
+            context=ssl._create_unverified_context()), allow_none=True)
         self.ref = self._unwrap(self.proxy.session.login_with_password("root", PASSWORD, "1.0", "xg-xen-test"))
 
     @staticmethod
@@ -368,7 +413,164 @@ class LibxlTest(unittest.TestCase):
         rc, _ = dom0("test -e /sys/class/net/%s" % bridge)
         self.assertNotEqual(rc, 0, "bridge %s removed from dom0" % bridge)
 
-    # ---- one PV guest through its whole life (each start costs ~6 s of TCG) ----
+    # ---- storage: disks and a CD from the gateway's SRs in a PV guest ----
+    def vdi_create(self, sr, size, name):
+        return self.s.call("VDI.create", {"SR": sr, "virtual_size": str(size), "type": "user",
+                                          "sharable": False, "read_only": False, "other_config": {},
+                                          "name_label": name, "name_description": ""})
+
+    def vbd_create(self, vm, vdi, userdevice, type_="Disk", mode="RW"):
+        return self.s.call("VBD.create", {"VM": vm, "VDI": vdi, "userdevice": userdevice,
+                                          "bootable": False, "mode": mode, "type": type_,
+                                          "empty": False, "other_config": {},
+                                          "qos_algorithm_type": "", "qos_algorithm_params": {}})
+
+    def import_raw(self, vdi, data):
+        """PUT /import_raw_vdi (format=raw) with a task; returns the task's record."""
+        u = urllib.parse.urlsplit(URL)
+        task = self.s.call("task.create", "xen import", "")
+        q = urllib.parse.urlencode({"session_id": self.s.ref, "vdi": vdi, "format": "raw",
+                                    "task_id": task})
+        c = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=120 * TIME_SCALE,
+                                        context=ssl._create_unverified_context())
+        try:
+            c.request("PUT", "/import_raw_vdi?" + q, body=data,
+                      headers={"Content-Length": str(len(data))})
+            r = c.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+        finally:
+            c.close()
+        return self.s.call("task.get_record", task)
+
+    def disk_line(self, domid, event, dev):
+        """The guest's last XG-GUEST-DISK-<event> line for dev (None if none), without its
+        removable= flag (blkfront sets it for a qdisk CD on some kernels only)."""
+        lines = [l for l in self.console_log(domid).splitlines()
+                 if l.startswith("XG-GUEST-DISK-%s %s" % (event, dev)) and
+                 l.split()[1] == dev]
+        return re.sub(r" removable=\d", "", lines[-1].strip()) if lines else None
+
+    def discard_vm(self, vm):
+        if vm in self.created:
+            if self.power(vm) != "Halted":
+                self.s.call("VM.hard_shutdown", vm)
+            self.s.call("VM.destroy", vm)
+            self.created.remove(vm)
+
+    def disk_events(self, domid, dev):
+        return [l.split()[0] for l in self.console_log(domid).splitlines()
+                if l.startswith("XG-GUEST-DISK-") and len(l.split()) > 1 and l.split()[1] == dev]
+
+    def xl_vdevs(self, domid):
+        """The vdevs of domid's disks as `xl block-list` shows them (xvdb = 51728...)."""
+        rc, out = dom0("xl block-list %d" % domid)
+        self.assertEqual(rc, 0, out)
+        devs = set()
+        for line in out.splitlines()[1:]:
+            f = line.split()
+            if f and f[0].isdigit():
+                n = int(f[0])
+                devs.add("xvd" + chr(ord("a") + ((n - (202 << 8)) >> 4)))
+        return devs
+
+    def test_disks_and_cd_in_a_pv_guest(self):
+        """The done-when of the storage issue: bytes written over HTTP are read back by the
+        guest from a VBD; a CD from the ISO SR is visible; hot-plug and unplug show up in the
+        guest; CD eject/insert on the running guest."""
+        rng = random.Random(12)
+        sr = self.s.call("pool.get_default_SR", self.s.call("pool.get_all")[0])
+        disk = self.vdi_create(sr, 8 * MiB, "xen e2e data")
+        self.addCleanup(self.s.call, "VDI.destroy", disk)
+        pattern = rng.randbytes(8 * MiB)
+        t0 = time.monotonic()
+        task = self.import_raw(disk, pattern)
+        print("XG-MEASURE import_raw_vdi 8 MiB into dom0: %.2fs" % (time.monotonic() - t0),
+              file=sys.stderr)
+        self.assertEqual(task["status"], "success", task)
+        self.assertEqual(self.s.call("VDI.get_virtual_size", disk), str(8 * MiB))
+        extra = self.vdi_create(sr, 4 * MiB, "xen e2e hot-plug")
+        self.addCleanup(self.s.call, "VDI.destroy", extra)
+        pattern2 = rng.randbytes(4 * MiB)
+        self.assertEqual(self.import_raw(extra, pattern2)["status"], "success")
+
+        # an ISO put in the ISO SR's directory by hand, found by SR.scan
+        iso_sr = [r for r, rec in self.s.call("SR.get_all_records").items()
+                  if rec["type"] == "iso"][0]
+        pbd = self.s.call("SR.get_PBDs", iso_sr)[0]
+        iso_dir = self.s.call("PBD.get_device_config", pbd)["location"]
+        iso = iso9660_image("XG-TEST-CD")
+        rc, out = dom0("base64 -d > %s/xg-xen-test.iso <<'EOF'\n%s\nEOF"
+                       % (iso_dir, base64.encodebytes(iso).decode()))
+        self.assertEqual(rc, 0, out)
+        self.addCleanup(lambda: (dom0("rm -f %s/xg-xen-test.iso" % iso_dir),
+                                 self.s.call("SR.scan", iso_sr)))
+        self.s.call("SR.scan", iso_sr)
+        cd = [v for v in self.s.call("SR.get_VDIs", iso_sr)
+              if self.s.call("VDI.get_location", v) == "xg-xen-test.iso"]
+        self.assertEqual(len(cd), 1, "the ISO after SR.scan")
+        cd = cd[0]
+
+        vm = self.make_vm("xg-xen-disks")
+        self.addCleanup(self.discard_vm, vm)    # before the VDIs' cleanups
+        data_vbd = self.vbd_create(vm, disk, "1")
+        cd_vbd = self.vbd_create(vm, cd, "3", type_="CD", mode="RO")
+        self.s.call("VM.start", vm, False, False)
+        domid = self.domid(vm)
+        self.assertEqual(self.s.call("VBD.get_device", data_vbd), "xvdb")
+        self.assertTrue(self.s.call("VBD.get_currently_attached", data_vbd))
+        self.assertTrue(self.s.call("VBD.get_currently_attached", cd_vbd))
+        self.assertEqual(self.xl_vdevs(domid), {"xvdb", "xvdd"})
+        line = wait_for(lambda: self.disk_line(domid, "UP", "xvdb"), 120, "the data disk in the guest")
+        self.assertEqual(line, "XG-GUEST-DISK-UP xvdb size=%d ro=0 sha256=%s label="
+                         % (8 * MiB, hashlib.sha256(pattern).hexdigest()),
+                         "the guest reads back the bytes written over HTTP")
+        line = wait_for(lambda: self.disk_line(domid, "UP", "xvdd"), 60, "the CD in the guest")
+        self.assertEqual(line, "XG-GUEST-DISK-UP xvdd size=%d ro=1 sha256=%s "
+                         "label=XG-TEST-CD" % (len(iso), hashlib.sha256(iso).hexdigest()))
+
+        with self.subTest("hot-plug and unplug of a disk in the running guest"):
+            hp = self.vbd_create(vm, extra, "2")
+            t0 = time.monotonic()
+            self.s.call("VBD.plug", hp)
+            t1 = time.monotonic()
+            line = wait_for(lambda: self.disk_line(domid, "UP", "xvdc"), 60,
+                            "the hot-plugged disk in the guest", interval=0.2)
+            t2 = time.monotonic()
+            print("XG-MEASURE vbd hot-plug: VBD.plug returned after %.2fs, disk read by the guest "
+                  "after %.2fs" % (t1 - t0, t2 - t0), file=sys.stderr)
+            self.assertEqual(line, "XG-GUEST-DISK-UP xvdc size=%d ro=0 sha256=%s label="
+                             % (4 * MiB, hashlib.sha256(pattern2).hexdigest()))
+            self.assertEqual(self.s.call("VBD.get_device", hp), "xvdc")
+            self.assertTrue(self.s.call("VBD.get_currently_attached", hp))
+            self.assertEqual(self.xl_vdevs(domid), {"xvdb", "xvdc", "xvdd"})
+            t0 = time.monotonic()
+            self.s.call("VBD.unplug", hp)
+            print("XG-MEASURE vbd unplug: %.2fs" % (time.monotonic() - t0), file=sys.stderr)
+            self.assertFalse(self.s.call("VBD.get_currently_attached", hp))
+            self.assertEqual(self.xl_vdevs(domid), {"xvdb", "xvdd"})
+            wait_for(lambda: self.disk_events(domid, "xvdc")[-1:] == ["XG-GUEST-DISK-DOWN"], 60,
+                     "the unplugged disk gone from the guest")
+            self.s.call("VBD.destroy", hp)
+
+        with self.subTest("CD eject and insert in the running guest"):
+            self.s.call("VBD.eject", cd_vbd)
+            self.assertTrue(self.s.call("VBD.get_empty", cd_vbd))
+            wait_for(lambda: self.disk_events(domid, "xvdd")[-1:] == ["XG-GUEST-DISK-DOWN"], 60,
+                     "the ejected CD gone from the guest")
+            self.s.call("VBD.insert", cd_vbd, cd)
+            wait_for(lambda: self.disk_events(domid, "xvdd")[-1:] == ["XG-GUEST-DISK-UP"], 60,
+                     "the inserted CD back in the guest")
+            self.assertTrue(self.disk_line(domid, "UP", "xvdd").endswith("label=XG-TEST-CD"))
+
+        self.s.call("VM.hard_shutdown", vm)
+        self.assertNotIn(domid, xl_list())
+        self.assertFalse(self.s.call("VBD.get_currently_attached", data_vbd))
+        self.s.call("VM.destroy", vm)
+        self.created.remove(vm)
+        # the VM's VDIs outlive it (XAPI semantics); the pattern is still there
+        self.assertEqual(self.s.call("VDI.get_VBDs", disk), [])
+
     def test_pv_guest_lifecycle(self):
         vm = self.make_vm("xg-xen-lifecycle")
         self.assertEqual(self.power(vm), "Halted")

@@ -7,7 +7,8 @@
 #                QEMU's multiboot loader wants an uncompressed ELF)
 #   vmlinuz      Debian linux-image-amd64 kernel, used for dom0 and test guests
 #   base.cpio.zst dom0 root filesystem as a zstd initramfs: debootstrap minbase +
-#                xen-utils-4.17 + the gateway's runtime libraries + socat +
+#                xen-utils-4.17 + qemu-system-xen (qdisk backend) + the
+#                gateway's runtime libraries + socat +
 #                busybox; inside it /var/lib/xg-test/{vmlinuz,vmlinux,initrd.gz,guest.cfg}
 #                is a tiny busybox PV guest (guest-init.sh) for the tests.
 #
@@ -28,12 +29,14 @@ FORCE=0
 [ "${1:-}" = -f ] && FORCE=1
 
 # dom0 packages: Xen toolstack, tools used by the scripts, and the runtime
-# libraries the gateway binary links (keep in sync with CMakeLists.txt).
+# libraries the gateway binary links (keep in sync with CMakeLists.txt);
+# qemu-system-xen is the device model libxl starts as the qdisk backend of
+# qcow2 disks and CD drives.
 PKGS="xen-utils-$XENVER xen-hypervisor-$XENVER-amd64 kmod busybox-static procps iproute2 socat
   openssl libhttp-parser2.9 libyajl2 libssl3 libsqlite3-0 libpam0g libsystemd0
   libnl-3-200 libnl-route-3-200 libnftables1
   libpam-runtime zlib1g libcrypt1 libvterm0
-  qemu-utils libnbd-bin"
+  qemu-utils libnbd-bin qemu-system-xen"
 PKGS=$(echo $PKGS)
 EXTRA_PKGS=${XG_XEN_EXTRA_PKGS:-}     # developer knob, e.g. "gdb strace"
 [ -n "$EXTRA_PKGS" ] && PKGS="$PKGS $EXTRA_PKGS"

@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # PID 1 of the busybox test guest (PV, Debian kernel, initramfs only).
-# Prints XG-GUEST-HELLO on its console (hvc0; xenconsoled logs it in dom0 to
+# Prints XG-GUEST-HELLO on its console (and XG-GUEST-NIC-UP, XG-GUEST-DISK-UP/DOWN
+# for devices; see below) (hvc0; xenconsoled logs it in dom0 to
 # /var/log/xen/console/guest-<name>.log) and honours clean shutdown:
 # the PV kernel watches xenstore control/shutdown itself ("poweroff" ->
 # orderly_poweroff -> /sbin/poweroff -> busybox signals PID 1 with SIGUSR2,
@@ -19,6 +20,28 @@ ip link set lo up
     [ -e "$n" ] || continue; i=${n##*/}
     case " $seen " in *" $i "*) continue;; esac
     seen="$seen $i"; echo "XG-GUEST-NIC-UP $i mac=$(cat "$n/address")"
+  done
+  sleep 0.2
+done) &
+# every block device that appears (at boot or hot-plugged) is announced with
+# its size, read-only flag, SHA-256 of its whole content (up to 64 MiB) and,
+# for an ISO 9660 medium, its volume label; one that goes away is announced too
+(seen=""; while true; do
+  now=""
+  for b in /sys/block/xvd*; do
+    [ -e "$b" ] || continue; d=${b##*/}; now="$now $d"
+    case " $seen " in *" $d "*) continue;; esac
+    [ -e "/dev/$d" ] || continue
+    bytes=$(( $(cat "$b/size") * 512 )) sum=skipped label=
+    [ "$bytes" -le 67108864 ] && sum=$(sha256sum < "/dev/$d" | cut -d' ' -f1)
+    if [ "$(dd if="/dev/$d" bs=1 skip=32769 count=5 2>/dev/null)" = CD001 ]; then
+      label=$(dd if="/dev/$d" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' ')
+    fi
+    seen="$seen $d"
+    echo "XG-GUEST-DISK-UP $d size=$bytes ro=$(cat "$b/ro") removable=$(cat "$b/removable") sha256=$sum label=$label"
+  done
+  for d in $seen; do
+    case " $now " in *" $d "*) ;; *) echo "XG-GUEST-DISK-DOWN $d"; seen=$(echo " $seen " | sed "s/ $d / /");; esac
   done
   sleep 0.2
 done) &
