@@ -51,7 +51,8 @@ fs.mkdirSync(ARTIFACTS, { recursive: true })
 const SCALE = Number(process.env.XG_TIME_SCALE ?? 1) || 1
 const VIEW_BOUND_MS = 30e3 * SCALE  // hang guard: a view still busy after this is stuck
 const TTI_VMS = REMOTE ? 0 : Number(process.env.XG_BROWSER_TTI_VMS ?? 1000)
-const PLUGINS = path.join(here, 'plugins')
+// the host plugins the product ships (updater.py: the Patches card)
+const PLUGINS = path.join(here, '..', '..', 'tools', 'plugins')
 
 // XO Lite bugs that a real XCP-ng host triggers too, with why they are not the gateway's:
 const XO_LITE_OWN = [
@@ -199,6 +200,28 @@ function pendingFor(view, title, servedClasses) {
     if (rule.view.test(view) || (title && rule.card.test(title))) return missing.join('/')
   }
   return null
+}
+
+// The pool dashboard's Patches card shows what the host's updater plugin (the shipped one, run
+// through host.call_plugin) answers: "Patches up to date" or each package it lists.
+async function checkPatchesCard(page, gw, session, poolUuid) {
+  const hostRef = (await rpc(gw.url, 'host.get_all', [session]))[0]
+  const patches = JSON.parse(await rpc(gw.url, 'host.call_plugin', [session, hostRef, 'updater.py', 'check_update', {}]))
+  await page.goto(`${gw.url}/#/pool/${poolUuid}/dashboard`)
+  const expected = patches.length === 0 ? ['Patches up to date'] : [`${patches.length} missing`, patches[0].name]
+  let text = ''
+  const deadline = Date.now() + VIEW_BOUND_MS
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(500)
+    text = await page.evaluate(() => [...document.querySelectorAll('.ui-card')]
+      .map(c => c.innerText).find(t => /^\s*Patches/.test(t)) ?? '')
+    if (expected.every(e => text.includes(e))) break
+  }
+  if (expected.every(e => text.includes(e))) {
+    console.log(`ok   Patches card: ${patches.length ? `${patches.length} packages to update` : 'up to date'}`)
+  } else {
+    fail(`Patches card does not show ${JSON.stringify(expected)}: ${JSON.stringify(text.slice(0, 300))}`)
+  }
 }
 
 async function visit(page, gw, view, servedClasses, action) {
@@ -358,6 +381,7 @@ try {
     '/settings',
   ]
   for (const v of views) await visit(page, gw, v, servedClasses)
+  await checkPatchesCard(page, gw, session, pool.uuid)
   // the dashboard's alarms card loads the message class on demand
   await visit(page, gw, `/pool/${pool.uuid}/dashboard`, servedClasses, async p => {
     await p.getByRole('button', { name: 'Load now' }).click({ timeout: 10e3 * SCALE })

@@ -126,6 +126,8 @@ mode() { stat -c '%a %U:%G' "$1" 2>/dev/null; }
 [ "$(mode /var/lib/xapi-gateway)" = "700 root:root" ] && ok "state dir 700 root" || fail "state dir mode $(mode /var/lib/xapi-gateway)"
 dpkg-query -W -f='${Conffiles}\n' xapi-gateway | grep -q ' /etc/xapi-gateway/xapi-gateway.conf ' &&
   ok "xapi-gateway.conf is a conffile" || fail "not a conffile"
+[ "$(mode /etc/xapi.d/plugins/updater.py)" = "755 root:root" ] && ok "updater.py plugin 755" ||
+  fail "updater.py plugin mode $(mode /etc/xapi.d/plugins/updater.py)"
 for f in /lib/systemd/system/xapi-gateway.service /usr/share/man/man8/xapi-gateway.8.gz; do
   [ -f "$f" ] && ok "$f" || fail "missing $f"
 done
@@ -178,6 +180,7 @@ fi
 apt-get purge -y -qq -o DPkg::Lock::Timeout=600 xapi-gateway > "$WORK/purge.log" 2>&1 && ok "purge" || fail "purge"
 [ ! -e /etc/xapi-gateway/xapi-gateway.conf ] && [ ! -e /var/lib/xapi-gateway ] &&
   ok "purge removed the conffile and the state" || fail "purge left files"
+[ ! -e /etc/xapi.d/plugins/updater.py ] && ok "purge removed the updater plugin" || fail "purge left updater.py"
 
 echo "package: $fails failure(s)"
 [ $fails = 0 ]

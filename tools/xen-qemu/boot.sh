@@ -100,6 +100,11 @@ MODE=gateway; [ $NOGW = 1 ] && MODE=none
   printf 'XG_SHELL=%q\n' "$INTERACTIVE"
 } > "$OV/xg/env"
 [ $NOGW = 1 ] || install -m 755 "$GW" "$OV/usr/local/sbin/xapi-gateway"
+# the host plugins the package ships (tools/plugins), where the bare binary looks for them;
+# with a .deb, its own install puts them there
+if [ $NOGW = 0 ] && [ -z "$DEB" ]; then
+  install -D -m 755 "$ROOT/tools/plugins/updater.py" "$OV/etc/xapi.d/plugins/updater.py"
+fi
 if [ $NOGW = 0 ] && [ -n "$DEB" ]; then
   cp "$DEB" "$OV/xg/xapi-gateway.deb"
   log "dom0 installs $(basename "$DEB") and runs the packaged gateway"
