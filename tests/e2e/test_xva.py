@@ -194,7 +194,11 @@ class XvaTest(DiskBytesBase):
 
     def test_hostile_archives_leave_nothing(self):
         size = 3 * MiB
-        disk = os.urandom(size)
+        # chunk 1 starts with 0x01: a "corruption" that wrote 0x01 there changed
+        # nothing, and that archive (good after all) was imported once in 256 runs
+        disk = bytearray(os.urandom(size))
+        disk[MiB] = 1
+        disk = bytes(disk)
         objs = golden.golden_objects(size)
         good = golden.chunk_members(disk, "Ref:2")
         before = self.counts()
@@ -204,10 +208,20 @@ class XvaTest(DiskBytesBase):
             self.assertEqual(rec["error_info"][0], code, rec)
             self.assertEqual(self.counts(), before)
 
-        # a flipped byte in a chunk: refused, unless force
-        bad = list(good)
-        bad[2] = (bad[2][0], b"\1" + bad[2][1][1:])
+        def flipped(members, i):
+            """members with a bit of member i's first byte flipped: always a change."""
+            out = list(members)
+            name, data = out[i]
+            out[i] = (name, bytes([data[0] ^ 1]) + data[1:])
+            self.assertNotEqual(out[i], members[i])
+            return out
+
+        # a flipped bit in a chunk, the last one or its sha1 member: refused, unless force
+        bad = flipped(good, 2)
         refused(golden.xva(objs, bad), "IMPORT_ERROR_SOME_CHECKSUMS_FAILED")
+        refused(golden.xva(objs, flipped(good, 4)), "IMPORT_ERROR_SOME_CHECKSUMS_FAILED")
+        sha1 = golden.chunk_members(disk, "Ref:2", "sha1")
+        refused(golden.xva(objs, flipped(sha1, 5)), "IMPORT_ERROR_SOME_CHECKSUMS_FAILED")
         [new] = self.new_vms(self.import_(golden.xva(objs, bad), force="true"))
         made = self.disks(new).values()
         self.s.call("VM.destroy", new)
