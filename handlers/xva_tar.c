@@ -26,6 +26,11 @@ void xva_tar_header(char hdr[XVA_TAR_BLOCK], const char *name, uint64_t size)
     hdr[156] = '0';
     memcpy(hdr + 257, "ustar", 6);
     memcpy(hdr + 263, "00", 2);
+    xva_tar_seal(hdr);
+}
+
+void xva_tar_seal(char hdr[XVA_TAR_BLOCK])
+{
     unsigned sum = header_sum((const unsigned char *)hdr);
     snprintf(hdr + 148, 8, "%06o", sum);                 /* then NUL, space */
     hdr[155] = ' ';

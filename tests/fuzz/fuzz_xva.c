@@ -97,16 +97,6 @@ static bool skip(struct walk *w, uint64_t n)
     return true;
 }
 
-/* A ustar checksum: the header's bytes, its checksum field as spaces. */
-static void fill_sum(char hdr[XVA_TAR_BLOCK])
-{
-    unsigned sum = 0;
-    memset(hdr + 148, ' ', 8);
-    for (int i = 0; i < XVA_TAR_BLOCK; i++)
-        sum += (unsigned char)hdr[i];
-    snprintf(hdr + 148, 8, "%06o", sum);
-}
-
 static enum xva_tar_kind header(struct walk *w, char name[XVA_NAME_MAX], uint64_t *size)
 {
     char hdr[XVA_TAR_BLOCK], again[XVA_TAR_BLOCK], name2[XVA_NAME_MAX], msg[200];
@@ -114,7 +104,7 @@ static enum xva_tar_kind header(struct walk *w, char name[XVA_NAME_MAX], uint64_
         return XVA_TAR_BAD;
     static const char zero[XVA_TAR_BLOCK];
     if (w->fix_sums && memcmp(hdr, zero, sizeof hdr) != 0)
-        fill_sum(hdr);
+        xva_tar_seal(hdr);
     enum xva_tar_kind k = xva_tar_parse(hdr, name, size, msg, sizeof msg);
     if (k != XVA_TAR_FILE)
         return k;
