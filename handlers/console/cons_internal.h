@@ -49,6 +49,19 @@ void cons_term_render(const struct cons_term *t, int row, int c0, int c1,
                       const struct cons_pixfmt *pf, xg_out *o);
 unsigned cons_cell_height(void);
 
+/* ---- vt_bound.c: guest output made safe for libvterm ------------------ */
+/* Follows libvterm's parser state across calls (one per term). */
+struct cons_vt_bound {
+    uint8_t state;
+    uint8_t args;                    /* separators seen in this CSI */
+    uint8_t digits;                  /* significant digits of its parameter */
+    bool dropping;                   /* past the last parameter slot */
+};
+void cons_vt_bound_init(struct cons_vt_bound *b);
+/* Copies to out (room for n) the bytes of in libvterm may read: a CSI's
+ * parameters bounded to libvterm's 16 slots and 6 digits each. */
+size_t cons_vt_bound(struct cons_vt_bound *b, const char *in, size_t n, char *out);
+
 /* ---- rfb.c: our RFB 3.8 server over a term (per viewer) -------------- */
 struct cons_rfb {
     int st;                          /* handshake step, then RFB_NORMAL */

@@ -17,6 +17,7 @@ add_custom_command(
 add_library(xg_console_proto OBJECT
   ${XG_CONSOLE_DIR}/rfb.c
   ${XG_CONSOLE_DIR}/term.c
+  ${XG_CONSOLE_DIR}/vt_bound.c
   ${XG_CONSOLE_DIR}/ws.c
   ${XG_CONSOLE_DIR}/font.c
   ${XG_GENERATED_DIR}/console_font.c)

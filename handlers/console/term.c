@@ -18,6 +18,7 @@ struct cons_term {
     VTermScreen *vs;
     VTermPos cursor;
     bool cursor_visible;
+    struct cons_vt_bound bound;      /* libvterm reads guest bytes through it */
     struct cons_viewer *viewers;     /* kept for service.c */
     cons_damage_fn damage;
     void *damage_arg;
@@ -83,6 +84,18 @@ static void on_output(const char *s, size_t len, void *user)
     cons_term_send(user, s, len);
 }
 
+/* Guest bytes, bounded (vt_bound.c), into libvterm. */
+static void write_bounded(struct cons_term *t, const char *buf, size_t n)
+{
+    char safe[4096];
+    while (n > 0) {
+        size_t k = n < sizeof safe ? n : sizeof safe;
+        vterm_input_write(t->vt, safe, cons_vt_bound(&t->bound, buf, k, safe));
+        buf += k;
+        n -= k;
+    }
+}
+
 struct cons_term *cons_term_new(cons_damage_fn damage, void *arg)
 {
     struct cons_term *t = calloc(1, sizeof *t);
@@ -90,6 +103,7 @@ struct cons_term *cons_term_new(cons_damage_fn damage, void *arg)
         return NULL;
     t->damage = damage;
     t->damage_arg = arg;
+    cons_vt_bound_init(&t->bound);
     t->vt = vterm_new(CONS_ROWS, CONS_COLS);
     if (!t->vt) {
         free(t);
@@ -107,7 +121,7 @@ struct cons_term *cons_term_new(cons_damage_fn damage, void *arg)
      * bytes; a blank printed and the cursor sent home first means there
      * always is a glyph to repeat (found by fuzz_console). */
     static const char prime[] = " \x1b[H";
-    vterm_input_write(t->vt, prime, sizeof prime - 1);
+    write_bounded(t, prime, sizeof prime - 1);
     t->cursor_visible = true;
     return t;
 }
@@ -122,7 +136,7 @@ void cons_term_free(struct cons_term *t)
 
 void cons_term_feed(struct cons_term *t, const char *buf, size_t n)
 {
-    vterm_input_write(t->vt, buf, n);
+    write_bounded(t, buf, n);
     vterm_screen_flush_damage(t->vs);
 }
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -238,6 +239,79 @@ static void test_guest_rep_first_does_not_hang(void **st)
     cons_term_free(t);
 }
 
+/* Runs the guard over s (in one call, or byte by byte when split) and
+ * returns what libvterm would read. */
+static const char *bounded(const char *s, bool split)
+{
+    static char out[1024];
+    struct cons_vt_bound b;
+    cons_vt_bound_init(&b);
+    size_t n = strlen(s), k = 0;
+    assert_true(n < sizeof out);
+    if (split)
+        for (size_t i = 0; i < n; i++)
+            k += cons_vt_bound(&b, s + i, 1, out + k);
+    else
+        k = cons_vt_bound(&b, s, n, out);
+    out[k] = 0;
+    return out;
+}
+
+/* libvterm writes a CSI's 17th parameter past its 16 slots (fuzz_console,
+ * F12, corpus/console/regress_csi_17_parameters): vt_bound.c keeps the
+ * first 16 and six significant digits each, and leaves the rest alone. */
+static void test_vt_bound_keeps_csi_parameters_in_libvterms_slots(void **st)
+{
+    static const char *cases[][2] = {
+        /* 17 and more parameters: the first 16 */
+        {"\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18m",
+         "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16m"},
+        {"\x1b[;;;;;;;;;;;;;;;;;;;;;;;;H", "\x1b[;;;;;;;;;;;;;;;H"},
+        {"\x1b[?1:2:3:4:5:6:7:8:9:0:1:2:3:4:5:6:7:8h", "\x1b[?1:2:3:4:5:6:7:8:9:0:1:2:3:4:5:6h"},
+        /* digits: six significant, leading zeros are harmless */
+        {"\x1b[99999999999999999999b", "\x1b[999999b"},
+        {"\x1b[0000000000000012;3H", "\x1b[0000000000000012;3H"},
+        /* C0 controls act inside a sequence and do not end it */
+        {"\x1b[1;2;3;4;5;6;7;8;\n9;10;11;12;13;14;15;16;17m", "\x1b[1;2;3;4;5;6;7;8;\n9;10;11;12;13;14;15;16m"},
+        /* what is not a CSI's parameters passes untouched */
+        {"1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18 99999999999",
+         "1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18 99999999999"},
+        {"\x1b]0;1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17\a", "\x1b]0;1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17\a"},
+        {"\x1b[31mred\x1b[0m \xc3\xa9t\xc3\xa9", "\x1b[31mred\x1b[0m \xc3\xa9t\xc3\xa9"},
+        /* an ESC inside an OSC that is not its ST starts an escape, CSI included */
+        {"\x1b]0;t\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17m", "\x1b]0;t\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16m"},
+        /* CAN aborts the sequence; the next one counts afresh */
+        {"\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;\x18;;;;;;;;", "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;\x18;;;;;;;;"},
+    };
+    (void)st;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_string_equal(bounded(cases[i][0], false), cases[i][1]);
+        assert_string_equal(bounded(cases[i][0], true), cases[i][1]);
+    }
+}
+
+/* The terminal after a guest's 40-parameter CSI: alive, and a cursor move
+ * with extra parameters acts on its first two. */
+static void test_guest_many_csi_parameters_keep_the_terminal(void **st)
+{
+    struct cons_viewer v;
+    memset(&v, 0, sizeof v);
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
+    char seq[256];
+    size_t n = 0;
+    n += (size_t)snprintf(seq, sizeof seq, "\x1b[");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(seq + n, sizeof seq - n, "1;");
+    n += (size_t)snprintf(seq + n, sizeof seq - n, "31mx\x1b[3;7;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1;1H\x1b[6n");
+    cons_term_feed(t, seq, n);
+    char answer[32] = "";
+    size_t got = cons_term_take_input(t, answer, sizeof answer - 1);
+    answer[got] = 0;
+    assert_string_equal(answer, "\x1b[3;7R");
+    (void)st;
+    cons_term_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +320,8 @@ int main(void)
         cmocka_unit_test(test_rfb_keys_reach_the_guest),
         cmocka_unit_test(test_rfb_update_shows_the_glyphs),
         cmocka_unit_test(test_guest_rep_first_does_not_hang),
+        cmocka_unit_test(test_vt_bound_keeps_csi_parameters_in_libvterms_slots),
+        cmocka_unit_test(test_guest_many_csi_parameters_keep_the_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
