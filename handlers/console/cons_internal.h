@@ -56,11 +56,21 @@ struct cons_vt_bound {
     uint8_t args;                    /* separators seen in this CSI */
     uint8_t digits;                  /* significant digits of its parameter */
     bool dropping;                   /* past the last parameter slot */
+    char held[6];                    /* a UTF-8 sequence not complete yet */
+    uint8_t held_len, need;
+    uint8_t marks;                   /* combining marks since the last glyph */
+    bool shifted;                    /* a single shift may be pending */
 };
 void cons_vt_bound_init(struct cons_vt_bound *b);
-/* Copies to out (room for n) the bytes of in libvterm may read: a CSI's
- * parameters bounded to libvterm's 16 slots and 6 digits each. */
+/* Room out needs for n bytes in: a held sequence completes, cut ones
+ * become U+FFFD. */
+#define CONS_VT_BOUND_OUT(n) (4 * (size_t)(n) + 8)
+/* Copies to out the bytes of in libvterm may read: a CSI's parameters
+ * bounded to libvterm's 16 slots and 6 digits each, text in whole UTF-8
+ * sequences, at most 16 combining marks after a glyph. */
 size_t cons_vt_bound(struct cons_vt_bound *b, const char *in, size_t n, char *out);
+/* Whether libvterm combines cp with the glyph before it. */
+bool cons_vt_is_mark(uint32_t cp);
 
 /* ---- rfb.c: our RFB 3.8 server over a term (per viewer) -------------- */
 struct cons_rfb {

@@ -23,7 +23,7 @@ add_library(xg_console_proto OBJECT
   ${XG_GENERATED_DIR}/console_font.c)
 target_include_directories(xg_console_proto PRIVATE ${XG_CONSOLE_DIR})
 target_compile_options(xg_console_proto PRIVATE ${XG_WARN})
-target_link_libraries(xg_console_proto PUBLIC PkgConfig::VTERM OpenSSL::Crypto)
+target_link_libraries(xg_console_proto PUBLIC PkgConfig::VTERM OpenSSL::Crypto Threads::Threads)
 # the console thread
 add_library(xg_console OBJECT ${XG_CONSOLE_DIR}/service.c)
 target_compile_options(xg_console PRIVATE ${XG_WARN})

@@ -87,9 +87,10 @@ static void on_output(const char *s, size_t len, void *user)
 /* Guest bytes, bounded (vt_bound.c), into libvterm. */
 static void write_bounded(struct cons_term *t, const char *buf, size_t n)
 {
-    char safe[4096];
+    enum { CHUNK = 1024 };
+    char safe[CONS_VT_BOUND_OUT(CHUNK)];
     while (n > 0) {
-        size_t k = n < sizeof safe ? n : sizeof safe;
+        size_t k = n < CHUNK ? n : CHUNK;
         vterm_input_write(t->vt, safe, cons_vt_bound(&t->bound, buf, k, safe));
         buf += k;
         n -= k;

@@ -1,31 +1,140 @@
 /* vt_bound.c: what a guest prints passes here before libvterm reads it.
  *
- * libvterm 0.1.4 (Debian 12's, and later releases too) keeps a control
- * sequence's parameters in 16 slots and steps to the next one on every
- * ';' or ':' without a bound: the 17th parameter of `ESC [ 1;2;…;17 m`
- * is written past the array, over the parser's other fields, and one
- * guest line kills the gateway (fuzz_console, F12). Its digits are
- * accumulated into a long without a bound either (signed overflow).
+ * libvterm 0.1.4 (Debian 12's) trusts its input in three places where a
+ * guest's console output is hostile:
+ *  - a control sequence's parameters go into 16 slots, stepping to the
+ *    next on every ';' or ':' with no bound: the 17th parameter of
+ *    `ESC [ 1;2;…;17 m` is written past the array over the parser's state
+ *    and one guest line kills the gateway (fuzz_console, F12); digits
+ *    accumulate into a long with no bound either;
+ *  - a UTF-8 sequence cut by a control byte, an escape sequence or the end
+ *    of a write stays half-decoded in one of its five decoders, and the
+ *    next text can then yield one code point more than it has bytes: a
+ *    write past the end of on_text's stack array;
+ *  - combining marks after a glyph are appended to one buffer and every
+ *    piece of text rescans it: a guest printing marks separated by escape
+ *    sequences costs quadratic time (megabytes hang the console thread)
+ *    and grows memory without end.
  *
- * The parser's state is followed here exactly (libvterm's parser.c: C0
- * controls act inside a sequence without ending it, NUL and DEL are
- * ignored, CAN/SUB abort it, ESC starts a new one, an ESC inside an OSC or
- * DCS string that is not its ST starts an escape): inside a CSI's
- * parameters, separators past the 16th parameter are dropped with every
- * digit after them (the sequence acts on its first 16, as xterm does), and
- * a parameter keeps at most six significant digits (no screen has a
- * million rows). Every other byte passes untouched. */
+ * So libvterm's parser state is followed here exactly (parser.c: C0
+ * controls act inside a sequence without ending it, CAN/SUB abort it, ESC
+ * starts a new one, an ESC inside an OSC or DCS string that is not its ST
+ * starts an escape) and:
+ *  - inside a CSI's parameters, separators past the 16th parameter are
+ *    dropped with every digit after them (the sequence acts on its first
+ *    16, as xterm does), and digits past six significant ones;
+ *  - text reaches libvterm in whole UTF-8 sequences only: a sequence is
+ *    held until complete (the controls and escapes inside it act first, as
+ *    in libvterm, where a partial code point shows nothing) and one cut by
+ *    other text becomes U+FFFD, which is what libvterm would show;
+ *  - at most VT_MARKS_MAX combining marks follow a glyph (a cell keeps 5).
+ * NUL and DEL, which libvterm ignores everywhere, are dropped. */
 #include "cons_internal.h"
+
+#include <pthread.h>
+
+#include <vterm.h>
 
 #define VT_ARGS_MAX 16               /* libvterm's CSI_ARGS_MAX */
 #define VT_DIGITS_MAX 6              /* significant digits kept per parameter */
+#define VT_MARKS_MAX 16              /* combining marks kept after one glyph */
 
 enum { VT_NORMAL, VT_ESC, VT_CSI_LEADER, VT_CSI_ARGS, VT_CSI_INTERMED, VT_STRING,
        VT_ESC_IN_STRING };
 
+static const char replacement[] = "\xef\xbf\xbd";   /* U+FFFD */
+
+/* ---- which code points libvterm combines with the glyph before ---------
+ * Its table is internal (vterm_unicode_is_combining is not exported), so
+ * libvterm itself is asked once: a mark printed after 'a' lands in a's
+ * cell. Marks exist in planes 0, 1 and 14 only (libvterm's table ends at
+ * U+E01EF); 8 ms for the 200,000 code points. */
+#define PROBE_LOW_END 0x20000u
+#define PROBE_TAGS 0xE0000u
+#define PROBE_TAGS_END 0xE1000u
+static uint8_t mark_bits[(PROBE_LOW_END + (PROBE_TAGS_END - PROBE_TAGS)) / 8];
+static pthread_once_t marks_once = PTHREAD_ONCE_INIT;
+
+static size_t utf8_encode(uint32_t cp, char *o)
+{
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+static long mark_index(uint32_t cp)
+{
+    if (cp < PROBE_LOW_END)
+        return cp;
+    if (cp >= PROBE_TAGS && cp < PROBE_TAGS_END)
+        return (long)(PROBE_LOW_END + (cp - PROBE_TAGS));
+    return -1;
+}
+
+static void probe_one(VTerm *vt, VTermScreen *vs, uint32_t cp)
+{
+    char buf[8] = "\ra";
+    size_t n = 2 + utf8_encode(cp, buf + 2);
+    vterm_input_write(vt, buf, n);
+    VTermScreenCell cell;
+    if (vterm_screen_get_cell(vs, (VTermPos){0, 0}, &cell) && cell.chars[1] == cp) {
+        long i = mark_index(cp);
+        mark_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+}
+
+static void probe_marks(void)
+{
+    VTerm *vt = vterm_new(1, 8);
+    if (!vt)
+        abort();                     /* out of memory at the first console */
+    vterm_set_utf8(vt, 1);
+    VTermScreen *vs = vterm_obtain_screen(vt);
+    vterm_screen_reset(vs, 1);
+    for (uint32_t cp = 0x300; cp < PROBE_LOW_END; cp++)
+        if (cp < 0xd800 || cp > 0xdfff)
+            probe_one(vt, vs, cp);
+    for (uint32_t cp = PROBE_TAGS; cp < PROBE_TAGS_END; cp++)
+        probe_one(vt, vs, cp);
+    vterm_free(vt);
+}
+
+bool cons_vt_is_mark(uint32_t cp)
+{
+    pthread_once(&marks_once, probe_marks);
+    long i = mark_index(cp);
+    return i >= 0 && (mark_bits[i / 8] >> (i % 8) & 1);
+}
+
+/* ---- the bound ----------------------------------------------------------- */
 void cons_vt_bound_init(struct cons_vt_bound *b)
 {
     *b = (struct cons_vt_bound){.state = VT_NORMAL};
+    pthread_once(&marks_once, probe_marks);
+}
+
+struct sink {
+    char *out;
+    size_t k;
+};
+
+static void put(struct sink *s, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s->out[s->k++] = p[i];
 }
 
 static bool is_intermediate(unsigned char c)
@@ -56,69 +165,147 @@ static bool csi_arg_byte(struct cons_vt_bound *b, unsigned char c)
     return true;
 }
 
-static bool pass(struct cons_vt_bound *b, unsigned char c)
+/* A glyph that is not a mark: libvterm starts a new cell. After a single
+ * shift (ESC N, ESC O) libvterm may skip bytes that decode here, so only
+ * printable ASCII, which every decoder prints, is trusted to end a run. */
+static void glyph(struct cons_vt_bound *b, bool ascii)
+{
+    if (ascii)
+        b->shifted = false;
+    if (ascii || !b->shifted)
+        b->marks = 0;
+}
+
+/* The held sequence was cut by other text: libvterm would print U+FFFD. */
+static void cut_held(struct cons_vt_bound *b, struct sink *s)
+{
+    if (b->held_len == 0)
+        return;
+    put(s, replacement, 3);
+    b->held_len = b->need = 0;
+    glyph(b, false);
+}
+
+static uint32_t held_code_point(const struct cons_vt_bound *b)
+{
+    static const uint8_t lead_mask[7] = {0, 0, 0x1f, 0x0f, 0x07, 0x03, 0x01};
+    static const uint32_t shortest[7] = {0, 0, 0x80, 0x800, 0x10000, 0x200000, 0x4000000};
+    uint32_t cp = (uint8_t)b->held[0] & lead_mask[b->held_len];
+    for (size_t i = 1; i < b->held_len; i++)
+        cp = cp << 6 | ((uint8_t)b->held[i] & 0x3f);
+    if (cp < shortest[b->held_len] || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+        cp == 0xffff)
+        return 0xfffd;               /* libvterm decodes these as U+FFFD */
+    return cp;
+}
+
+/* A byte of text in the parser's normal state (libvterm's on_text). */
+static void text_byte(struct cons_vt_bound *b, unsigned char c, struct sink *s)
+{
+    if (c < 0x80) {
+        cut_held(b, s);
+        put(s, (const char *)&c, 1);
+        glyph(b, true);
+        return;
+    }
+    if (c < 0xc0) {                  /* continuation */
+        if (b->need == 0) {
+            put(s, (const char *)&c, 1);      /* a stray one: U+FFFD in libvterm */
+            glyph(b, false);
+            return;
+        }
+        b->held[b->held_len++] = (char)c;
+        if (--b->need > 0)
+            return;
+        bool mark = cons_vt_is_mark(held_code_point(b));
+        if (!mark)
+            glyph(b, false);
+        if (!mark || b->marks < VT_MARKS_MAX) {
+            b->marks += mark;
+            put(s, b->held, b->held_len);
+        }
+        b->held_len = 0;
+        return;
+    }
+    cut_held(b, s);
+    if (c >= 0xfe) {
+        put(s, (const char *)&c, 1);          /* never valid: U+FFFD in libvterm */
+        glyph(b, false);
+        return;
+    }
+    b->need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : c < 0xf8 ? 3 : c < 0xfc ? 4 : 5;
+    b->held[0] = (char)c;
+    b->held_len = 1;
+}
+
+/* One byte of guest output: follows libvterm's parser and passes on what
+ * libvterm may read. */
+static void step(struct cons_vt_bound *b, unsigned char c, struct sink *s)
 {
     if (c == 0x00 || c == 0x7f)
-        return true;                 /* ignored by the parser in any state */
+        return;                      /* ignored by the parser in any state */
     if (c == 0x18 || c == 0x1a) {
         b->state = VT_NORMAL;
-        return true;
-    }
-    if (c == 0x1b) {
+    } else if (c == 0x1b) {
         b->state = b->state == VT_STRING ? VT_ESC_IN_STRING : VT_ESC;
-        return true;
-    }
-    if (c < 0x20 && !(c == 0x07 && b->state == VT_STRING))
-        return true;                 /* a C0 control acts, the state stays */
-
-    switch (b->state) {
-    case VT_ESC_IN_STRING:
-        if (c == '\\') {
-            b->state = VT_NORMAL;
-            return true;
+    } else if (c < 0x20 && !(c == 0x07 && b->state == VT_STRING)) {
+        /* a C0 control acts, the state stays */
+    } else {
+        switch (b->state) {
+        case VT_ESC_IN_STRING:
+            if (c == '\\') {
+                b->state = VT_NORMAL;
+                break;
+            }
+            b->state = VT_ESC;
+            /* fallthrough */
+        case VT_ESC:
+            if (c == '[') {
+                b->state = VT_CSI_LEADER;
+                b->args = 0;
+                b->digits = 0;
+                b->dropping = false;
+            } else if (c == 'P' || c == ']') {
+                b->state = VT_STRING;
+            } else if (!is_intermediate(c) && c >= 0x30 && c < 0x7f) {
+                if (c == 'N' || c == 'O')
+                    b->shifted = true;        /* SS2, SS3 */
+                b->state = VT_NORMAL;
+            }
+            break;
+        case VT_CSI_LEADER:
+            if (c >= 0x3c && c <= 0x3f)
+                break;
+            b->state = VT_CSI_ARGS;
+            /* fallthrough */
+        case VT_CSI_ARGS:
+            if ((c >= '0' && c <= '9') || c == ';' || c == ':') {
+                if (!csi_arg_byte(b, c))
+                    return;
+                break;
+            }
+            b->state = VT_CSI_INTERMED;
+            /* fallthrough */
+        case VT_CSI_INTERMED:
+            if (!is_intermediate(c))
+                b->state = VT_NORMAL;
+            break;
+        case VT_STRING:
+            if (c == 0x07)
+                b->state = VT_NORMAL; /* BEL ends an OSC or DCS (UTF-8 mode: 0x9c does not) */
+            break;
+        default:
+            text_byte(b, c, s);
+            return;
         }
-        b->state = VT_ESC;
-        /* fallthrough */
-    case VT_ESC:
-        if (c == '[') {
-            b->state = VT_CSI_LEADER;
-            b->args = 0;
-            b->digits = 0;
-            b->dropping = false;
-        } else if (c == 'P' || c == ']') {
-            b->state = VT_STRING;
-        } else if (!is_intermediate(c) && c >= 0x30 && c < 0x7f) {
-            b->state = VT_NORMAL;
-        }
-        return true;
-    case VT_CSI_LEADER:
-        if (c >= 0x3c && c <= 0x3f)
-            return true;
-        b->state = VT_CSI_ARGS;
-        /* fallthrough */
-    case VT_CSI_ARGS:
-        if ((c >= '0' && c <= '9') || c == ';' || c == ':')
-            return csi_arg_byte(b, c);
-        b->state = VT_CSI_INTERMED;
-        /* fallthrough */
-    case VT_CSI_INTERMED:
-        if (!is_intermediate(c))
-            b->state = VT_NORMAL;
-        return true;
-    case VT_STRING:
-        if (c == 0x07)
-            b->state = VT_NORMAL;    /* BEL ends an OSC or DCS (UTF-8 mode: 0x9c does not) */
-        return true;
-    default:
-        return true;                 /* text */
     }
+    put(s, (const char *)&c, 1);
 }
 
 size_t cons_vt_bound(struct cons_vt_bound *b, const char *in, size_t n, char *out)
 {
-    size_t k = 0;
+    struct sink s = {out, 0};
     for (size_t i = 0; i < n; i++)
-        if (pass(b, (unsigned char)in[i]))
-            out[k++] = in[i];
-    return k;
+        step(b, (unsigned char)in[i], &s);
+    return s.k;
 }

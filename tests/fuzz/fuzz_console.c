@@ -18,7 +18,8 @@
  * out parses as a client parses it: a FramebufferUpdate header, then Raw
  * rectangles inside the framebuffer whose pixel bytes match the pixel
  * format in force, their count as announced; an accepted WebSocket key
- * gets a 28-character base64 accept value. */
+ * gets a 28-character base64 accept value; vt_bound.c passes the same
+ * bytes to libvterm whether the guest output comes whole or byte by byte. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,19 @@ static struct {
     uint8_t got[70000];              /* what the WebSocket delivered */
     size_t got_len;
     unsigned rects_left;             /* of the update being pumped out */
+    struct cons_vt_bound whole, split;   /* guest bytes bounded in one go, byte by byte */
 } s;
+
+/* vt_bound.c passes the same bytes however the guest's output is cut. */
+static void check_bound_split(const uint8_t *p, size_t n)
+{
+    static char a[CONS_VT_BOUND_OUT(256)], b[CONS_VT_BOUND_OUT(256)];
+    size_t na = cons_vt_bound(&s.whole, (const char *)p, n, a), nb = 0;
+    for (size_t i = 0; i < n; i++)
+        nb += cons_vt_bound(&s.split, (const char *)p + i, 1, b + nb);
+    if (na != nb || memcmp(a, b, na) != 0)
+        __builtin_trap();
+}
 
 static bool deliver(void *arg, uint8_t *p, size_t n)
 {
@@ -171,6 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xg_out_init(&s.out);
     xg_out_init(&s.stage);
     s.rects_left = 0;
+    cons_vt_bound_init(&s.whole);
+    cons_vt_bound_init(&s.split);
     uint8_t flags = data[0];
     bool ws = flags & 1, framed = ws && (flags & 2);
     s.raw = flags & 4;
@@ -204,6 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 1:
             cons_term_feed(s.term, (const char *)data + off, len);
+            check_bound_split(data + off, len);
             break;
         case 2:
             if (!s.raw)

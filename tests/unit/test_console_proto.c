@@ -243,11 +243,11 @@ static void test_guest_rep_first_does_not_hang(void **st)
  * returns what libvterm would read. */
 static const char *bounded(const char *s, bool split)
 {
-    static char out[1024];
+    static char out[CONS_VT_BOUND_OUT(1024)];
     struct cons_vt_bound b;
     cons_vt_bound_init(&b);
     size_t n = strlen(s), k = 0;
-    assert_true(n < sizeof out);
+    assert_true(n <= 1024);
     if (split)
         for (size_t i = 0; i < n; i++)
             k += cons_vt_bound(&b, s + i, 1, out + k);
@@ -280,6 +280,8 @@ static void test_vt_bound_keeps_csi_parameters_in_libvterms_slots(void **st)
         {"\x1b[31mred\x1b[0m \xc3\xa9t\xc3\xa9", "\x1b[31mred\x1b[0m \xc3\xa9t\xc3\xa9"},
         /* an ESC inside an OSC that is not its ST starts an escape, CSI included */
         {"\x1b]0;t\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17m", "\x1b]0;t\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16m"},
+        /* NUL and DEL, ignored by libvterm everywhere, are dropped */
+        {"\x1b[1;2;3\x7fm", "\x1b[1;2;3m"},
         /* CAN aborts the sequence; the next one counts afresh */
         {"\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;\x18;;;;;;;;", "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;\x18;;;;;;;;"},
     };
@@ -312,6 +314,75 @@ static void test_guest_many_csi_parameters_keep_the_terminal(void **st)
     cons_term_free(t);
 }
 
+/* A UTF-8 sequence reaches libvterm whole (a cut one left a decoder
+ * half-way: one code point more than bytes at the next text, past on_text's
+ * stack array); at most 16 combining marks follow a glyph (each piece of
+ * text rescanned them all: quadratic time). */
+static void test_vt_bound_gives_libvterm_whole_code_points(void **st)
+{
+    static const char *cases[][2] = {
+        /* controls and escapes inside a sequence act first; the code point follows whole */
+        {"a\xcc\x1b[1m\x81" "b", "a\x1b[1m\xcc\x81" "b"},
+        {"\xe4\r\xb8\n\x80", "\r\n\xe4\xb8\x80"},
+        /* a sequence cut by other text is U+FFFD, as libvterm shows it */
+        {"\xcc" "A", "\xef\xbf\xbd" "A"},
+        {"\xe4\xb8\xcc\x81", "\xef\xbf\xbd\xcc\x81"},
+        /* stray and never-valid bytes pass (libvterm prints U+FFFD for each) */
+        {"\x80\xfe", "\x80\xfe"},
+        /* text that is not marks passes untouched, however long */
+        {"\xe4\xb8\x80\xe4\xb8\x81\xe4\xb8\x82 \xd0\x96\xf0\x9f\x99\x82", "\xe4\xb8\x80\xe4\xb8\x81\xe4\xb8\x82 \xd0\x96\xf0\x9f\x99\x82"},
+        /* a few marks after each glyph pass */
+        {"e\xcc\x81" "e\xcc\x81\xcc\x82\xcc\xa3", "e\xcc\x81" "e\xcc\x81\xcc\x82\xcc\xa3"},
+    };
+    (void)st;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_string_equal(bounded(cases[i][0], false), cases[i][1]);
+        assert_string_equal(bounded(cases[i][0], true), cases[i][1]);
+    }
+    assert_true(cons_vt_is_mark(0x301));
+    assert_true(cons_vt_is_mark(0xe0100));           /* a variation selector */
+    assert_false(cons_vt_is_mark('a'));
+    assert_false(cons_vt_is_mark(0x4e00));
+    assert_false(cons_vt_is_mark(0x1f642));
+
+    /* 40 marks after one glyph, each behind an escape sequence: 16 are kept */
+    char in[1024] = "a", expect[1024] = "a";
+    for (int i = 0; i < 40; i++) {
+        strcat(in, "\xcc\x81\x1b[m");
+        strcat(expect, i < 16 ? "\xcc\x81\x1b[m" : "\x1b[m");
+    }
+    strcat(in, "b\xcc\x81");
+    strcat(expect, "b\xcc\x81");                    /* a new glyph: marks again */
+    assert_string_equal(bounded(in, false), expect);
+    assert_string_equal(bounded(in, true), expect);
+}
+
+/* A guest printing a million marks behind escape sequences (6 MB): the
+ * terminal keeps up (unbounded, libvterm rescanned them all for each). */
+static void test_guest_marks_flood_does_not_hang(void **st)
+{
+    struct cons_viewer v;
+    memset(&v, 0, sizeof v);
+    struct cons_term *t = cons_term_new(viewer_damage, &v);
+    static const char unit[] = "\xcc\x81\x1b[m";
+    enum { UNITS = 1000000, PER = 1000 };
+    static char block[PER * (sizeof unit - 1)];
+    for (int i = 0; i < PER; i++)
+        memcpy(block + (size_t)i * (sizeof unit - 1), unit, sizeof unit - 1);
+    alarm(60);                                     /* the hang guard */
+    cons_term_feed(t, "a", 1);
+    for (int i = 0; i < UNITS / PER; i++)
+        cons_term_feed(t, block, sizeof block);
+    cons_term_feed(t, "\x1b[6n", 4);
+    alarm(0);
+    char answer[32] = "";
+    size_t n = cons_term_take_input(t, answer, sizeof answer - 1);
+    answer[n] = 0;
+    assert_string_equal(answer, "\x1b[1;2R");       /* one cell, a's */
+    (void)st;
+    cons_term_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +393,8 @@ int main(void)
         cmocka_unit_test(test_guest_rep_first_does_not_hang),
         cmocka_unit_test(test_vt_bound_keeps_csi_parameters_in_libvterms_slots),
         cmocka_unit_test(test_guest_many_csi_parameters_keep_the_terminal),
+        cmocka_unit_test(test_vt_bound_gives_libvterm_whole_code_points),
+        cmocka_unit_test(test_guest_marks_flood_does_not_hang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
