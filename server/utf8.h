@@ -1,6 +1,7 @@
-/* utf8.h: strict UTF-8 sequence check shared by both writers (private to
- * server/). Rejects overlong forms, surrogates and code points past
- * U+10FFFF, so guest-controlled bytes never reach a client as bad UTF-8. */
+/* utf8.h: strict UTF-8 sequence check shared by both writers (rejects
+ * overlong forms, surrogates and code points past U+10FFFF, so
+ * guest-controlled bytes never reach a client as bad UTF-8), and the
+ * encoder of one code point. */
 #ifndef XG_UTF8_H
 #define XG_UTF8_H
 
@@ -38,5 +39,30 @@ static inline size_t xg_utf8_seq(const unsigned char *p, size_t n)
 }
 
 #define XG_UTF8_REPLACEMENT "\xEF\xBF\xBD"
+
+/* Writes code point u (< 0x110000) to o as UTF-8; returns its 1..4 bytes. */
+static inline size_t xg_utf8_put(char *o, uint32_t u)
+{
+    if (u < 0x80) {
+        o[0] = (char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        o[0] = (char)(0xC0 | u >> 6);
+        o[1] = (char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    if (u < 0x10000) {
+        o[0] = (char)(0xE0 | u >> 12);
+        o[1] = (char)(0x80 | (u >> 6 & 0x3F));
+        o[2] = (char)(0x80 | (u & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | u >> 18);
+    o[1] = (char)(0x80 | (u >> 12 & 0x3F));
+    o[2] = (char)(0x80 | (u >> 6 & 0x3F));
+    o[3] = (char)(0x80 | (u & 0x3F));
+    return 4;
+}
 
 #endif

@@ -37,30 +37,6 @@ static bool starts(const char *p, const char *end, const char *s, size_t n)
     return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
 }
 
-static size_t put_utf8(char *o, uint32_t u)
-{
-    if (u < 0x80) {
-        o[0] = (char)u;
-        return 1;
-    }
-    if (u < 0x800) {
-        o[0] = (char)(0xC0 | u >> 6);
-        o[1] = (char)(0x80 | (u & 0x3F));
-        return 2;
-    }
-    if (u < 0x10000) {
-        o[0] = (char)(0xE0 | u >> 12);
-        o[1] = (char)(0x80 | (u >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (u & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | u >> 18);
-    o[1] = (char)(0x80 | (u >> 12 & 0x3F));
-    o[2] = (char)(0x80 | (u >> 6 & 0x3F));
-    o[3] = (char)(0x80 | (u & 0x3F));
-    return 4;
-}
-
 /* ===== encodings ====================================================== */
 
 static bool from_utf16(xg_xml *x, const unsigned char *s, size_t n, bool be)
@@ -85,7 +61,7 @@ static bool from_utf16(xg_xml *x, const unsigned char *s, size_t n, bool be)
             u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
             i += 2;
         }
-        o += put_utf8(out + o, u);
+        o += xg_utf8_put(out + o, u);
     }
     x->p = out;
     x->end = out + o;
@@ -100,7 +76,7 @@ static bool from_latin1(xg_xml *x)
         return xg_xml_fail(x, "request too large");
     size_t o = 0;
     for (const char *p = x->p; p < x->end; p++)
-        o += put_utf8(out + o, (unsigned char)*p);
+        o += xg_utf8_put(out + o, (unsigned char)*p);
     x->p = out;
     x->end = out + o;
     return true;
@@ -293,7 +269,7 @@ static bool reference(xg_xml *x, const char **p, const char *end, char *out, siz
         }
         if (!xml_char(u))
             return lex_fail(x, "illegal character reference");
-        *o += put_utf8(out + *o, u);
+        *o += xg_utf8_put(out + *o, u);
     } else {
         size_t i = 0;
         while (i < sizeof(ents) / sizeof(ents[0]) &&

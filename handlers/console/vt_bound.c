@@ -35,14 +35,14 @@
 
 #include <vterm.h>
 
+#include "../../server/utf8.h"
+
 #define VT_ARGS_MAX 16               /* libvterm's CSI_ARGS_MAX */
 #define VT_DIGITS_MAX 6              /* significant digits kept per parameter */
 #define VT_MARKS_MAX 16              /* combining marks kept after one glyph */
 
 enum { VT_NORMAL, VT_ESC, VT_CSI_LEADER, VT_CSI_ARGS, VT_CSI_INTERMED, VT_STRING,
        VT_ESC_IN_STRING };
-
-static const char replacement[] = "\xef\xbf\xbd";   /* U+FFFD */
 
 /* ---- which code points libvterm combines with the glyph before ---------
  * Its table is internal (vterm_unicode_is_combining is not exported), so
@@ -54,26 +54,6 @@ static const char replacement[] = "\xef\xbf\xbd";   /* U+FFFD */
 #define PROBE_TAGS_END 0xE1000u
 static uint8_t mark_bits[(PROBE_LOW_END + (PROBE_TAGS_END - PROBE_TAGS)) / 8];
 static pthread_once_t marks_once = PTHREAD_ONCE_INIT;
-
-static size_t utf8_encode(uint32_t cp, char *o)
-{
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | cp >> 18);
-    o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
 
 static long mark_index(uint32_t cp)
 {
@@ -87,7 +67,7 @@ static long mark_index(uint32_t cp)
 static void probe_one(VTerm *vt, VTermScreen *vs, uint32_t cp)
 {
     char buf[8] = "\ra";
-    size_t n = 2 + utf8_encode(cp, buf + 2);
+    size_t n = 2 + xg_utf8_put(buf + 2, cp);
     vterm_input_write(vt, buf, n);
     VTermScreenCell cell;
     if (vterm_screen_get_cell(vs, (VTermPos){0, 0}, &cell) && cell.chars[1] == cp) {
@@ -181,7 +161,7 @@ static void cut_held(struct cons_vt_bound *b, struct sink *s)
 {
     if (b->held_len == 0)
         return;
-    put(s, replacement, 3);
+    put(s, XG_UTF8_REPLACEMENT, 3);
     b->held_len = b->need = 0;
     glyph(b, false);
 }
