@@ -20,7 +20,8 @@
  * perfmon's 60 s reads of /rrd_updates: the same rule on finer samples.
  *
  * The config is a client's string: read by the strict XML reader in a
- * bounded arena, at most MAX_CONFIG bytes and MAX_VARS variables per object;
+ * bounded arena, at most MAX_CONFIG bytes, MAX_VARS variables per object and
+ * MAX_VALUE bytes per value;
  * anything malformed watches nothing. World lock held throughout. */
 #include "perfmon.h"
 
@@ -45,6 +46,7 @@
 /* Periods beyond ~31 million years: "never" (and a double that large
  * would not convert to int64_t). */
 #define MAX_PERIOD_S 1e15
+#define MAX_VALUE 255                   /* bytes of one child's value= */
 
 
 /* State of one watched variable, kept while its object and config stay. */
@@ -89,13 +91,16 @@ static int64_t seconds(const char *s)
     return d > MAX_PERIOD_S ? (int64_t)MAX_PERIOD_S : (int64_t)d;
 }
 
-/* Appends one child element to pretty, escaping the value as XML. */
+/* Appends one child element to pretty, escaping the value as XML (a value
+ * is at most MAX_VALUE bytes, so it is never cut: the ALARM body reads
+ * back as the same variable; only the whole element may be cut at the
+ * body's bound, without its closing tag). */
 static void pretty_child(struct gw_perfmon_var *v, size_t *used, const char *tag, size_t tag_len,
                          const char *value)
 {
-    char esc[512];
+    char esc[MAX_VALUE * 6 + 1];
     size_t o = 0;
-    for (const char *p = value; *p && o + 7 < sizeof esc; p++) {
+    for (const char *p = value; *p; p++) {
         const char *r = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
                       : *p == '"' ? "&quot;" : NULL;
         if (r) {
@@ -126,10 +131,13 @@ static bool read_variable(xg_xml *x, struct gw_perfmon_var *v, bool host)
         if (t.kind != XG_XML_EMPTY)
             return false;       /* perfmon's children are all <tag value="…"/> */
         const char *val = xg_xml_attr(x, &t, "value");
-        if (!val)
+        if (!val || strlen(val) > MAX_VALUE)
             return false;
-        if (xg_xml_is(&t, "name"))
-            snprintf(v->name, sizeof v->name, "%s", val);
+        if (xg_xml_is(&t, "name")) {
+            if (strlen(val) >= sizeof v->name)
+                return false;    /* no data source has such a name */
+            memcpy(v->name, val, strlen(val) + 1);
+        }
         else if (xg_xml_is(&t, "alarm_trigger_level"))
             level = val;
         else if (xg_xml_is(&t, "alarm_trigger_sense"))
