@@ -60,17 +60,22 @@ struct cons_vt_bound {
     uint8_t held_len, need;
     uint8_t marks;                   /* combining marks since the last glyph */
     bool shifted;                    /* a single shift may be pending */
+    bool run_open;                   /* libvterm's current text run goes on */
+    bool rep_safe;                   /* the glyph REP repeats is one cell wide */
 };
 void cons_vt_bound_init(struct cons_vt_bound *b);
 /* Room out needs for n bytes in: a held sequence completes, cut ones
  * become U+FFFD. */
 #define CONS_VT_BOUND_OUT(n) (4 * (size_t)(n) + 8)
-/* Copies to out the bytes of in libvterm may read: a CSI's parameters
- * bounded to libvterm's 16 slots and 6 digits each, text in whole UTF-8
- * sequences, at most 16 combining marks after a glyph. */
+/* Copies to out the bytes of in libvterm may read (for one
+ * vterm_input_write): a CSI's parameters bounded to libvterm's 16 slots
+ * and 6 digits each, text in whole UTF-8 sequences without C1 controls, at
+ * most 16 combining marks after a glyph, REP only of a one-cell glyph. */
 size_t cons_vt_bound(struct cons_vt_bound *b, const char *in, size_t n, char *out);
-/* Whether libvterm combines cp with the glyph before it. */
+/* Whether libvterm combines cp with the glyph before it; whether it
+ * prints cp one cell wide. */
 bool cons_vt_is_mark(uint32_t cp);
+bool cons_vt_is_narrow(uint32_t cp);
 
 /* ---- rfb.c: our RFB 3.8 server over a term (per viewer) -------------- */
 struct cons_rfb {

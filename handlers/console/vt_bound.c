@@ -14,7 +14,13 @@
  *  - combining marks after a glyph are appended to one buffer and every
  *    piece of text rescans it: a guest printing marks separated by escape
  *    sequences costs quadratic time (megabytes hang the console thread)
- *    and grows memory without end.
+ *    and grows memory without end;
+ *  - REP (CSI n b) repeats the last glyph stepping by its width: a mark
+ *    printed where it joins no glyph has width 0 and the loop never ends
+ *    (`U+0301 ESC [ b`), a two-cell glyph repeated in the last column is
+ *    written past the row's end (a NULL dereference); and a C1 control
+ *    sent as UTF-8 text is printed with width -1, walking the cursor off
+ *    the screen.
  *
  * So libvterm's parser state is followed here exactly (parser.c: C0
  * controls act inside a sequence without ending it, CAN/SUB abort it, ESC
@@ -27,7 +33,10 @@
  *    held until complete (the controls and escapes inside it act first, as
  *    in libvterm, where a partial code point shows nothing) and one cut by
  *    other text becomes U+FFFD, which is what libvterm would show;
- *  - at most VT_MARKS_MAX combining marks follow a glyph (a cell keeps 5).
+ *  - at most VT_MARKS_MAX combining marks follow a glyph (a cell keeps 5);
+ *  - REP passes only when the glyph it repeats is surely one cell wide
+ *    (else it becomes CAN, which cancels the sequence), and C1 controls in
+ *    text are dropped.
  * NUL and DEL, which libvterm ignores everywhere, are dropped. */
 #include "cons_internal.h"
 
@@ -44,18 +53,22 @@
 enum { VT_NORMAL, VT_ESC, VT_CSI_LEADER, VT_CSI_ARGS, VT_CSI_INTERMED, VT_STRING,
        VT_ESC_IN_STRING };
 
-/* ---- which code points libvterm combines with the glyph before ---------
- * Its table is internal (vterm_unicode_is_combining is not exported), so
- * libvterm itself is asked once: a mark printed after 'a' lands in a's
- * cell. Marks exist in planes 0, 1 and 14 only (libvterm's table ends at
- * U+E01EF); 8 ms for the 200,000 code points. */
+/* ---- what libvterm does with a code point ------------------------------
+ * Which code points combine with the glyph before and which take one cell
+ * are libvterm's internal tables (vterm_unicode_is_combining and _width
+ * are not exported), so libvterm itself is asked once: after "\ra" and
+ * the code point, a mark is in a's cell, and a one-cell glyph leaves the
+ * cursor in column 2. Marks exist in planes 0, 1 and 14 only (libvterm's
+ * table ends at U+E01EF); a code point elsewhere counts as not one cell
+ * wide. 16 ms for the 200,000 code points. */
 #define PROBE_LOW_END 0x20000u
 #define PROBE_TAGS 0xE0000u
 #define PROBE_TAGS_END 0xE1000u
-static uint8_t mark_bits[(PROBE_LOW_END + (PROBE_TAGS_END - PROBE_TAGS)) / 8];
-static pthread_once_t marks_once = PTHREAD_ONCE_INIT;
+#define PROBE_BITS (PROBE_LOW_END + (PROBE_TAGS_END - PROBE_TAGS))
+static uint8_t mark_bits[PROBE_BITS / 8], narrow_bits[PROBE_BITS / 8];
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 
-static long mark_index(uint32_t cp)
+static long probe_index(uint32_t cp)
 {
     if (cp < PROBE_LOW_END)
         return cp;
@@ -64,19 +77,28 @@ static long mark_index(uint32_t cp)
     return -1;
 }
 
+static bool probe_bit(const uint8_t *bits, uint32_t cp)
+{
+    long i = probe_index(cp);
+    return i >= 0 && (bits[i / 8] >> (i % 8) & 1);
+}
+
 static void probe_one(VTerm *vt, VTermScreen *vs, uint32_t cp)
 {
     char buf[8] = "\ra";
     size_t n = 2 + xg_utf8_put(buf + 2, cp);
     vterm_input_write(vt, buf, n);
+    long i = probe_index(cp);
     VTermScreenCell cell;
-    if (vterm_screen_get_cell(vs, (VTermPos){0, 0}, &cell) && cell.chars[1] == cp) {
-        long i = mark_index(cp);
+    VTermPos cursor;
+    vterm_state_get_cursorpos(vterm_obtain_state(vt), &cursor);
+    if (vterm_screen_get_cell(vs, (VTermPos){0, 0}, &cell) && cell.chars[1] == cp)
         mark_bits[i / 8] |= (uint8_t)(1u << (i % 8));
-    }
+    else if (cursor.col == 2)
+        narrow_bits[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
-static void probe_marks(void)
+static void probe(void)
 {
     VTerm *vt = vterm_new(1, 8);
     if (!vt)
@@ -84,8 +106,8 @@ static void probe_marks(void)
     vterm_set_utf8(vt, 1);
     VTermScreen *vs = vterm_obtain_screen(vt);
     vterm_screen_reset(vs, 1);
-    for (uint32_t cp = 0x300; cp < PROBE_LOW_END; cp++)
-        if (cp < 0xd800 || cp > 0xdfff)
+    for (uint32_t cp = 0x20; cp < PROBE_LOW_END; cp++)
+        if (cp != 0x7f && (cp < 0xd800 || cp > 0xdfff))
             probe_one(vt, vs, cp);
     for (uint32_t cp = PROBE_TAGS; cp < PROBE_TAGS_END; cp++)
         probe_one(vt, vs, cp);
@@ -94,16 +116,21 @@ static void probe_marks(void)
 
 bool cons_vt_is_mark(uint32_t cp)
 {
-    pthread_once(&marks_once, probe_marks);
-    long i = mark_index(cp);
-    return i >= 0 && (mark_bits[i / 8] >> (i % 8) & 1);
+    pthread_once(&probe_once, probe);
+    return probe_bit(mark_bits, cp);
+}
+
+bool cons_vt_is_narrow(uint32_t cp)
+{
+    pthread_once(&probe_once, probe);
+    return probe_bit(narrow_bits, cp);
 }
 
 /* ---- the bound ----------------------------------------------------------- */
 void cons_vt_bound_init(struct cons_vt_bound *b)
 {
     *b = (struct cons_vt_bound){.state = VT_NORMAL};
-    pthread_once(&marks_once, probe_marks);
+    pthread_once(&probe_once, probe);
 }
 
 struct sink {
@@ -145,15 +172,30 @@ static bool csi_arg_byte(struct cons_vt_bound *b, unsigned char c)
     return true;
 }
 
-/* A glyph that is not a mark: libvterm starts a new cell. After a single
- * shift (ESC N, ESC O) libvterm may skip bytes that decode here, so only
- * printable ASCII, which every decoder prints, is trusted to end a run. */
-static void glyph(struct cons_vt_bound *b, bool ascii)
+/* libvterm printed a glyph that is not a mark: a new cell, the glyph REP
+ * repeats. After a single shift (ESC N, ESC O) libvterm may skip bytes
+ * that decode here, so only printable ASCII, which every decoder prints,
+ * is trusted then. */
+static void base_glyph(struct cons_vt_bound *b, bool ascii, bool narrow)
 {
     if (ascii)
         b->shifted = false;
-    if (ascii || !b->shifted)
+    if (!b->shifted)
         b->marks = 0;
+    b->rep_safe = narrow && !b->shifted;
+    b->run_open = true;
+}
+
+/* A mark reaches libvterm. In the run of its glyph it joins that glyph's
+ * cell; at the start of a run it joins the last glyph only if the cursor
+ * has not moved, else it is a glyph of width 0 of its own, and REP of it
+ * never ends: REP is safe again only after the next glyph. */
+static void mark_glyph(struct cons_vt_bound *b)
+{
+    if (!b->run_open)
+        b->rep_safe = false;
+    b->marks++;
+    b->run_open = true;
 }
 
 /* The held sequence was cut by other text: libvterm would print U+FFFD. */
@@ -163,7 +205,7 @@ static void cut_held(struct cons_vt_bound *b, struct sink *s)
         return;
     put(s, XG_UTF8_REPLACEMENT, 3);
     b->held_len = b->need = 0;
-    glyph(b, false);
+    base_glyph(b, false, true);
 }
 
 static uint32_t held_code_point(const struct cons_vt_bound *b)
@@ -179,38 +221,48 @@ static uint32_t held_code_point(const struct cons_vt_bound *b)
     return cp;
 }
 
+/* The held sequence is complete. */
+static void held_done(struct cons_vt_bound *b, struct sink *s)
+{
+    uint32_t cp = held_code_point(b);
+    size_t n = b->held_len;
+    b->held_len = 0;
+    if (cp >= 0x80 && cp < 0xa0)
+        return;                      /* a C1 control as text: libvterm prints it with
+                                      * width -1 and the cursor walks off the screen */
+    if (!cons_vt_is_mark(cp)) {
+        put(s, b->held, n);
+        base_glyph(b, false, cons_vt_is_narrow(cp));
+    } else if (b->marks < VT_MARKS_MAX) {
+        put(s, b->held, n);
+        mark_glyph(b);
+    }
+}
+
 /* A byte of text in the parser's normal state (libvterm's on_text). */
 static void text_byte(struct cons_vt_bound *b, unsigned char c, struct sink *s)
 {
     if (c < 0x80) {
         cut_held(b, s);
         put(s, (const char *)&c, 1);
-        glyph(b, true);
+        base_glyph(b, true, true);
         return;
     }
     if (c < 0xc0) {                  /* continuation */
         if (b->need == 0) {
             put(s, (const char *)&c, 1);      /* a stray one: U+FFFD in libvterm */
-            glyph(b, false);
+            base_glyph(b, false, true);
             return;
         }
         b->held[b->held_len++] = (char)c;
-        if (--b->need > 0)
-            return;
-        bool mark = cons_vt_is_mark(held_code_point(b));
-        if (!mark)
-            glyph(b, false);
-        if (!mark || b->marks < VT_MARKS_MAX) {
-            b->marks += mark;
-            put(s, b->held, b->held_len);
-        }
-        b->held_len = 0;
+        if (--b->need == 0)
+            held_done(b, s);
         return;
     }
     cut_held(b, s);
     if (c >= 0xfe) {
         put(s, (const char *)&c, 1);          /* never valid: U+FFFD in libvterm */
-        glyph(b, false);
+        base_glyph(b, false, true);
         return;
     }
     b->need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : c < 0xf8 ? 3 : c < 0xfc ? 4 : 5;
@@ -267,8 +319,11 @@ static void step(struct cons_vt_bound *b, unsigned char c, struct sink *s)
             b->state = VT_CSI_INTERMED;
             /* fallthrough */
         case VT_CSI_INTERMED:
-            if (!is_intermediate(c))
+            if (!is_intermediate(c)) {
                 b->state = VT_NORMAL;
+                if (c == 'b' && !b->rep_safe)
+                    c = 0x18;        /* REP cancelled (CAN): see mark_glyph, rep_safe */
+            }
             break;
         case VT_STRING:
             if (c == 0x07)
@@ -279,12 +334,14 @@ static void step(struct cons_vt_bound *b, unsigned char c, struct sink *s)
             return;
         }
     }
+    b->run_open = false;             /* libvterm's text runs end at any other byte */
     put(s, (const char *)&c, 1);
 }
 
 size_t cons_vt_bound(struct cons_vt_bound *b, const char *in, size_t n, char *out)
 {
     struct sink s = {out, 0};
+    b->run_open = false;             /* and at the end of each write */
     for (size_t i = 0; i < n; i++)
         step(b, (unsigned char)in[i], &s);
     return s.k;

@@ -269,7 +269,7 @@ static void test_vt_bound_keeps_csi_parameters_in_libvterms_slots(void **st)
         {"\x1b[;;;;;;;;;;;;;;;;;;;;;;;;H", "\x1b[;;;;;;;;;;;;;;;H"},
         {"\x1b[?1:2:3:4:5:6:7:8:9:0:1:2:3:4:5:6:7:8h", "\x1b[?1:2:3:4:5:6:7:8:9:0:1:2:3:4:5:6h"},
         /* digits: six significant, leading zeros are harmless */
-        {"\x1b[99999999999999999999b", "\x1b[999999b"},
+        {"\x1b[99999999999999999999A", "\x1b[999999A"},
         {"\x1b[0000000000000012;3H", "\x1b[0000000000000012;3H"},
         /* C0 controls act inside a sequence and do not end it */
         {"\x1b[1;2;3;4;5;6;7;8;\n9;10;11;12;13;14;15;16;17m", "\x1b[1;2;3;4;5;6;7;8;\n9;10;11;12;13;14;15;16m"},
@@ -383,6 +383,56 @@ static void test_guest_marks_flood_does_not_hang(void **st)
     cons_term_free(t);
 }
 
+/* REP repeats the last glyph stepping by its width (libvterm 0.1.4): a
+ * mark that joined no glyph (width 0) looped forever, a wide glyph in the
+ * last column was written past the row (NULL dereference), and a C1
+ * control as text has width -1. REP passes only after a one-cell glyph. */
+static void test_vt_bound_rep_only_of_a_one_cell_glyph(void **st)
+{
+    static const char *cases[][2] = {
+        {"a\x1b[3b", "a\x1b[3b"},
+        {"\xe2\x94\x80\x1b[70b", "\xe2\x94\x80\x1b[70b"},          /* U+2500, narrow */
+        {"e\xcc\x81\x1b[2b", "e\xcc\x81\x1b[2b"},                    /* a mark in its glyph's run */
+        {"\x1b[b", "\x1b[\x18"},                                     /* no glyph yet */
+        {"\xe4\xb8\xad\x1b[1;80H\x1b[b", "\xe4\xb8\xad\x1b[1;80H\x1b[\x18"},   /* wide */
+        {"a\x1b[H\xcc\x81\x1b[b", "a\x1b[H\xcc\x81\x1b[\x18"},       /* a mark after a move */
+        {"a\xc2\x85\x1b[b", "a\x1b[b"},                             /* C1 dropped */
+        {"\xe4\xb8\xad" "a\x1b[2b", "\xe4\xb8\xad" "a\x1b[2b"},       /* the last glyph counts */
+    };
+    (void)st;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(bounded(cases[i][0], false), cases[i][1]);
+    assert_true(cons_vt_is_narrow('a'));
+    assert_true(cons_vt_is_narrow(0xfffd));
+    assert_false(cons_vt_is_narrow(0x4e2d));
+    assert_false(cons_vt_is_narrow(0x85));
+}
+
+/* The inputs that hung or crashed libvterm through REP, on a terminal. */
+static void test_guest_rep_cases_keep_the_terminal(void **st)
+{
+    static const char *feeds[] = {
+        "\xcc\x81\x1b[b",                                  /* fuzz_console's hang */
+        "\xe4\xb8\xad\x1b[1;80H\x1b[b",                    /* wide glyph, last column */
+        "\x1b[H\xc2\x85\xc2\x85\x1b[2b",
+    };
+    (void)st;
+    for (size_t i = 0; i < sizeof feeds / sizeof feeds[0]; i++) {
+        struct cons_viewer v;
+        memset(&v, 0, sizeof v);
+        struct cons_term *t = cons_term_new(viewer_damage, &v);
+        alarm(30);                                 /* the hang guard */
+        cons_term_feed(t, feeds[i], strlen(feeds[i]));
+        cons_term_feed(t, "\x1b[6n", 4);
+        alarm(0);
+        char answer[32] = "";
+        size_t n = cons_term_take_input(t, answer, sizeof answer - 1);
+        answer[n] = 0;
+        assert_true(n >= 6 && answer[n - 1] == 'R');
+        cons_term_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +445,8 @@ int main(void)
         cmocka_unit_test(test_guest_many_csi_parameters_keep_the_terminal),
         cmocka_unit_test(test_vt_bound_gives_libvterm_whole_code_points),
         cmocka_unit_test(test_guest_marks_flood_does_not_hang),
+        cmocka_unit_test(test_vt_bound_rep_only_of_a_one_cell_glyph),
+        cmocka_unit_test(test_guest_rep_cases_keep_the_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
