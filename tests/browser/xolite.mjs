@@ -62,6 +62,7 @@ const XO_LITE_OWN = [
 ]
 
 const failures = []
+let lastPage = null                  // the page phase 1 drives, for its failure report
 const pending = new Set()
 const fail = msg => {
   failures.push(msg)
@@ -145,7 +146,21 @@ async function openBrowser(gw) {
   return { browser, page }
 }
 
+// Requests the page has sent and not seen answered (for the failure report: a view left blank
+// with no error is waiting on one of them).
+function inflightReport(log) {
+  const now = Date.now()
+  return [...log.inflight.values()].map(r => `${r.what} (${((now - r.at) / 1000).toFixed(0)} s)`)
+}
+
 function watch(page, servedClasses, log) {
+  log.inflight = new Map()
+  page.on('request', r => {
+    const body = r.url().endsWith('/jsonrpc') ? ` ${r.postDataJSON()?.method ?? ''}` : ''
+    log.inflight.set(r, { what: `${r.method()} ${r.url().slice(0, 120)}${body}`, at: Date.now() })
+  })
+  page.on('requestfinished', r => log.inflight.delete(r))
+  page.on('requestfailed', r => log.inflight.delete(r))
   page.on('console', m => {
     if (m.type() !== 'error') return
     log.console.push(m.text())
@@ -220,7 +235,9 @@ async function checkPatchesCard(page, gw, session, poolUuid) {
   if (expected.every(e => text.includes(e))) {
     console.log(`ok   Patches card: ${patches.length ? `${patches.length} packages to update` : 'up to date'}`)
   } else {
-    fail(`Patches card does not show ${JSON.stringify(expected)}: ${JSON.stringify(text.slice(0, 300))}`)
+    fail(`Patches card does not show ${JSON.stringify(expected)}: ${JSON.stringify(text.slice(0, 300))}; ` +
+      `requests in flight: ${JSON.stringify(inflightReport(page.__log))}; ` +
+      `console: ${JSON.stringify(page.__log.console.slice(-10))}`)
   }
 }
 
@@ -363,6 +380,7 @@ try {
   browser = opened.browser
   const page = opened.page
   page.__log = { console: [], http: [], rpc: [], unserved: new Set() }
+  lastPage = page
   watch(page, servedClasses, page.__log)
   await login(page, gw)
   console.log('ok   login')
@@ -400,7 +418,8 @@ try {
     }
   }
 } catch (e) {
-  fail(`phase 1: ${e.stack ?? e}`)
+  fail(`phase 1: ${e.stack ?? e}` +
+    (lastPage ? `; requests in flight: ${JSON.stringify(inflightReport(lastPage.__log))}` : ''))
 } finally {
   await browser?.close()
   const ex = await gw.stop()
