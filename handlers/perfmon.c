@@ -101,8 +101,10 @@ static void pretty_child(struct gw_perfmon_var *v, size_t *used, const char *tag
     char esc[MAX_VALUE * 6 + 1];
     size_t o = 0;
     for (const char *p = value; *p; p++) {
+        /* line ends and tabs as references: XML reads a raw CR as LF */
         const char *r = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                      : *p == '"' ? "&quot;" : NULL;
+                      : *p == '"' ? "&quot;" : *p == '\r' ? "&#13;" : *p == '\n' ? "&#10;"
+                      : *p == '\t' ? "&#9;" : NULL;
         if (r) {
             memcpy(esc + o, r, strlen(r));
             o += strlen(r);

@@ -28,11 +28,18 @@ static void check(xg_arena *a, const struct gw_perfmon_var *v, bool host)
         return;                               /* cut at the body's bound */
     char *doc = malloc(n + 32);
     snprintf(doc, n + 32, "<config>%s</config>", v->pretty);
-    if (gw_perfmon_read_config(a, doc, host, again) != 1 ||
-        strcmp(again[0].name, v->name) != 0 || again[0].level != v->level ||
+    uint32_t n2 = gw_perfmon_read_config(a, doc, host, again);
+    if (n2 != 1 || strcmp(again[0].name, v->name) != 0 || again[0].level != v->level ||
         again[0].low != v->low || again[0].period_s != v->period_s ||
         again[0].inhibit_s != v->inhibit_s || again[0].priority != v->priority) {
-        fprintf(stderr, "the ALARM body's config reads otherwise:\n%s\n", doc);
+        fprintf(stderr, "the ALARM body's config reads otherwise (%u variables):\n%s\n", n2, doc);
+        if (n2 == 1)
+            fprintf(stderr, "name [%s] -> [%s], level %g -> %g, low %d -> %d, period %lld -> %lld, "
+                    "inhibit %lld -> %lld, priority %lld -> %lld\n", v->name, again[0].name,
+                    v->level, again[0].level, v->low, again[0].low, (long long)v->period_s,
+                    (long long)again[0].period_s, (long long)v->inhibit_s,
+                    (long long)again[0].inhibit_s, (long long)v->priority,
+                    (long long)again[0].priority);
         abort();
     }
     free(doc);
