@@ -475,8 +475,9 @@ static const struct xe_field *field_by_xe_name(const xg_class_desc *cls, const c
 /* One xe record: the first key padded on the right, the others on the left,
  * to 4 + the longest key (cli_printer.ml multi_line_record), plus the
  * blank line xapi prints after each record. */
-static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void *obj,
-                         const bool *shown)
+/* Rendered under the world lock, printed without it (print_records). */
+static char *render_record(const xg_class_desc *cls, const void *obj, const bool *shown,
+                           size_t *len)
 {
     const struct xe_fields *fl = xe_fields(cls);
     size_t w = 0;
@@ -501,11 +502,28 @@ static void print_record(struct cli_ctx *c, const xg_class_desc *cls, const void
         first = false;
     }
     xg_out_puts(&o, "\n\n");
-    size_t len = 0;
-    char *s = xg_out_strdup(&o, &len);
+    char *s = xg_out_strdup(&o, len);
     xg_out_reset(&o);
-    cli_print(c, s, len);
-    free(s);
+    return s;
+}
+
+/* Prints the records of refs, one at a time: each is rendered under the
+ * world lock and printed with it released, because printing waits for a
+ * client that stops reading (xg_http_write's back-pressure) and the world
+ * must not wait with it. An object gone meanwhile is skipped. */
+static void print_records(struct cli_ctx *c, const xg_class_desc *cls,
+                          const struct cli_pick *refs, int n, const bool *shown)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = 0;
+        xg_world_lock();
+        const void *obj = xg_store_get(cls, refs[i].ref);
+        char *s = obj ? render_record(cls, obj, shown, &len) : NULL;
+        xg_world_unlock();
+        if (s)
+            cli_print(c, s, len);
+        free(s);
+    }
 }
 
 /* ---- filters (xe-cli.md §8.1) ------------------------------------------ */
@@ -623,21 +641,32 @@ static bool run_list(struct cli_ctx *c, const struct target *t, struct cli_fail 
         first++;
     bool all = cli_flag(cmd, "all"), ok = true;
     uint64_t cursor = 0;
+    struct cli_pick *refs = NULL;
+    int n = 0, cap = 0;
     xg_world_lock();
-    for (const void *obj; ok && (obj = xg_store_next(cls, &cursor)) != NULL;) {
+    for (const xg_obj *obj; ok && (obj = xg_store_next(cls, &cursor)) != NULL;) {
         if (!all && !selected(cmd, t, obj, f)) {
             ok = !f->text[0];
             continue;
         }
         if (!cmd->minimal) {
-            print_record(c, cls, obj, shown);
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                refs = realloc(refs, (size_t)cap * sizeof(*refs));
+                if (!refs)
+                    abort();
+            }
+            snprintf(refs[n++].ref, sizeof(refs->ref), "%s", obj->ref.s);
         } else if (first < fl->n) {
             char *v = render_str(&fl->f[first], obj);
-            cli_print_list_item(c, v);
+            cli_print_list_item(c, v);          /* gathered, printed at the end */
             free(v);
         }
     }
     xg_world_unlock();
+    if (ok)
+        print_records(c, cls, refs, n, shown);
+    free(refs);
     free(shown);
     return ok;
 }
@@ -667,11 +696,14 @@ static bool run_param_list(struct cli_ctx *c, const struct target *t, struct cli
     if (!shown)
         abort();
     choose_fields(t, "all", shown);
+    size_t len = 0;
     xg_world_lock();
     const void *obj = by_uuid(c->cmd, t, f);
-    if (obj)
-        print_record(c, t->cls, obj, shown);
+    char *s = obj ? render_record(t->cls, obj, shown, &len) : NULL;
     xg_world_unlock();
+    if (s)
+        cli_print(c, s, len);             /* without the lock: see print_records */
+    free(s);
     free(shown);
     return obj != NULL;
 }
