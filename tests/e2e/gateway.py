@@ -138,10 +138,11 @@ class Gateway:
                 "--sim-vms", str(self.sim_vms), "--sim-delay-ms", str(self.sim_delay_ms),
                 "--log-level", os.environ.get("XG_E2E_LOG_LEVEL", "info")] + self.extra_args
 
-    def start(self):
+    def start(self, _port_retries=5):
         if self.remote:
             return self
-        if self.port is None:
+        chosen_here = self.port is None
+        if chosen_here:
             self.port = free_port()
         env = dict(os.environ)
         env["XAPI_GATEWAY_ROOT_PASSWORD"] = self.password
@@ -162,6 +163,15 @@ class Gateway:
             rc = self.proc.poll()
             if rc is not None:
                 self.proc = None
+                with open(self.log_path, "rb") as f:
+                    f.seek(offset)
+                    in_use = b"Address already in use" in f.read()
+                if chosen_here and in_use and _port_retries > 0:
+                    # free_port() closes its socket before the gateway binds: another test's
+                    # client may take the port in between (ctest -j); take another one
+                    self._log.close()
+                    self.port = None
+                    return self.start(_port_retries - 1)
                 raise GatewayError("gateway exited with %d before listening\n%s" % (rc, self.log_tail()))
             if time.monotonic() > deadline:
                 self.kill9()
