@@ -28,9 +28,9 @@
 
 /* A POSIX ustar header for a regular file `name` (< 100 bytes) of size
  * bytes (< 8 GiB). */
+void xva_tar_header(char hdr[XVA_TAR_BLOCK], const char *name, uint64_t size);
 /* Writes hdr's checksum field as tar does (after the other fields are set). */
 void xva_tar_seal(char hdr[XVA_TAR_BLOCK]);
-void xva_tar_header(char hdr[XVA_TAR_BLOCK], const char *name, uint64_t size);
 /* Bytes of padding after a member of size bytes. */
 static inline size_t xva_tar_pad(uint64_t size)
 {
