@@ -29,18 +29,22 @@ if [ "${1:-}" = --inner ]; then
   # the real xe of the xe ctest fixture, when it was built (test_libxl.py uses it)
   export XG_XE="${XG_BUILD_DIR:-}/xe/bin/xe"
   rc=0
+  # every suite's output also goes to suites.log: on failure the outer run ends with
+  # the failing tests' reports, where a reader of the log's tail sees them
+  SUITES_LOG="$XG_XEN_WORK/suites.log"
+  : > "$SUITES_LOG"
   t=$(date +%s)
   if [ "${XG_XEN_E2E_MODULES:-}" != none ]; then
     echo "==== e2e suite against $XG_E2E_URL"
     # shellcheck disable=SC2086
     PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${XG_XEN_E2E_TIMEOUT:-1500}" \
-      python3 "$ROOT/tests/e2e/run_e2e.py" "" ${XG_XEN_E2E_MODULES:-} || rc=1
+      python3 "$ROOT/tests/e2e/run_e2e.py" "" ${XG_XEN_E2E_MODULES:-} 2>&1 | tee -a "$SUITES_LOG" || rc=1
   fi
   t2=$(date +%s)
   if [ "${XG_XEN_SKIP_XO:-0}" != 1 ] && command -v node > /dev/null; then
     echo "==== xo client tests (tests/xo, npm xen-api) against $XG_E2E_URL"
-    timeout -k 10 "${XG_XEN_XO_TIMEOUT:-600}" node "$ROOT/tests/xo/run.mjs" ""
-    xrc=$?
+    timeout -k 10 "${XG_XEN_XO_TIMEOUT:-600}" node "$ROOT/tests/xo/run.mjs" "" 2>&1 | tee -a "$SUITES_LOG"
+    xrc=${PIPESTATUS[0]}
     [ $xrc = 77 ] && echo "(xo tests skipped: tests/xo/node_modules missing)"
     [ $xrc = 0 ] || [ $xrc = 77 ] || rc=1
   fi
@@ -48,14 +52,14 @@ if [ "${1:-}" = --inner ]; then
   if [ "${XG_XEN_SKIP_BROWSER:-0}" != 1 ] && [ -n "${XG_XEN_WWW:-}" ] && command -v node > /dev/null; then
     echo "==== XO Lite dashboards in Chromium (tests/browser) against $XG_E2E_URL"
     XG_BROWSER_ARTIFACTS="$XG_XEN_WORK/browser-artifacts" timeout -k 10 "${XG_XEN_BROWSER_TIMEOUT:-900}" \
-      node "$ROOT/tests/browser/xolite.mjs" "" || rc=1
+      node "$ROOT/tests/browser/xolite.mjs" "" 2>&1 | tee -a "$SUITES_LOG" || rc=1
   fi
   t3b=$(date +%s)
   # last: these tests restart the gateway and leave the most traces
   if [ "${XG_XEN_SKIP_LIBXL:-0}" != 1 ]; then
     echo "==== libxl tests (tests/xen/test_libxl.py)"
     PYTHONDONTWRITEBYTECODE=1 timeout -k 10 "${XG_XEN_LIBXL_TIMEOUT:-1500}" \
-      python3 "$HERE/test_libxl.py" -v ${XG_XEN_LIBXL_TESTS:-} || rc=1
+      python3 "$HERE/test_libxl.py" -v ${XG_XEN_LIBXL_TESTS:-} 2>&1 | tee -a "$SUITES_LOG" || rc=1
   fi
   t4=$(date +%s)
   echo "e2e=$((t2-t))s xo=$((t3-t2))s browser=$((t3b-t3))s libxl=$((t4-t3b))s" > "$XG_XEN_WORK/suite-times.txt"
@@ -99,6 +103,13 @@ if [ $rc != 0 ]; then
   tail -n 150 "$WORK/gateway.log" 2>/dev/null
   echo "==== Xen logs ($WORK/xen-logs.txt, last 100 lines)"
   tail -n 100 "$WORK/xen-logs.txt" 2>/dev/null
+fi
+if [ $rc != 0 ] && [ -s "$WORK/suites.log" ]; then
+  # unittest's FAIL/ERROR reports (to the next separator line), the browser's and
+  # node:test's failure lines: bounded, so the tail stays readable
+  echo "==== failing tests (from $WORK/suites.log)"
+  awk '/^(FAIL|ERROR): /{on=1; n=0} /^(=====|-----)/{if (on && n++ > 0) on=0} on' "$WORK/suites.log" | head -n 40
+  grep -E '^FAIL |^not ok|✖|timed out' "$WORK/suites.log" | head -n 10
 fi
 echo "XG-XEN-TIMES image=$((T1-T0))s boot+suite+teardown=$((T2-T1))s $(cat "$WORK/boot-times.txt" 2>/dev/null) $(cat "$WORK/suite-times.txt" 2>/dev/null)"
 exit $rc
