@@ -125,6 +125,11 @@ static int on_headers_complete(http_parser *p)
     if (h->in_field)
         field_done(h);                  /* a field without value */
     h->headers_done = true;
+    /* http_parser takes any length below 2^64; the exchange keeps it in an
+     * int64_t, where one past INT64_MAX would turn negative and a streamed
+     * upload would be read as empty (fuzz_upload, CI of stop 25) */
+    if (h->has_cl && p->content_length > (uint64_t)INT64_MAX)
+        return fail(h, 400, "Content-Length out of range");
     if (h->lim.raw_body && h->url_len) {
         const char *u = h->buf + h->url_off;
         const char *q = memchr(u, '?', h->url_len);
