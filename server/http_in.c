@@ -75,6 +75,11 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
         if (++h->nheaders > (uint32_t)h->lim.max_header_count)
             return fail(h, 431, "too many header fields");
     }
+    /* RFC 7230 3.2.4: whitespace before the colon gets a 400. http_parser
+     * (not strict) takes "Content-Length :" for the length while a name
+     * compare would not: the framing would differ between the two */
+    if (memchr(at, ' ', n) || memchr(at, '\t', n))
+        return fail(h, 400, "whitespace in a header field name");
     for (size_t i = 0; i < n; i++) {
         if ((size_t)h->field_len + 1 >= sizeof(h->field)) {
             h->hdr_overflow = true;      /* longer than any name we use */
@@ -125,6 +130,9 @@ static int on_headers_complete(http_parser *p)
     if (h->in_field)
         field_done(h);                  /* a field without value */
     h->headers_done = true;
+    /* the body is framed as the parser frames it, whatever names we matched */
+    h->has_cl = (p->flags & F_CONTENTLENGTH) != 0;
+    h->has_te = h->has_te || p->uses_transfer_encoding || (p->flags & F_CHUNKED);
     /* http_parser takes any length below 2^64; the exchange keeps it in an
      * int64_t, where one past INT64_MAX would turn negative and a streamed
      * upload would be read as empty (fuzz_upload, CI of stop 25) */
@@ -205,6 +213,8 @@ static void grow(struct xg_http_in *h, size_t want)
 {
     if (want <= h->cap)
         return;
+    if (want > max_cap(h))
+        want = max_cap(h);              /* and no doubling past it can wrap */
     size_t cap = h->cap ? h->cap : INITIAL_CAP;
     while (cap < want)
         cap *= 2;
