@@ -404,7 +404,7 @@ void xg_http_ex_detach(xg_http_ex *x)
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
 static xg_http_ex *pool_head, *pool_tail;
-static unsigned nthreads, nidle;
+static unsigned nthreads, nidle, nqueued;
 static bool pool_stopping;
 
 static void run_buffered_get(xg_http_ex *x)
@@ -482,6 +482,7 @@ static void *worker_main(void *unused)
         if (!pool_head)
             break;
         xg_http_ex *x = pool_head;
+        nqueued--;
         pool_head = x->qnext;
         if (!pool_head)
             pool_tail = NULL;
@@ -505,7 +506,10 @@ static void submit(xg_http_ex *x)
     else
         pool_head = x;
     pool_tail = x;
-    if (nidle == 0 && nthreads < XG_HTTP_WORKERS_MAX && !pool_stopping) {
+    /* an idle worker signalled for an earlier request still counts as idle
+     * until it wakes: a thread is started whenever the queue outgrows the
+     * idle workers, or this request would wait behind that one */
+    if (++nqueued > nidle && nthreads < XG_HTTP_WORKERS_MAX && !pool_stopping) {
         pthread_t t;
         pthread_attr_t a;
         pthread_attr_init(&a);

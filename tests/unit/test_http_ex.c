@@ -4,6 +4,8 @@
  * XO's huge-length-then-close form), a streamed unsized answer (chunked),
  * HEAD through a GET route, and keep-alive after a complete answer. */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,6 +102,28 @@ static void stream(xg_http_ex *x)
     for (unsigned i = 0; i < STREAM_BYTES / sizeof(block); i++)
         if (!xg_http_write(x, block, sizeof(block)))
             return;
+}
+
+/* Handlers that each wait (up to 5 s) until RENDEZVOUS of them run at once:
+ * requests arriving together must not queue behind one another. */
+#define RENDEZVOUS 8
+static pthread_mutex_t rv_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rv_cv = PTHREAD_COND_INITIALIZER;
+static unsigned rv_inside;
+
+static void rendezvous(xg_http_ex *x)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&rv_mu);
+    rv_inside++;
+    pthread_cond_broadcast(&rv_cv);
+    bool met = true;
+    while (rv_inside < RENDEZVOUS && met)
+        met = pthread_cond_timedwait(&rv_cv, &rv_mu, &until) == 0 || rv_inside >= RENDEZVOUS;
+    pthread_mutex_unlock(&rv_mu);
+    xg_http_reply(x, 200, "text/plain", met ? "met" : "alone");
 }
 
 static void hello(const struct xg_http_request *rq, struct xg_http_response *rs)
@@ -260,6 +284,31 @@ static void test_streamed_answer(void **st)
     close(fd);
 }
 
+/* One worker is idle (the earlier tests' are); RENDEZVOUS requests come at
+ * once: each must get a worker, none may wait for one that was signalled
+ * for an earlier request and is still waking (it counted as idle, so no
+ * thread was started). The window is microseconds here, so this test
+ * rarely sees the old race; it holds the property. */
+static void test_simultaneous_requests_each_get_a_worker(void **st)
+{
+    (void)st;
+    static const char req[] = "GET /rendezvous?session_id=OpaqueRef:ok HTTP/1.1\r\n\r\n";
+    for (int round = 0; round < 10; round++) {
+        int fds[RENDEZVOUS];
+        rv_inside = 0;
+        for (int i = 0; i < RENDEZVOUS; i++)
+            fds[i] = dial();
+        for (int i = 0; i < RENDEZVOUS; i++)
+            send_all(fds[i], req, sizeof(req) - 1);
+        for (int i = 0; i < RENDEZVOUS; i++) {
+            char buf[4096];
+            read_response(fds[i], buf, sizeof(buf));
+            assert_non_null(strstr(buf, "\r\n\r\nmet"));
+            close(fds[i]);
+        }
+    }
+}
+
 int main(void)
 {
     xg_err err = XG_ERR_INIT;
@@ -272,6 +321,7 @@ int main(void)
     xg_http_route("PUT", "/upload", XG_ROUTE_RAW_BODY, upload);
     xg_http_route("GET", "/stream", 0, stream);
     xg_http_register_get("/hello", hello);
+    xg_http_route("GET", "/rendezvous", 0, rendezvous);
     port = loopback_free_port();
     struct xg_listener_cfg ls[1] = { { "127.0.0.1", port, false } };
     if (!xg_io_start(ls, 1, NULL, 2, &err)) {
@@ -282,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_put_streamed_body),
         cmocka_unit_test(test_streamed_answer),
+        cmocka_unit_test(test_simultaneous_requests_each_get_a_worker),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xg_io_stop();
