@@ -174,6 +174,7 @@ teardown() {
     for _ in $(seq 50); do kill -0 $QPID 2>/dev/null || break; sleep 0.2; done
   fi
   kill_qemu
+  [ -z "${RELAY_PID:-}" ] || kill "$RELAY_PID" 2>/dev/null || true
   rm -rf "$WORK/dom0.cpio" "$WORK/overlay"
   log "torn down (logs in $WORK)"
 }
@@ -250,7 +251,14 @@ fi
 printf 'image=%ss ctl_ready=%ss gateway_ready=%ss boot_attempts=%s\n' "$T_IMG" "$T_CTL" "$T_GW" "$attempt" > "$WORK/boot-times.txt"
 log "ready: image ${T_IMG}s, boot->ctl ${T_CTL}s, boot->gateway ${T_GW}s"
 
-export XG_E2E_URL=https://127.0.0.1:$PORT XG_E2E_PASSWORD=$PASSWORD XG_XEN_WORK=$WORK XG_XEN_CTL_PY=$HERE/ctl.py
+# clients reach the gateway through relay.py: QEMU's hostfwd listens with a backlog of 1,
+# and a burst of connections (a browser's) can leave one never accepted
+RPORT=$(free_port)
+python3 "$HERE/relay.py" "$RPORT" "$PORT" > "$WORK/relay.log" 2>&1 &
+RELAY_PID=$!
+for _ in $(seq 100); do grep -q '^ready' "$WORK/relay.log" 2>/dev/null && break; sleep 0.1; done
+grep -q '^ready' "$WORK/relay.log" || fail 5 "relay.py did not start: $(cat "$WORK/relay.log")"
+export XG_E2E_URL=https://127.0.0.1:$RPORT XG_E2E_PASSWORD=$PASSWORD XG_XEN_WORK=$WORK XG_XEN_CTL_PY=$HERE/ctl.py
 if [ ${#CMD[@]} -gt 0 ]; then
   set +e
   "${CMD[@]}"
