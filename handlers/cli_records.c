@@ -329,8 +329,9 @@ static char *render_value(const xg_type *t, const void *p)
 struct xe_field {
     const xg_field_desc *fd;
     const xg_field_desc *via;
+    const xg_field_desc *empty_if;     /* XAPI_XE_EMPTY: the record's own bool `empty` */
     char name[XE_NAME_MAX];
-    unsigned flags;                    /* XAPI_XE_HIDDEN, XAPI_XE_DEPRECATED */
+    unsigned flags;                    /* XAPI_XE_HIDDEN, XAPI_XE_DEPRECATED, XAPI_XE_EMPTY */
 };
 
 struct xe_fields {
@@ -376,6 +377,8 @@ static void build_fields(void)
                 named[fd - cls->fields] = true;
             struct xe_field *x = &fl->f[fl->n++];
             *x = (struct xe_field){.fd = fd, .via = via, .flags = e->flags};
+            if (e->flags & XAPI_XE_EMPTY)
+                x->empty_if = field_named(cls, "empty");   /* codegen checked: a bool */
             snprintf(x->name, sizeof(x->name), "%s", e->xe);
         }
         for (uint32_t i = 0; i < cls->nfields; i++) {
@@ -407,10 +410,18 @@ static const void *value_of(const struct xe_field *x, const void *obj)
     return (const char *)obj + x->fd->offset;
 }
 
+/* records.ml shows "<EMPTY>" for what an empty VBD reads through its VDI */
+static bool shown_empty(const struct xe_field *x, const void *obj)
+{
+    return x->empty_if && *(const bool *)((const char *)obj + x->empty_if->offset);
+}
+
 static void render_field(xg_out *o, const struct xe_field *x, const void *obj)
 {
     const void *p = value_of(x, obj);
-    if (p)
+    if (shown_empty(x, obj))
+        xg_out_puts(o, "<EMPTY>");
+    else if (p)
         render(o, x->fd->type, p);
     else
         xg_out_puts(o, "<not in database>");
@@ -419,7 +430,8 @@ static void render_field(xg_out *o, const struct xe_field *x, const void *obj)
 static char *render_str(const struct xe_field *x, const void *obj)
 {
     const void *p = value_of(x, obj);
-    char *s = p ? render_value(x->fd->type, p) : strdup("<not in database>");
+    char *s = shown_empty(x, obj) ? strdup("<EMPTY>")
+              : p ? render_value(x->fd->type, p) : strdup("<not in database>");
     if (!s)
         abort();
     return s;

@@ -10,7 +10,8 @@ def gen_header(model):
         " * class listed, its fields in xe's order under xe's names. */\n",
         "#ifndef XAPI_XE_RECORDS_H\n#define XAPI_XE_RECORDS_H\n\n",
         "#define XAPI_XE_HIDDEN 1u        /* never listed; param-get reads it */\n",
-        "#define XAPI_XE_DEPRECATED 2u    /* listed with \" [DEPRECATED]\" */\n\n",
+        "#define XAPI_XE_DEPRECATED 2u    /* listed with \" [DEPRECATED]\" */\n",
+        "#define XAPI_XE_EMPTY 4u         /* \"<EMPTY>\" while the record's own `empty` is true */\n\n",
         "struct xapi_xe_field {\n",
         "    const char *xe;               /* xe's name */\n",
         "    const char *field;            /* the field shown */\n",
@@ -29,7 +30,8 @@ def gen_source(model):
         o.append("static const struct xapi_xe_field xe_%s[] = {\n" % r.cls)
         for f in r.fields:
             flags = " | ".join(n for n, on in (("XAPI_XE_HIDDEN", f.hidden),
-                                               ("XAPI_XE_DEPRECATED", f.deprecated)) if on)
+                                               ("XAPI_XE_DEPRECATED", f.deprecated),
+                                               ("XAPI_XE_EMPTY", f.empty)) if on)
             o.append("    {%s, %s, %s, %s},\n" % (cstr(f.xe), cstr(f.field),
                      cstr(f.via) if f.via else "NULL", flags or "0"))
         if not r.fields:

@@ -154,7 +154,7 @@ def load(idl_dir):
     return model
 
 
-XE_FLAGS = {"hidden", "deprecated", "unserved"}
+XE_FLAGS = {"hidden", "deprecated", "unserved", "empty"}
 
 
 def _xe_target(model, cls, path):
@@ -202,9 +202,13 @@ def _load_xe_records(src, model):
                      % (cname_, xe, path))
             if t is not None and "unserved" in flags:
                 _err(where, "%s.%s: '%s' is served now: drop 'unserved'" % (cname_, xe, path))
+            own_empty = cls.field("empty")
+            if "empty" in flags and not (own_empty and own_empty.type.kind == "bool"):
+                _err(where, "%s.%s: flag 'empty' needs a bool field 'empty' on %s"
+                     % (cname_, xe, cname_))
             if t is not None:
                 fields.append(XeField(xe=xe, field=t[0], via=t[1], hidden="hidden" in flags,
-                                      deprecated="deprecated" in flags))
+                                      deprecated="deprecated" in flags, empty="empty" in flags))
         out.append(XeRecord(cls=cname_, fields=fields))
     return sorted(out, key=lambda r: r.cls)
 

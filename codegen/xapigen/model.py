@@ -144,6 +144,7 @@ class XeField:
     via: Optional[str] = None          # own ref field it is read through ("metrics")
     hidden: bool = False
     deprecated: bool = False
+    empty: bool = False                # "<EMPTY>" while the record's own bool `empty` is true
 
 
 @dataclass

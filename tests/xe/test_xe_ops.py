@@ -373,6 +373,15 @@ class XeOps(XeClient, unittest.TestCase):
         self.assertEqual((rc, e), (1, "Read/write CDs are not supported\n"))
         cd_u = self.ok("vbd-create", "vm-uuid=" + u, "device=5", "type=cd", "mode=RO").strip()
         self.assertTrue(self.s.call("VBD.get_empty", self.s.call("VBD.get_by_uuid", cd_u)))
+        # records.ml: an empty VBD's vdi-name-label is <EMPTY>, its vdi-uuid names no VDI
+        self.assertEqual(self.ok("vbd-param-get", "uuid=" + cd_u, "param-name=vdi-name-label"),
+                         "<EMPTY>\n")
+        self.assertEqual(self.ok("vbd-param-get", "uuid=" + cd_u, "param-name=vdi-uuid"),
+                         "<not in database>\n")
+        self.assertRegex(self.ok("vbd-param-list", "uuid=" + cd_u),
+                         r"\n *vdi-name-label \( RO\): <EMPTY>\n")
+        self.assertEqual(self.ok("vbd-param-get", "uuid=" + vbd_u, "param-name=vdi-name-label"),
+                         "xe-disk\n")
         rc, out, e = self.xe("vbd-create", "vm-uuid=" + u, "device=6", "mode=wo")
         self.assertEqual((rc, e), (1, 'Error: Unknown mode: wo (should be "ro" or "rw"\n'))
         # vm-disk-add: a disk the VM owns (vm-uninstall takes it along)

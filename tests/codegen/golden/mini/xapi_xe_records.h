@@ -6,6 +6,7 @@
 
 #define XAPI_XE_HIDDEN 1u        /* never listed; param-get reads it */
 #define XAPI_XE_DEPRECATED 2u    /* listed with " [DEPRECATED]" */
+#define XAPI_XE_EMPTY 4u         /* "<EMPTY>" while the record's own `empty` is true */
 
 struct xapi_xe_field {
     const char *xe;               /* xe's name */
