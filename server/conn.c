@@ -906,14 +906,30 @@ static void drain_ready(struct loop *lp)
     uint64_t v;
     ssize_t r = read(lp->evfd, &v, sizeof(v));
     (void)r;
+    /* One connection at a time off the shared queue, never a detached batch:
+     * a worker kicks a connection again while the others of the batch wait,
+     * which relinks it through rnext onto the new queue and cut the batch's
+     * chain there, so the connections after it were never run and their
+     * answers sat unsent (test_http_ex: 8 simultaneous exchanges). Those
+     * queued after this turn began wrote the eventfd: the next turn runs them. */
     pthread_mutex_lock(&lp->mu);
-    struct conn *c = lp->ready_head;
-    lp->ready_head = lp->ready_tail = NULL;
-    for (struct conn *q = c; q; q = q->rnext)
-        q->queued = false;
+    size_t n = 0;
+    for (struct conn *q = lp->ready_head; q; q = q->rnext)
+        n++;
     pthread_mutex_unlock(&lp->mu);
-    while (c) {
-        struct conn *n = c->rnext;
+    while (n--) {
+        pthread_mutex_lock(&lp->mu);
+        struct conn *c = lp->ready_head;
+        if (c) {
+            lp->ready_head = c->rnext;
+            if (!lp->ready_head)
+                lp->ready_tail = NULL;
+            c->rnext = NULL;
+            c->queued = false;
+        }
+        pthread_mutex_unlock(&lp->mu);
+        if (!c)
+            break;
         if (c->dead) {
             if (c->call)
                 xg_call_unref(c->call);
@@ -924,7 +940,6 @@ static void drain_ready(struct loop *lp)
                 start_response(c);      /* an RPC answer; else an exchange */
             conn_run(c);
         }
-        c = n;
     }
 }
 

@@ -303,6 +303,8 @@ static void test_simultaneous_requests_each_get_a_worker(void **st)
         for (int i = 0; i < RENDEZVOUS; i++) {
             char buf[4096];
             read_response(fds[i], buf, sizeof(buf));
+            if (!strstr(buf, "\r\n\r\nmet"))
+                fprintf(stderr, "round %d request %d: [%s]\n", round, i, buf);
             assert_non_null(strstr(buf, "\r\n\r\nmet"));
             close(fds[i]);
         }
