@@ -44,6 +44,8 @@ struct xg_http_ex {
     char *in;
     size_t in_cap, in_off, in_len;
     uint64_t body_left;                 /* not yet handed in by the connection */
+    bool body_seen;                     /* a body byte arrived: no 100 is due any more */
+    bool continue_due, continue_sent;   /* Expect: 100-continue (rq.expect_continue) */
 
     /* answer (mu) */
     bool answered, head_taken, done, keep_alive, want_close;
@@ -79,6 +81,16 @@ static void kick_locked(xg_http_ex *x)
 {
     if (x->conn && x->kick)
         x->kick(x->conn);
+}
+
+/* Caller holds mu. Expect: 100-continue and the body is wanted: the client
+ * waits for the 100 (curl, one second) before sending any of it. */
+static void continue_if_due(xg_http_ex *x)
+{
+    if (x->rq.expect_continue && !x->continue_sent && !x->body_seen) {
+        x->continue_sent = x->continue_due = true;
+        kick_locked(x);
+    }
 }
 
 /* ---- creation ---------------------------------------------------------- */
@@ -139,6 +151,7 @@ xg_http_ex *xg_http_ex_new(const struct xg_http_ex_init *in)
         if (pre > x->body_left)
             pre = (size_t)x->body_left;     /* bytes beyond the body are not ours */
         x->body_left -= pre;
+        x->body_seen = pre > 0;
     }
     x->in_cap = pre > IN_WINDOW ? pre : IN_WINDOW;
     if (!(in->route->flags & XG_ROUTE_RAW_BODY))
@@ -163,6 +176,10 @@ bool xg_http_respond(xg_http_ex *x, int status, const char *content_type,
         pthread_mutex_unlock(&x->mu);
         return false;
     }
+    /* a success answered before the body (import_raw_vdi's 200 with its
+     * task) means the body is wanted: the 100 goes first */
+    if (status < 300)
+        continue_if_due(x);
     x->answered = true;
     x->head.status = status;
     if (content_type) {
@@ -270,6 +287,8 @@ static void finish(xg_http_ex *x)
 ssize_t xg_http_read(xg_http_ex *x, void *buf, size_t n)
 {
     pthread_mutex_lock(&x->mu);
+    if (!x->answered)
+        continue_if_due(x);             /* the handler wants the body */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += XG_BODY_TIMEOUT_MS / 1000;
@@ -328,6 +347,8 @@ static void feed(xg_http_ex *x, const char *p, size_t n, bool wake)
     memcpy(x->in + x->in_len, p, n);
     x->in_len += n;
     x->body_left -= n;
+    if (n)
+        x->body_seen = true;
     if (wake)
         pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
@@ -378,6 +399,15 @@ bool xg_http_ex_take(xg_http_ex *x, xg_out *sendq, struct xg_http_ex_head *head,
     }
     pthread_mutex_unlock(&x->mu);
     return done;
+}
+
+bool xg_http_ex_take_continue(xg_http_ex *x)
+{
+    pthread_mutex_lock(&x->mu);
+    bool due = x->continue_due;
+    x->continue_due = false;
+    pthread_mutex_unlock(&x->mu);
+    return due;
 }
 
 void xg_http_ex_unsent(xg_http_ex *x, size_t unsent)

@@ -54,6 +54,10 @@ void xg_http_ex_feed_quiet(xg_http_ex *x, const char *p, size_t n);
 void xg_http_ex_wake(xg_http_ex *x);
 /* The client closed its sending side: the body ends here. */
 void xg_http_ex_feed_eof(xg_http_ex *x);
+/* True once when a "100 Continue" is due: the request expects it and the
+ * handler has started reading a body none of which has arrived. The
+ * connection writes it before anything else of the answer. */
+bool xg_http_ex_take_continue(xg_http_ex *x);
 /* Moves what the handler wrote into sendq; *head is filled (and true
  * returned in *have_head) the first time the answer's head is available.
  * Returns true once the handler has finished and everything was taken;

@@ -24,6 +24,7 @@ static const char *const hdr_names[XG_H_COUNT] = {
     [XG_H_UPGRADE] = "upgrade",
     [XG_H_WS_KEY] = "sec-websocket-key",
     [XG_H_WS_VERSION] = "sec-websocket-version",
+    [XG_H_EXPECT] = "expect",
 };
 
 #define H(p) ((struct xg_http_in *)(p)->data)

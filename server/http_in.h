@@ -23,6 +23,7 @@ enum xg_hdr {
     XG_H_CONTENT_TYPE,
     XG_H_ACCEPT_ENCODING, XG_H_IF_NONE_MATCH, XG_H_IF_MODIFIED_SINCE,   /* web root */
     XG_H_UPGRADE, XG_H_WS_KEY, XG_H_WS_VERSION,   /* WebSocket handshake */
+    XG_H_EXPECT,                /* 100-continue on streamed uploads */
     XG_H_COUNT
 };
 

@@ -66,6 +66,8 @@ struct xg_http_request {
     const char *accept_encoding;     /* web root: gzip, conditional GET */
     const char *if_none_match;
     const char *if_modified_since;
+    bool expect_continue;            /* "Expect: 100-continue" on a streamed body: the
+                                      * 100 goes out when the handler first reads it */
 };
 
 typedef struct xg_http_ex xg_http_ex;   /* one request/response exchange */

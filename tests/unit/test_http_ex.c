@@ -284,6 +284,55 @@ static void test_streamed_answer(void **st)
     close(fd);
 }
 
+/* Expect: 100-continue (curl, on uploads over 1 MiB): the 100 comes once the
+ * handler reads, before any body byte is sent; a refusal comes without it;
+ * a client that sent body bytes with the head gets no 100. */
+static void test_expect_continue(void **st)
+{
+    (void)st;
+    char buf[4096];
+    char *body = pattern(1000);
+    int fd = dial();
+    static const char head[] = "PUT /upload?session_id=OpaqueRef:ok HTTP/1.1\r\n"
+                               "Content-Length: 1000\r\nExpect: 100-Continue\r\n\r\n";
+    send_all(fd, head, sizeof(head) - 1);
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    size_t n = 0;
+    while (n < sizeof(cont) - 1) {       /* the socket's timeout is the hang guard */
+        ssize_t r = recv(fd, buf + n, sizeof(cont) - 1 - n, 0);
+        assert_true(r > 0);
+        n += (size_t)r;
+    }
+    assert_memory_equal(buf, cont, sizeof(cont) - 1);
+    send_all(fd, body, 1000);
+    read_response(fd, buf, sizeof(buf));
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    char want[128];
+    snprintf(want, sizeof(want), "end n=1000 sum=%llu", (unsigned long long)expect_sum(1000));
+    assert_non_null(strstr(buf, want));
+    close(fd);
+
+    fd = dial();                          /* refused: the final answer, no 100 */
+    static const char anon[] = "PUT /upload HTTP/1.1\r\nContent-Length: 1000\r\n"
+                               "Expect: 100-continue\r\n\r\n";
+    send_all(fd, anon, sizeof(anon) - 1);
+    read_response(fd, buf, sizeof(buf));
+    assert_true(strncmp(buf, "HTTP/1.1 401 ", 13) == 0);
+    close(fd);
+
+    fd = dial();                          /* the body came with the head: no 100 */
+    char *both = malloc(sizeof(head) - 1 + 1000);
+    memcpy(both, head, sizeof(head) - 1);
+    memcpy(both + sizeof(head) - 1, body, 1000);
+    send_all(fd, both, sizeof(head) - 1 + 1000);
+    free(both);
+    read_response(fd, buf, sizeof(buf));
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    assert_non_null(strstr(buf, want));
+    close(fd);
+    free(body);
+}
+
 /* One worker is idle (the earlier tests' are); RENDEZVOUS requests come at
  * once: each must get a worker, none may wait for one that was signalled
  * for an earlier request and is still waking (it counted as idle, so no
@@ -335,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_put_streamed_body),
         cmocka_unit_test(test_streamed_answer),
         cmocka_unit_test(test_simultaneous_requests_each_get_a_worker),
+        cmocka_unit_test(test_expect_continue),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xg_io_stop();
