@@ -597,20 +597,6 @@ static const char *method_name(enum http_method m)
     return http_method_str(m);
 }
 
-/* RFC 7231 5.1.1: the one expectation there is; curl sends it with uploads
- * over 1 MiB and waits a second for the 100 before sending the body anyway. */
-static bool expects_continue(const char *v)
-{
-    if (!v)
-        return false;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    size_t n = strlen(v);
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-        n--;
-    return n == 12 && strncasecmp(v, "100-continue", 12) == 0;
-}
-
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 /* A routed request: park the connection on an exchange (http_ex.h). */
@@ -635,8 +621,7 @@ static void handle_route(struct conn *c, const char *path,
             .accept_encoding = xg_http_in_header(&c->in, XG_H_ACCEPT_ENCODING),
             .if_none_match = xg_http_in_header(&c->in, XG_H_IF_NONE_MATCH),
             .if_modified_since = xg_http_in_header(&c->in, XG_H_IF_MODIFIED_SINCE),
-            .expect_continue = raw && !c->http10 && c->in.has_cl && c->in.p.content_length > 0 &&
-                               expects_continue(xg_http_in_header(&c->in, XG_H_EXPECT)),
+            .expect_continue = raw && xg_http_in_expects_continue(&c->in),
         },
         .body = raw ? NULL : xg_http_in_body(&c->in),
         .body_len = raw ? 0 : c->in.body_len,

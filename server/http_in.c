@@ -298,6 +298,19 @@ enum xg_http_status xg_http_in_next(struct xg_http_in *h)
     return run(h);
 }
 
+bool xg_http_in_expects_continue(struct xg_http_in *h)
+{
+    const char *v = xg_http_in_header(h, XG_H_EXPECT);
+    if (!v || xg_http_in_http10(h) || !h->has_cl || h->p.content_length == 0)
+        return false;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return n == 12 && strncasecmp(v, "100-continue", 12) == 0;
+}
+
 bool xg_http_in_pending(const struct xg_http_in *h)
 {
     return h->len > h->parsed || h->in_msg;

@@ -91,6 +91,10 @@ static inline bool xg_http_in_http10(const struct xg_http_in *h)
     return h->p.http_major == 1 && h->p.http_minor == 0;
 }
 bool xg_http_in_keep_alive(const struct xg_http_in *h);
+/* "Expect: 100-continue" (RFC 7231 5.1.1, the one expectation there is) on an
+ * HTTP/1.1 request with a body: curl sends it with uploads over 1 MiB and
+ * waits a second for the 100 before sending the body anyway. */
+bool xg_http_in_expects_continue(struct xg_http_in *h);
 /* Raw-body requests: the bytes received after the headers. */
 const char *xg_http_in_rest(const struct xg_http_in *h, size_t *len);
 

@@ -54,6 +54,7 @@ static void run_exchange(struct xg_http_in *h, const struct xg_http_route_entry 
             .client_addr = "127.0.0.1",
             .content_length = h->has_cl ? (int64_t)h->p.content_length : -1,
             .upgrade = h->p.upgrade, .head = m == HTTP_HEAD,
+            .expect_continue = xg_http_in_expects_continue(h),
         },
         .raw_rest = rest, .raw_rest_len = rest_len,
         .kick = no_kick, .conn = NULL,

@@ -187,6 +187,21 @@ static void test_upgrade(void **st)
     expect_error("POST / HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", 400);
     expect_error("POST / HTTP/1.1\r\nContent-Length: 9223372036854775807\r\n\r\n", 413);
 
+    /* Expect: 100-continue counts on an HTTP/1.1 request with a body only */
+    static const struct { const char *req; bool want; } ex[] = {
+        { "PUT /console HTTP/1.1\r\nContent-Length: 5\r\nExpect:  100-Continue \r\n\r\n", true },
+        { "PUT /console HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continues\r\n\r\n", false },
+        { "PUT /console HTTP/1.1\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n", false },
+        { "PUT /console HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", false },
+        { "PUT /console HTTP/1.1\r\nContent-Length: 5\r\n\r\n", false },
+    };
+    for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+        xg_http_in_init(&h, &rl);
+        assert_int_equal(FEED(&h, ex[i].req), XG_HTTP_REQUEST);
+        assert_int_equal(xg_http_in_expects_continue(&h), ex[i].want);
+        xg_http_in_free(&h);
+    }
+
     /* another path: no other protocol is served */
     xg_http_in_init(&h, &rl);
     assert_int_equal(FEED(&h, "GET /metrics HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
