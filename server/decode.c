@@ -153,8 +153,15 @@ bool xg_parse_datetime(const char *s, size_t n, int64_t *secs_out)
     }
     if (i != n || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || se > 60)
         return false;
-    *secs_out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 +
-                se - off;
+    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 +
+                   se - off;
+    /* a leap second or an offset can carry a date past year 9999 or before
+     * year 0, which no four-digit year writes back (fuzz_decode: 99991231T23:59:60Z
+     * was written as 100000101T00:00:00Z): refused like any other bad date */
+    if (secs < days_from_civil(0, 1, 1) * 86400 ||
+        secs > days_from_civil(9999, 12, 31) * 86400 + 86399)
+        return false;
+    *secs_out = secs;
     return true;
 }
 
